@@ -1,0 +1,29 @@
+from django.apps import AppConfig
+from django.utils.translation import gettext_lazy as _
+
+
+class AccountsConfig(AppConfig):
+    name = "accounts"
+    verbose_name = _("Key accounts")
+
+    def ready(self):
+        from core.demo import register_demo_step
+        from core.navigation import register_nav_item
+        from users.roles import Role
+        from users.visibility import VisibilityRule, has_role, register_visibility
+
+        from . import timeline_kinds  # noqa: F401 - registers this app's timeline event kinds
+        from .demo import seed_accounts
+
+        readers = frozenset({Role.ADMIN, Role.DIRECTOR, Role.SERVICE, Role.FINANCE})
+        account_rule = VisibilityRule(owner_path="owner", team_path="team", all_roles=readers)
+        child_rule = VisibilityRule(owner_path="account__owner", team_path="account__team", all_roles=readers)
+        register_visibility("accounts.Account", account_rule)
+        for label in ("Contact", "Transaction", "Feedback", "CompetitorPresence", "AccountEvent"):
+            register_visibility(f"accounts.{label}", child_rule)
+
+        register_nav_item(
+            order=20, label=_("Accounts"), url_name="accounts:list", icon="building",
+            visible=lambda user: has_role(user, *Role),
+        )
+        register_demo_step(name="accounts", order=20, run=seed_accounts)

@@ -1,0 +1,372 @@
+"""Key accounts and everything recorded about them.
+
+Sign rule for money: `Transaction.amount` is always positive; its `kind` gives the sign.
+Net revenue = purchases + recharges − refunds.
+"""
+
+from decimal import Decimal
+
+from django.conf import settings
+from django.core.exceptions import ValidationError
+from django.core.validators import MaxValueValidator, MinValueValidator
+from django.db import models
+from django.urls import reverse
+from django.utils.translation import gettext_lazy as _
+from simple_history.models import HistoricalRecords
+
+from .validators import validate_phone
+
+MONEY = {"max_digits": 14, "decimal_places": 2}
+
+
+class Tier(models.TextChoices):
+    """The three service tiers (000). Written by tiering's recompute; read everywhere."""
+
+    VIP = "vip", _("VIP")
+    REGULAR = "regular", _("Regular")
+    SMALL = "small", _("Small")
+
+
+class AbcClass(models.TextChoices):
+    A = "A", _("A (top 80% of revenue)")
+    B = "B", _("B (next 15%)")
+    C = "C", _("C (last 5%)")
+
+
+class Account(models.Model):
+    class Category(models.TextChoices):
+        IMPORTANT = "important", _("Important (government / party / military)")
+        HIGH_VALUE = "high_value", _("High-value")
+        GROUP = "group", _("Group (集团)")
+        STRATEGIC = "strategic", _("Strategic")
+
+    class Status(models.TextChoices):
+        PROSPECT = "prospect", _("Prospect")
+        ACTIVE = "active", _("Active")
+        DORMANT = "dormant", _("Dormant")
+        CHURNED = "churned", _("Churned")
+
+    class Industry(models.TextChoices):
+        GOVERNMENT = "government", _("Government & public sector")
+        FINANCE = "finance", _("Banking & finance")
+        MANUFACTURING = "manufacturing", _("Manufacturing")
+        TELECOM = "telecom", _("Telecom & internet")
+        ENERGY = "energy", _("Energy & utilities")
+        HEALTHCARE = "healthcare", _("Healthcare")
+        EDUCATION = "education", _("Education")
+        RETAIL = "retail", _("Retail & consumer")
+        LOGISTICS = "logistics", _("Transport & logistics")
+        REAL_ESTATE = "real_estate", _("Real estate & construction")
+        MEDIA = "media", _("Media & entertainment")
+        OTHER = "other", _("Other")
+
+    number = models.CharField(
+        _("account no."), max_length=20, unique=True, null=True, blank=True, editable=False,
+        help_text=_("Assigned automatically when the account is created."),
+    )
+    name = models.CharField(_("name"), max_length=200, db_index=True)
+    nickname = models.CharField(_("short name"), max_length=100, blank=True, help_text=_("What the team calls it, e.g. 'CMB Shenzhen'."))
+    category = models.CharField(_("category"), max_length=20, choices=Category, default=Category.HIGH_VALUE, db_index=True)
+    industry = models.CharField(_("industry"), max_length=20, choices=Industry, default=Industry.OTHER, db_index=True)
+    region = models.CharField(_("region"), max_length=50, blank=True, db_index=True, help_text=_("Province or city, e.g. 广东 or Shanghai."))
+    address = models.CharField(_("address"), max_length=300, blank=True)
+    phone = models.CharField(_("phone"), max_length=30, blank=True, validators=[validate_phone])
+    email = models.EmailField(_("e-mail"), blank=True)
+    website = models.URLField(_("website"), blank=True)
+    parent = models.ForeignKey(
+        "self", verbose_name=_("parent account"), null=True, blank=True, on_delete=models.PROTECT,
+        related_name="subsidiaries", help_text=_("For a group: the head company this one belongs to."),
+    )
+    owner = models.ForeignKey(
+        settings.AUTH_USER_MODEL, verbose_name=_("account manager"), null=True, blank=True,
+        on_delete=models.PROTECT, related_name="owned_accounts", help_text=_("The one person responsible (专人负责)."),
+    )
+    team = models.ForeignKey(
+        "users.Team", verbose_name=_("team"), null=True, blank=True, on_delete=models.SET_NULL, related_name="accounts"
+    )
+    status = models.CharField(_("status"), max_length=20, choices=Status, default=Status.PROSPECT, db_index=True)
+    status_changed_on = models.DateField(_("status since"), null=True, blank=True)
+    source = models.CharField(_("source"), max_length=100, blank=True, help_text=_("Where the account came from: referral, tender, exhibition ..."))
+    tags = models.CharField(_("tags"), max_length=300, blank=True, help_text=_("Comma-separated, e.g. 'cloud, 5G'."))
+    notes = models.TextField(_("notes"), blank=True)
+
+    # written by tiering's recompute (set-based); kept here so every list can filter on them
+    tier = models.CharField(_("tier"), max_length=10, choices=Tier, default=Tier.SMALL, db_index=True)
+    abc_class = models.CharField(_("ABC class"), max_length=1, choices=AbcClass, blank=True, db_index=True)
+    rfm_segment = models.CharField(_("RFM segment"), max_length=30, blank=True, db_index=True)
+    revenue_12m = models.DecimalField(_("12-month revenue"), **MONEY, default=Decimal("0"), db_index=True,
+                                      help_text=_("Net revenue over the tier window, as of the last recompute."))
+    last_contact_at = models.DateTimeField(_("last contact"), null=True, blank=True, db_index=True)
+
+    is_archived = models.BooleanField(_("archived"), default=False, db_index=True)
+    archived_at = models.DateTimeField(_("archived at"), null=True, blank=True)
+    version = models.PositiveIntegerField(_("version"), default=1, editable=False)
+    created_at = models.DateTimeField(_("created at"), auto_now_add=True)
+    updated_at = models.DateTimeField(_("updated at"), auto_now=True, db_index=True)
+    history = HistoricalRecords(excluded_fields=["revenue_12m", "version", "updated_at"])
+
+    class Meta:
+        ordering = ["name"]
+        verbose_name = _("account")
+        verbose_name_plural = _("accounts")
+        indexes = [models.Index(fields=["owner", "is_archived"]), models.Index(fields=["-revenue_12m", "id"])]
+
+    def __str__(self):
+        return f"{self.name} ({self.number})" if self.number else self.name
+
+    def get_absolute_url(self):
+        return reverse("accounts:detail", args=[self.pk])
+
+    def clean(self):
+        if self.parent_id and self.pk:
+            seen = {self.pk}
+            node = self.parent
+            depth = 0
+            while node is not None and depth < 50:
+                if node.pk in seen:
+                    raise ValidationError({"parent": _("An account cannot belong to itself or to one of its own subsidiaries.")})
+                seen.add(node.pk)
+                node = node.parent
+                depth += 1
+
+
+class Contact(models.Model):
+    class Role(models.TextChoices):
+        ECONOMIC = "economic", _("Economic buyer")
+        TECHNICAL = "technical", _("Technical buyer")
+        USER = "user", _("User")
+        FINANCIAL = "financial", _("Financial buyer")
+        COACH = "coach", _("Coach")
+
+    class Attitude(models.TextChoices):
+        SUPPORTER = "supporter", _("Supporter")
+        NEUTRAL = "neutral", _("Neutral")
+        OPPONENT = "opponent", _("Opponent")
+
+    class Channel(models.TextChoices):
+        PHONE = "phone", _("Phone")
+        WECHAT = "wechat", _("WeChat")
+        EMAIL = "email", _("E-mail")
+        SMS = "sms", _("SMS")
+        VISIT = "visit", _("In person")
+
+    class Calendar(models.TextChoices):
+        GREGORIAN = "gregorian", _("Gregorian")
+        LUNAR = "lunar", _("Chinese lunar (农历)")
+
+    account = models.ForeignKey(Account, verbose_name=_("account"), on_delete=models.PROTECT, related_name="contacts")
+    name = models.CharField(_("name"), max_length=100, db_index=True)
+    title = models.CharField(_("job title"), max_length=100, blank=True)
+    department = models.CharField(_("department"), max_length=100, blank=True)
+    role = models.CharField(_("buying role"), max_length=20, choices=Role, default=Role.USER,
+                            help_text=_("Their part in the buying decision."))
+    attitude = models.CharField(_("attitude"), max_length=20, choices=Attitude, default=Attitude.NEUTRAL)
+    influence = models.PositiveSmallIntegerField(
+        _("influence"), default=3, validators=[MinValueValidator(1), MaxValueValidator(5)],
+        help_text=_("1 = little say, 5 = decides."),
+    )
+    phone = models.CharField(_("phone"), max_length=30, blank=True, db_index=True, validators=[validate_phone])
+    email = models.EmailField(_("e-mail"), blank=True)
+    birthday_calendar = models.CharField(_("birthday calendar"), max_length=10, choices=Calendar, default=Calendar.GREGORIAN)
+    birth_year = models.PositiveSmallIntegerField(_("birth year"), null=True, blank=True, help_text=_("Optional."),
+                                                  validators=[MinValueValidator(1900), MaxValueValidator(2100)])
+    birth_month = models.PositiveSmallIntegerField(_("birth month"), null=True, blank=True,
+                                                   validators=[MinValueValidator(1), MaxValueValidator(12)])
+    birth_day = models.PositiveSmallIntegerField(_("birth day"), null=True, blank=True,
+                                                 validators=[MinValueValidator(1), MaxValueValidator(31)])
+    birth_leap_month = models.BooleanField(_("leap month"), default=False, help_text=_("Lunar birthdays only: born in a leap month (闰月)."))
+    interests = models.CharField(_("interests"), max_length=300, blank=True)
+    family_notes = models.TextField(_("family notes"), blank=True)
+    preferred_channel = models.CharField(_("preferred channel"), max_length=10, choices=Channel, default=Channel.PHONE)
+    is_primary = models.BooleanField(_("primary contact"), default=False)
+    is_archived = models.BooleanField(_("archived"), default=False, db_index=True)
+    version = models.PositiveIntegerField(_("version"), default=1, editable=False)
+    created_at = models.DateTimeField(_("created at"), auto_now_add=True)
+    updated_at = models.DateTimeField(_("updated at"), auto_now=True)
+    history = HistoricalRecords(excluded_fields=["version", "updated_at"])
+
+    class Meta:
+        ordering = ["-is_primary", "-influence", "name"]
+        verbose_name = _("contact")
+        verbose_name_plural = _("contacts")
+        indexes = [models.Index(fields=["birth_month", "birth_day"])]
+        constraints = [
+            models.CheckConstraint(condition=models.Q(influence__gte=1, influence__lte=5), name="contact_influence_1_5"),
+            models.CheckConstraint(
+                condition=models.Q(birth_month__isnull=True, birth_day__isnull=True)
+                | models.Q(birth_month__isnull=False, birth_day__isnull=False),
+                name="contact_birthday_month_and_day",
+            ),
+        ]
+
+    def __str__(self):
+        return self.name
+
+    def get_absolute_url(self):
+        return reverse("accounts:detail", args=[self.account_id]) + f"#contact-{self.pk}"
+
+    def clean(self):
+        from .birthdays import birthday_error
+
+        error = birthday_error(self)
+        if error:
+            raise ValidationError({"birth_day": error})
+
+    @property
+    def birthday_display(self) -> str:
+        from .birthdays import format_birthday
+
+        return format_birthday(self)
+
+
+class Transaction(models.Model):
+    class Kind(models.TextChoices):
+        RECHARGE = "recharge", _("Recharge")
+        PURCHASE = "purchase", _("Purchase")
+        REFUND = "refund", _("Refund")
+
+    account = models.ForeignKey(Account, verbose_name=_("account"), on_delete=models.PROTECT, related_name="transactions")
+    kind = models.CharField(_("kind"), max_length=10, choices=Kind, default=Kind.PURCHASE)
+    amount = models.DecimalField(_("amount"), **MONEY, help_text=_("Always positive; a refund subtracts by its kind."))
+    occurred_at = models.DateTimeField(_("occurred at"))
+    product_line = models.CharField(_("product line"), max_length=100, blank=True, db_index=True)
+    source_system = models.CharField(_("source system"), max_length=50, default="manual",
+                                     help_text=_("The system that sent it: erp, billing, import, manual ..."))
+    external_ref = models.CharField(_("external reference"), max_length=100, blank=True,
+                                    help_text=_("The record's id in the source system; a second push with the same one is ignored."))
+    note = models.CharField(_("note"), max_length=300, blank=True)
+    created_by = models.ForeignKey(settings.AUTH_USER_MODEL, verbose_name=_("recorded by"), null=True, blank=True,
+                                   on_delete=models.SET_NULL, related_name="+")
+    created_at = models.DateTimeField(_("created at"), auto_now_add=True)
+    history = HistoricalRecords()
+
+    class Meta:
+        ordering = ["-occurred_at", "-id"]
+        verbose_name = _("transaction")
+        verbose_name_plural = _("transactions")
+        indexes = [models.Index(fields=["account", "occurred_at"]), models.Index(fields=["occurred_at"])]
+        constraints = [
+            models.CheckConstraint(condition=models.Q(amount__gt=0), name="transaction_amount_positive"),
+            models.UniqueConstraint(
+                fields=["source_system", "external_ref"], condition=~models.Q(external_ref=""),
+                name="transaction_unique_source_ref",
+            ),
+        ]
+
+    def __str__(self):
+        return f"{self.get_kind_display()} {self.amount} @ {self.occurred_at:%Y-%m-%d}"
+
+    @property
+    def signed_amount(self) -> Decimal:
+        return -self.amount if self.kind == self.Kind.REFUND else self.amount
+
+
+class Feedback(models.Model):
+    """Satisfaction and suggestions collected over time (满意程度, 建议收集)."""
+
+    class Channel(models.TextChoices):
+        CALLBACK = "callback", _("Callback")
+        VISIT = "visit", _("Visit")
+        PHONE = "phone", _("Phone")
+        EMAIL = "email", _("E-mail")
+        SURVEY = "survey", _("Survey")
+        OTHER = "other", _("Other")
+
+    class Status(models.TextChoices):
+        NEW = "new", _("New")
+        ACKNOWLEDGED = "acknowledged", _("Acknowledged")
+        DONE = "done", _("Done")
+
+    account = models.ForeignKey(Account, verbose_name=_("account"), on_delete=models.PROTECT, related_name="feedback")
+    contact = models.ForeignKey(Contact, verbose_name=_("contact"), null=True, blank=True, on_delete=models.SET_NULL, related_name="feedback")
+    received_on = models.DateField(_("date"))
+    channel = models.CharField(_("channel"), max_length=10, choices=Channel, default=Channel.CALLBACK)
+    satisfaction = models.PositiveSmallIntegerField(
+        _("satisfaction"), validators=[MinValueValidator(1), MaxValueValidator(5)], help_text=_("1 = very unhappy, 5 = very happy.")
+    )
+    suggestion = models.TextField(_("suggestion"), blank=True)
+    status = models.CharField(_("status"), max_length=15, choices=Status, default=Status.NEW, db_index=True)
+    handler = models.ForeignKey(settings.AUTH_USER_MODEL, verbose_name=_("handled by"), null=True, blank=True,
+                                on_delete=models.SET_NULL, related_name="handled_feedback")
+    created_by = models.ForeignKey(settings.AUTH_USER_MODEL, verbose_name=_("recorded by"), null=True, blank=True,
+                                   on_delete=models.SET_NULL, related_name="+")
+    created_at = models.DateTimeField(_("created at"), auto_now_add=True)
+    history = HistoricalRecords()
+
+    class Meta:
+        ordering = ["-received_on", "-id"]
+        verbose_name = _("feedback")
+        verbose_name_plural = _("feedback")
+        indexes = [models.Index(fields=["account", "received_on"])]
+        constraints = [
+            models.CheckConstraint(condition=models.Q(satisfaction__gte=1, satisfaction__lte=5), name="feedback_satisfaction_1_5"),
+        ]
+
+    def __str__(self):
+        return f"{self.account} {self.received_on}: {self.satisfaction}/5"
+
+
+class Competitor(models.Model):
+    name = models.CharField(_("name"), max_length=150, unique=True)
+    website = models.URLField(_("website"), blank=True)
+    strengths = models.TextField(_("strengths"), blank=True)
+    weaknesses = models.TextField(_("weaknesses"), blank=True)
+    notes = models.TextField(_("notes"), blank=True)
+    history = HistoricalRecords()
+
+    class Meta:
+        ordering = ["name"]
+        verbose_name = _("competitor")
+        verbose_name_plural = _("competitors")
+
+    def __str__(self):
+        return self.name
+
+
+class CompetitorPresence(models.Model):
+    """A competitor active at one account (竞争对手动态管理)."""
+
+    class Strength(models.TextChoices):
+        WEAK = "weak", _("Weak")
+        MEDIUM = "medium", _("Medium")
+        STRONG = "strong", _("Strong")
+
+    account = models.ForeignKey(Account, verbose_name=_("account"), on_delete=models.PROTECT, related_name="competitor_presences")
+    competitor = models.ForeignKey(Competitor, verbose_name=_("competitor"), on_delete=models.PROTECT, related_name="presences")
+    products = models.CharField(_("their products here"), max_length=300, blank=True)
+    strength = models.CharField(_("strength"), max_length=10, choices=Strength, default=Strength.MEDIUM)
+    since = models.DateField(_("present since"), null=True, blank=True)
+    notes = models.TextField(_("notes"), blank=True)
+    updated_at = models.DateTimeField(_("updated at"), auto_now=True)
+    history = HistoricalRecords()
+
+    class Meta:
+        ordering = ["-updated_at"]
+        verbose_name = _("competitor presence")
+        verbose_name_plural = _("competitor presences")
+        constraints = [models.UniqueConstraint(fields=["account", "competitor"], name="presence_unique_account_competitor")]
+
+    def __str__(self):
+        return f"{self.competitor} @ {self.account}"
+
+
+class AccountEvent(models.Model):
+    """One entry on the account timeline. Every app's services write these (Saleor-style events);
+    the kind's registered renderer turns `data` into words in the reader's language."""
+
+    account = models.ForeignKey(Account, verbose_name=_("account"), on_delete=models.CASCADE, related_name="events")
+    occurred_at = models.DateTimeField(_("occurred at"), db_index=True)
+    kind = models.CharField(_("kind"), max_length=50)
+    data = models.JSONField(_("data"), default=dict, blank=True)
+    actor = models.ForeignKey(settings.AUTH_USER_MODEL, verbose_name=_("by"), null=True, blank=True,
+                              on_delete=models.SET_NULL, related_name="+")
+    link = models.CharField(_("link"), max_length=300, blank=True)
+
+    class Meta:
+        ordering = ["-occurred_at", "-id"]
+        verbose_name = _("account event")
+        verbose_name_plural = _("account events")
+        indexes = [models.Index(fields=["account", "-occurred_at"])]
+
+    def __str__(self):
+        return f"{self.kind} @ {self.occurred_at:%Y-%m-%d}"

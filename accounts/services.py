@@ -1,0 +1,213 @@
+"""Write use cases for accounts and their records. Pages, API, admin and imports all call these."""
+
+import datetime
+from collections.abc import Iterable
+from decimal import Decimal
+
+from django.core.exceptions import ValidationError
+from django.db import transaction
+from django.utils import timezone
+from django.utils.translation import gettext as _
+
+from core.locking import save_versioned
+
+from .models import Account, CompetitorPresence, Contact, Feedback, Transaction
+from .timeline import record_event
+
+ACCOUNT_EDITABLE = [
+    "name", "nickname", "category", "industry", "region", "address", "phone", "email", "website",
+    "parent", "owner", "team", "status", "source", "tags", "notes",
+]
+CONTACT_EDITABLE = [
+    "name", "title", "department", "role", "attitude", "influence", "phone", "email", "birthday_calendar",
+    "birth_year", "birth_month", "birth_day", "birth_leap_month", "interests", "family_notes",
+    "preferred_channel", "is_primary",
+]
+BULK_LIMIT = 1000
+
+
+def _local_today() -> datetime.date:
+    return timezone.localdate()
+
+
+@transaction.atomic
+def account_create(*, actor, **fields) -> Account:
+    account = Account(**{k: v for k, v in fields.items() if k in ACCOUNT_EDITABLE})
+    account.status_changed_on = _local_today()
+    account.full_clean(exclude=["number"])
+    account.save()
+    account.number = f"KA{account.pk:08d}"
+    account.save(update_fields=["number"])
+    record_event(account=account, kind="account.created", data={"name": account.name}, actor=actor)
+    return account
+
+
+@transaction.atomic
+def account_update(*, account: Account, actor, expected_version: int | None, data: dict) -> Account:
+    before = Account.objects.select_related("owner").get(pk=account.pk)
+    for field, value in data.items():
+        if field not in ACCOUNT_EDITABLE:
+            raise ValidationError({field: _("This field cannot be changed here.")})
+        setattr(account, field, value)
+    if account.status != before.status:
+        account.status_changed_on = _local_today()
+    save_versioned(account, expected_version=expected_version)
+    if account.status != before.status:
+        record_event(account=account, kind="account.status_changed", actor=actor,
+                     data={"old": before.status, "new": account.status})
+    if account.owner_id != before.owner_id:
+        record_event(account=account, kind="account.owner_changed", actor=actor,
+                     data={"old": str(before.owner or ""), "new": str(account.owner or "")})
+    return account
+
+
+@transaction.atomic
+def account_archive(*, account: Account, actor, reason: str = "") -> Account:
+    """Customer records are archived, never deleted; an archived account leaves every list."""
+    if account.is_archived:
+        raise ValidationError(_("This account is already archived."))
+    if account.subsidiaries.filter(is_archived=False).exists():
+        raise ValidationError(_("Archive or move its subsidiaries first."))
+    account.is_archived = True
+    account.archived_at = timezone.now()
+    save_versioned(account, expected_version=None)
+    record_event(account=account, kind="account.archived", actor=actor, data={"reason": reason})
+    return account
+
+
+@transaction.atomic
+def account_restore(*, account: Account, actor) -> Account:
+    if not account.is_archived:
+        raise ValidationError(_("This account is not archived."))
+    account.is_archived = False
+    account.archived_at = None
+    save_versioned(account, expected_version=None)
+    record_event(account=account, kind="account.restored", actor=actor)
+    return account
+
+
+def account_touch_contact(*, account_id: int, at: datetime.datetime) -> None:
+    """Other apps (visits, callbacks) call this when someone spoke with the customer."""
+    Account.objects.filter(pk=account_id).exclude(last_contact_at__gte=at).update(last_contact_at=at)
+
+
+@transaction.atomic
+def contact_create(*, account: Account, actor, **fields) -> Contact:
+    contact = Contact(account=account, **{k: v for k, v in fields.items() if k in CONTACT_EDITABLE})
+    contact.full_clean()
+    contact.save()
+    _keep_one_primary(contact)
+    return contact
+
+
+@transaction.atomic
+def contact_update(*, contact: Contact, actor, expected_version: int | None, data: dict) -> Contact:
+    for field, value in data.items():
+        if field not in CONTACT_EDITABLE:
+            raise ValidationError({field: _("This field cannot be changed here.")})
+        setattr(contact, field, value)
+    save_versioned(contact, expected_version=expected_version)
+    _keep_one_primary(contact)
+    return contact
+
+
+@transaction.atomic
+def contact_archive(*, contact: Contact, actor) -> Contact:
+    contact.is_archived = True
+    contact.is_primary = False
+    save_versioned(contact, expected_version=None)
+    return contact
+
+
+def _keep_one_primary(contact: Contact) -> None:
+    if contact.is_primary:
+        Contact.objects.filter(account_id=contact.account_id, is_primary=True).exclude(pk=contact.pk).update(is_primary=False)
+
+
+def transaction_record(*, actor, account: Account, kind: str, amount: Decimal, occurred_at, product_line="",
+                       source_system="manual", external_ref="", note="") -> Transaction:
+    txn = Transaction(account=account, kind=kind, amount=amount, occurred_at=occurred_at, product_line=product_line,
+                      source_system=source_system, external_ref=external_ref, note=note, created_by=actor)
+    txn.full_clean()
+    txn.save()
+    return txn
+
+
+@transaction.atomic
+def transactions_push(*, actor, rows: Iterable[dict]) -> dict:
+    """Record revenue rows pushed by another system; idempotent on (source_system, external_ref).
+
+    Each row is a validated dict (account, kind, amount, occurred_at, product_line,
+    source_system, external_ref). Answers which refs were created and which already existed.
+    """
+    rows = list(rows)
+    if len(rows) > BULK_LIMIT:
+        raise ValidationError(_("At most %(n)s rows per request.") % {"n": BULK_LIMIT})
+    keys = {(r["source_system"], r["external_ref"]) for r in rows}
+    existing = set()
+    for source in {s for s, _ref in keys}:
+        refs = [ref for s, ref in keys if s == source]
+        for start in range(0, len(refs), 500):
+            existing.update(
+                Transaction.objects.filter(source_system=source, external_ref__in=refs[start:start + 500])
+                .values_list("source_system", "external_ref")
+            )
+    to_create, seen = [], set(existing)
+    created_refs, existing_refs = [], []
+    for row in rows:
+        key = (row["source_system"], row["external_ref"])
+        if key in seen:
+            existing_refs.append(row["external_ref"])
+            continue
+        seen.add(key)
+        to_create.append(Transaction(created_by=actor, **row))
+        created_refs.append(row["external_ref"])
+    # ignore_conflicts: a concurrent push of the same rows cannot create duplicates
+    Transaction.objects.bulk_create(to_create, batch_size=500, ignore_conflicts=True)
+    return {"created": created_refs, "existing": existing_refs}
+
+
+@transaction.atomic
+def feedback_create(*, account: Account, actor, **fields) -> Feedback:
+    feedback = Feedback(account=account, created_by=actor, **fields)
+    feedback.full_clean()
+    feedback.save()
+    record_event(
+        account=account, kind="feedback.received", actor=actor,
+        occurred_at=timezone.make_aware(datetime.datetime.combine(feedback.received_on, datetime.time(12))),
+        data={"satisfaction": feedback.satisfaction, "suggestion": feedback.suggestion[:200]},
+    )
+    return feedback
+
+
+FEEDBACK_TRANSITIONS = {
+    Feedback.Status.NEW: {Feedback.Status.ACKNOWLEDGED, Feedback.Status.DONE},
+    Feedback.Status.ACKNOWLEDGED: {Feedback.Status.DONE},
+    Feedback.Status.DONE: set(),
+}
+
+
+@transaction.atomic
+def feedback_set_status(*, feedback: Feedback, actor, status: str, handler=None) -> Feedback:
+    if status not in FEEDBACK_TRANSITIONS[feedback.status]:
+        raise ValidationError(
+            _("Feedback cannot go from %(old)s to %(new)s.")
+            % {"old": feedback.get_status_display(), "new": Feedback.Status(status).label}
+        )
+    feedback.status = status
+    feedback.handler = handler or feedback.handler or actor
+    feedback.full_clean()
+    feedback.save()
+    return feedback
+
+
+@transaction.atomic
+def competitor_presence_save(*, account: Account, actor, competitor, **fields) -> CompetitorPresence:
+    presence, _created = CompetitorPresence.objects.get_or_create(account=account, competitor=competitor)
+    for key, value in fields.items():
+        setattr(presence, key, value)
+    presence.full_clean()
+    presence.save()
+    record_event(account=account, kind="competitor.noted", actor=actor, data={
+        "competitor": competitor.name, "strength": presence.get_strength_display(), "products": presence.products})
+    return presence

@@ -1,0 +1,14 @@
+"""One router for the whole REST API; each app contributes its viewsets in `api.py`."""
+
+from django.urls import include, path
+from rest_framework.routers import DefaultRouter
+
+from accounts.api import register_routes as register_accounts
+from tiering.api import register_routes as register_tiering
+from tiering.api import urlpatterns as tiering_urls
+
+router = DefaultRouter()
+register_accounts(router)
+register_tiering(router)
+
+urlpatterns = [*tiering_urls, path("", include(router.urls))]

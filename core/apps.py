@@ -1,0 +1,9 @@
+from django.apps import AppConfig
+from django.utils.translation import gettext_lazy as _
+
+
+class CoreConfig(AppConfig):
+    """Platform pieces every app stands on: health, heartbeat, demo-data registry, navigation."""
+
+    name = "core"
+    verbose_name = _("System")

@@ -1,0 +1,54 @@
+"""Fast bulk loading for seeding and benchmarks: COPY on PostgreSQL, executemany elsewhere."""
+
+import json
+from collections.abc import Iterable, Sequence
+
+from django.db import connection
+
+
+def bulk_insert(model, columns: Sequence[str], rows: Iterable[Sequence]) -> int:
+    """Insert plain tuples (values in `columns` order, db column names) without model overhead."""
+    table = model._meta.db_table
+    qn = connection.ops.quote_name
+    cols = ", ".join(qn(c) for c in columns)
+    count = 0
+    with connection.cursor() as cursor:
+        if connection.vendor == "postgresql":
+            with cursor.cursor.copy(f"COPY {qn(table)} ({cols}) FROM STDIN") as copy:
+                for row in rows:
+                    copy.write_row([json.dumps(v) if isinstance(v, dict | list) else v for v in row])
+                    count += 1
+        else:
+            sql = f"INSERT INTO {qn(table)} ({cols}) VALUES ({', '.join(['%s'] * len(columns))})"
+            by_column = {f.column: f for f in model._meta.concrete_fields}
+            fields = [by_column[c] for c in columns]
+            batch = []
+            for row in rows:
+                batch.append([f.get_db_prep_save(v, connection) for f, v in zip(fields, row, strict=True)])
+                if len(batch) >= 5000:
+                    cursor.executemany(sql, batch)
+                    count += len(batch)
+                    batch = []
+            if batch:
+                cursor.executemany(sql, batch)
+                count += len(batch)
+    return count
+
+
+def next_id(model) -> int:
+    from django.db.models import Max
+
+    return (model.objects.aggregate(m=Max("pk"))["m"] or 0) + 1
+
+
+def reset_sequence(model) -> None:
+    """After inserting explicit ids on PostgreSQL, move the id sequence past them."""
+    if connection.vendor != "postgresql":
+        return
+    table = model._meta.db_table
+    pk = model._meta.pk.column
+    with connection.cursor() as cursor:
+        cursor.execute(
+            f"SELECT setval(pg_get_serial_sequence(%s, %s), COALESCE((SELECT MAX({pk}) FROM {table}), 1))",
+            [table, pk],
+        )

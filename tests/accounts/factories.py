@@ -1,0 +1,84 @@
+import datetime
+from decimal import Decimal
+
+import factory
+from django.utils import timezone
+
+from accounts.models import Account, AccountEvent, Competitor, CompetitorPresence, Contact, Feedback, Transaction
+from tests.users.factories import UserFactory
+from users.roles import Role
+
+
+class AccountFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = Account
+
+    number = factory.Sequence(lambda n: f"KT{n:08d}")
+    name = factory.Sequence(lambda n: f"Account {n} Co., Ltd.")
+    category = Account.Category.HIGH_VALUE
+    industry = Account.Industry.TELECOM
+    region = "Shanghai"
+    status = Account.Status.ACTIVE
+    owner = factory.SubFactory(UserFactory, role=Role.MANAGER)
+
+
+class ContactFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = Contact
+
+    account = factory.SubFactory(AccountFactory)
+    name = factory.Sequence(lambda n: f"Contact {n}")
+    role = Contact.Role.TECHNICAL
+    attitude = Contact.Attitude.NEUTRAL
+    influence = 3
+    phone = "13800138000"
+
+
+class TransactionFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = Transaction
+
+    account = factory.SubFactory(AccountFactory)
+    kind = Transaction.Kind.PURCHASE
+    amount = Decimal("1000.00")
+    occurred_at = factory.LazyFunction(lambda: timezone.now() - datetime.timedelta(days=10))
+    product_line = "Cloud"
+    source_system = "test"
+    external_ref = factory.Sequence(lambda n: f"ref-{n}")
+
+
+class FeedbackFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = Feedback
+
+    account = factory.SubFactory(AccountFactory)
+    received_on = factory.LazyFunction(timezone.localdate)
+    satisfaction = 4
+    suggestion = "Faster invoices"
+
+
+class CompetitorFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = Competitor
+        django_get_or_create = ("name",)
+
+    name = factory.Sequence(lambda n: f"Competitor {n}")
+
+
+class CompetitorPresenceFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = CompetitorPresence
+
+    account = factory.SubFactory(AccountFactory)
+    competitor = factory.SubFactory(CompetitorFactory)
+    products = "Cloud"
+
+
+class AccountEventFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = AccountEvent
+
+    account = factory.SubFactory(AccountFactory)
+    kind = "account.created"
+    occurred_at = factory.LazyFunction(timezone.now)
+    data = factory.LazyAttribute(lambda e: {"name": e.account.name})

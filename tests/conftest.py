@@ -1,0 +1,71 @@
+import pytest
+from rest_framework.test import APIClient
+
+from tests.users.factories import UserFactory
+from users.roles import Role
+
+
+@pytest.fixture
+def make_user(db):
+    """make_user(Role.MANAGER, username="li") -> a saved user in that role."""
+
+    def _make(role=None, **kwargs):
+        return UserFactory(role=role, **kwargs)
+
+    return _make
+
+
+@pytest.fixture
+def admin_user(make_user):
+    return make_user(Role.ADMIN, username="admin-t", is_staff=True, is_superuser=True)
+
+
+@pytest.fixture
+def director(make_user):
+    return make_user(Role.DIRECTOR, username="director-t", is_staff=True)
+
+
+@pytest.fixture
+def manager(make_user):
+    return make_user(Role.MANAGER, username="manager-t")
+
+
+@pytest.fixture
+def other_manager(make_user):
+    return make_user(Role.MANAGER, username="manager-other")
+
+
+@pytest.fixture
+def service_agent(make_user):
+    return make_user(Role.SERVICE, username="service-t")
+
+
+@pytest.fixture
+def finance_user(make_user):
+    return make_user(Role.FINANCE, username="finance-t", is_staff=True)
+
+
+@pytest.fixture
+def api_client():
+    return APIClient()
+
+
+@pytest.fixture
+def client_for(client):
+    """client_for(user) -> the Django test client signed in as that user."""
+
+    def _login(user):
+        client.force_login(user)
+        return client
+
+    return _login
+
+
+@pytest.fixture
+def api_for():
+    def _login(user):
+        c = APIClient()
+        c.force_authenticate(user)
+        return c
+
+    return _login

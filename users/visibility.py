@@ -1,0 +1,95 @@
+"""The visibility policy: the one place that decides which customer records a user may see.
+
+Every app registers a rule for each of its customer-data models (in AppConfig.ready) and
+every page, API view, admin and export scopes its queries with `visible_to(user, qs)`.
+A model with no rule answers nothing: the policy fails closed.
+
+The rule of DESIGN.md:
+- administrators and sales directors see everything;
+- an account manager sees the accounts they own, those assigned to a team they lead, and
+  those owned by members of the teams they lead (and the records hanging off them);
+- customer service and finance see what the rule for that model lists in `all_roles`
+  (customer service: accounts read-only and all service requests; finance: contracts and payments).
+"""
+
+from dataclasses import dataclass, field
+
+from django.db.models import Q, QuerySet
+from django.http import Http404
+
+from .roles import Role
+
+
+@dataclass(frozen=True)
+class VisibilityRule:
+    owner_path: str  # lookup from the model to the owning user, e.g. "owner" or "account__owner"
+    team_path: str | None = None  # lookup to the team, e.g. "team" or "account__team"
+    all_roles: frozenset = field(default_factory=lambda: frozenset({Role.ADMIN, Role.DIRECTOR}))
+
+
+_RULES: dict[str, VisibilityRule] = {}
+
+
+def register_visibility(model_label: str, rule: VisibilityRule) -> None:
+    _RULES[model_label] = rule
+
+
+def rule_for(model) -> VisibilityRule | None:
+    return _RULES.get(model._meta.label)
+
+
+def roles_of(user) -> frozenset[str]:
+    """The role names of a user, cached on the instance (one query per request at most)."""
+    if not getattr(user, "is_authenticated", False) or not user.is_active:
+        return frozenset()
+    cached = getattr(user, "_crm_roles", None)
+    if cached is None:
+        names = set(user.groups.values_list("name", flat=True))
+        if user.is_superuser:
+            names.add(Role.ADMIN.value)
+        cached = frozenset(names)
+        user._crm_roles = cached
+    return cached
+
+
+def has_role(user, *roles) -> bool:
+    return bool(roles_of(user) & {str(r) for r in roles})
+
+
+def sees_all(user, model) -> bool:
+    rule = rule_for(model)
+    return rule is not None and bool(roles_of(user) & {str(r) for r in rule.all_roles})
+
+
+def visibility_q(user, model) -> Q | None:
+    """A Q that limits `model` to what `user` may see; None means "everything"."""
+    from .models import Team, User
+
+    rule = rule_for(model)
+    roles = roles_of(user)
+    if rule is None or not roles:
+        return Q(pk__in=[])
+    if roles & {str(r) for r in rule.all_roles}:
+        return None
+    if Role.MANAGER.value not in roles:
+        return Q(pk__in=[])
+    led_team_ids = Team.objects.filter(leader_id=user.pk).values("pk")
+    member_ids = User.objects.filter(teams__leader_id=user.pk).values("pk")
+    q = Q(**{f"{rule.owner_path}_id": user.pk}) | Q(**{f"{rule.owner_path}_id__in": member_ids})
+    if rule.team_path:
+        q |= Q(**{f"{rule.team_path}_id__in": led_team_ids})
+    return q
+
+
+def visible_to(user, queryset: QuerySet) -> QuerySet:
+    """Scope a queryset to what the user may see (subqueries, no extra round trip)."""
+    q = visibility_q(user, queryset.model)
+    return queryset if q is None else queryset.filter(q)
+
+
+def get_visible_or_404(user, queryset: QuerySet, **lookup):
+    """Look up one object the user may see; anything else (missing or not theirs) is a 404."""
+    try:
+        return visible_to(user, queryset).get(**lookup)
+    except queryset.model.DoesNotExist as exc:
+        raise Http404 from exc
