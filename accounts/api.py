@@ -1,2 +1,483 @@
+"""REST API for accounts and their records. Thin: validate, call a service or selector."""
+
+from django.db import transaction as db_transaction
+from drf_spectacular.utils import extend_schema, inline_serializer
+from rest_framework import mixins, permissions, serializers, status, viewsets
+from rest_framework.decorators import action
+from rest_framework.response import Response
+
+from core.api import call_service
+from users.visibility import visible_to
+
+from . import selectors, services
+from .filters import AccountFilter, ContactFilter, FeedbackFilter, TransactionFilter
+from .models import Account, Competitor, CompetitorPresence, Contact, Feedback, Transaction
+
+
+class ModelPermissions(permissions.DjangoModelPermissions):
+    """Reads need the view permission too: a role without it sees nothing."""
+
+    perms_map = {
+        **permissions.DjangoModelPermissions.perms_map,
+        "GET": ["%(app_label)s.view_%(model_name)s"],
+    }
+
+
+class VisibleAccountField(serializers.PrimaryKeyRelatedField):
+    """An account id the caller may see; anything else is 'does not exist'."""
+
+    def get_queryset(self):
+        return visible_to(self.context["request"].user, Account.objects.filter(is_archived=False))
+
+
+class AccountSerializer(serializers.ModelSerializer):
+    parent = VisibleAccountField(required=False, allow_null=True)
+    version = serializers.IntegerField(
+        required=False, help_text="Send the version you read; a stale one answers 409."
+    )
+    owner_name = serializers.CharField(source="owner.display_name", read_only=True, default=None)
+
+    class Meta:
+        model = Account
+        fields = [
+            "id",
+            "number",
+            "name",
+            "nickname",
+            "category",
+            "industry",
+            "region",
+            "address",
+            "phone",
+            "email",
+            "website",
+            "parent",
+            "owner",
+            "owner_name",
+            "team",
+            "status",
+            "status_changed_on",
+            "source",
+            "tags",
+            "notes",
+            "tier",
+            "abc_class",
+            "rfm_segment",
+            "revenue_12m",
+            "last_contact_at",
+            "is_archived",
+            "version",
+            "created_at",
+            "updated_at",
+        ]
+        read_only_fields = [
+            "number",
+            "status_changed_on",
+            "tier",
+            "abc_class",
+            "rfm_segment",
+            "revenue_12m",
+            "last_contact_at",
+            "is_archived",
+            "created_at",
+            "updated_at",
+        ]
+
+
+class AccountViewSet(
+    mixins.ListModelMixin,
+    mixins.RetrieveModelMixin,
+    mixins.CreateModelMixin,
+    mixins.UpdateModelMixin,
+    mixins.DestroyModelMixin,
+    viewsets.GenericViewSet,
+):
+    """Key accounts. DELETE archives (customer records are never deleted)."""
+
+    serializer_class = AccountSerializer
+    permission_classes = [permissions.IsAuthenticated, ModelPermissions]
+    filterset_class = AccountFilter
+    search_fields = []  # `?q=` searches name, number and contacts (see the filter)
+    ordering_fields = [
+        "name",
+        "number",
+        "revenue_12m",
+        "status",
+        "tier",
+        "last_contact_at",
+        "updated_at",
+    ]
+    ordering = ["-revenue_12m", "id"]
+    queryset = Account.objects.none()
+
+    def get_queryset(self):
+        # the filter hides archived accounts from the list unless ?archived=true; detail opens them
+        return selectors.account_queryset_for(self.request.user).select_related("owner")
+
+    def perform_create(self, serializer):
+        data = {k: v for k, v in serializer.validated_data.items() if k != "version"}
+        serializer.instance = call_service(services.account_create, actor=self.request.user, **data)
+
+    def perform_update(self, serializer):
+        data = {k: v for k, v in serializer.validated_data.items() if k != "version"}
+        expected = serializer.validated_data.get("version")
+        if expected is None and not serializer.partial:
+            raise serializers.ValidationError({"version": ["Send the version you read."]})
+        serializer.instance = call_service(
+            services.account_update,
+            account=serializer.instance,
+            actor=self.request.user,
+            expected_version=expected,
+            data=data,
+        )
+
+    def perform_destroy(self, instance):
+        call_service(services.account_archive, account=instance, actor=self.request.user)
+
+
+class ContactSerializer(serializers.ModelSerializer):
+    account = VisibleAccountField()
+    version = serializers.IntegerField(required=False)
+
+    class Meta:
+        model = Contact
+        fields = [
+            "id",
+            "account",
+            "name",
+            "title",
+            "department",
+            "role",
+            "attitude",
+            "influence",
+            "phone",
+            "email",
+            "birthday_calendar",
+            "birth_year",
+            "birth_month",
+            "birth_day",
+            "birth_leap_month",
+            "interests",
+            "family_notes",
+            "preferred_channel",
+            "is_primary",
+            "is_archived",
+            "version",
+        ]
+        read_only_fields = ["is_archived"]
+
+
+class ContactViewSet(
+    mixins.ListModelMixin,
+    mixins.RetrieveModelMixin,
+    mixins.CreateModelMixin,
+    mixins.UpdateModelMixin,
+    mixins.DestroyModelMixin,
+    viewsets.GenericViewSet,
+):
+    """Contacts and their part in the buying decision. DELETE archives."""
+
+    serializer_class = ContactSerializer
+    permission_classes = [permissions.IsAuthenticated, ModelPermissions]
+    filterset_class = ContactFilter
+    search_fields = ["name", "phone", "email", "title"]
+    ordering_fields = ["name", "influence", "id"]
+    ordering = ["id"]
+    queryset = Contact.objects.none()
+
+    def get_queryset(self):
+        return selectors.contact_list(user=self.request.user)
+
+    def perform_create(self, serializer):
+        data = dict(serializer.validated_data)
+        data.pop("version", None)
+        account = data.pop("account")
+        serializer.instance = call_service(
+            services.contact_create, account=account, actor=self.request.user, **data
+        )
+
+    def perform_update(self, serializer):
+        data = dict(serializer.validated_data)
+        expected = data.pop("version", None)
+        if data.pop("account", serializer.instance.account) != serializer.instance.account:
+            raise serializers.ValidationError(
+                {"account": ["A contact cannot move to another account."]}
+            )
+        serializer.instance = call_service(
+            services.contact_update,
+            contact=serializer.instance,
+            actor=self.request.user,
+            expected_version=expected,
+            data=data,
+        )
+
+    def perform_destroy(self, instance):
+        call_service(services.contact_archive, contact=instance, actor=self.request.user)
+
+
+class TransactionSerializer(serializers.ModelSerializer):
+    account = VisibleAccountField()
+    signed_amount = serializers.DecimalField(max_digits=14, decimal_places=2, read_only=True)
+
+    class Meta:
+        model = Transaction
+        fields = [
+            "id",
+            "account",
+            "kind",
+            "amount",
+            "signed_amount",
+            "occurred_at",
+            "product_line",
+            "source_system",
+            "external_ref",
+            "note",
+            "created_at",
+        ]
+        read_only_fields = ["created_at"]
+        validators = []  # idempotency is the service's job, not a 400
+
+    def validate_amount(self, value):
+        if value <= 0:
+            raise serializers.ValidationError(
+                "Amount must be positive; use kind=refund to subtract."
+            )
+        return value
+
+
+class BulkTransactionSerializer(serializers.Serializer):
+    rows = TransactionSerializer(many=True, allow_empty=False)
+
+    def validate_rows(self, rows):
+        if len(rows) > services.BULK_LIMIT:
+            raise serializers.ValidationError(f"At most {services.BULK_LIMIT} rows per request.")
+        for row in rows:
+            if not row.get("external_ref"):
+                raise serializers.ValidationError(
+                    "Every pushed row needs an external_ref (idempotency key)."
+                )
+        return rows
+
+
+class TransactionViewSet(
+    mixins.ListModelMixin,
+    mixins.RetrieveModelMixin,
+    mixins.CreateModelMixin,
+    viewsets.GenericViewSet,
+):
+    """Revenue and recharge records. Amounts are positive; kind=refund subtracts.
+
+    Other systems push with `POST /api/transactions/bulk/`; a row whose (source_system,
+    external_ref) is already stored is reported under `existing` and not stored again.
+    """
+
+    serializer_class = TransactionSerializer
+    permission_classes = [permissions.IsAuthenticated, ModelPermissions]
+    filterset_class = TransactionFilter
+    search_fields = ["external_ref", "product_line", "note"]
+    ordering_fields = ["occurred_at", "amount", "id"]
+    ordering = ["-occurred_at", "-id"]
+    queryset = Transaction.objects.none()
+
+    def get_queryset(self):
+        return selectors.transaction_list(user=self.request.user)
+
+    def create(self, request, *args, **kwargs):
+        serializer = self.get_serializer(data=request.data)
+        serializer.is_valid(raise_exception=True)
+        data = dict(serializer.validated_data)
+        if data.get("external_ref"):
+            result = call_service(services.transactions_push, actor=request.user, rows=[_row(data)])
+            if result["existing"]:
+                existing = Transaction.objects.get(
+                    source_system=data.get("source_system", "manual"),
+                    external_ref=data["external_ref"],
+                )
+                return Response(self.get_serializer(existing).data, status=status.HTTP_200_OK)
+            created = Transaction.objects.get(
+                source_system=data.get("source_system", "manual"), external_ref=data["external_ref"]
+            )
+            return Response(self.get_serializer(created).data, status=status.HTTP_201_CREATED)
+        txn = call_service(services.transaction_record, actor=request.user, **data)
+        return Response(self.get_serializer(txn).data, status=status.HTTP_201_CREATED)
+
+    @extend_schema(
+        request=BulkTransactionSerializer,
+        responses={
+            200: inline_serializer(
+                "BulkTransactionResult",
+                {
+                    "created": serializers.ListField(child=serializers.CharField()),
+                    "existing": serializers.ListField(child=serializers.CharField()),
+                },
+            )
+        },
+    )
+    @action(detail=False, methods=["post"])
+    def bulk(self, request):
+        """Push up to 1,000 rows at once; idempotent on source_system + external_ref."""
+        serializer = BulkTransactionSerializer(
+            data=request.data, context=self.get_serializer_context()
+        )
+        serializer.is_valid(raise_exception=True)
+        with db_transaction.atomic():
+            result = call_service(
+                services.transactions_push,
+                actor=request.user,
+                rows=[_row(r) for r in serializer.validated_data["rows"]],
+            )
+        return Response(result, status=status.HTTP_200_OK)
+
+
+def _row(data: dict) -> dict:
+    row = {
+        k: v
+        for k, v in data.items()
+        if k
+        in {
+            "account",
+            "kind",
+            "amount",
+            "occurred_at",
+            "product_line",
+            "source_system",
+            "external_ref",
+            "note",
+        }
+    }
+    row.setdefault("source_system", "manual")
+    row.setdefault("kind", Transaction.Kind.PURCHASE)
+    return row
+
+
+class FeedbackSerializer(serializers.ModelSerializer):
+    account = VisibleAccountField()
+
+    class Meta:
+        model = Feedback
+        fields = [
+            "id",
+            "account",
+            "contact",
+            "received_on",
+            "channel",
+            "satisfaction",
+            "suggestion",
+            "status",
+            "handler",
+            "created_at",
+        ]
+        read_only_fields = ["status", "handler", "created_at"]
+
+    def validate(self, attrs):
+        contact = attrs.get("contact")
+        if contact and contact.account_id != attrs["account"].pk:
+            raise serializers.ValidationError(
+                {"contact": ["This contact belongs to another account."]}
+            )
+        return attrs
+
+
+class FeedbackViewSet(
+    mixins.ListModelMixin,
+    mixins.RetrieveModelMixin,
+    mixins.CreateModelMixin,
+    viewsets.GenericViewSet,
+):
+    """Satisfaction scores and suggestions collected over time."""
+
+    serializer_class = FeedbackSerializer
+    permission_classes = [permissions.IsAuthenticated, ModelPermissions]
+    filterset_class = FeedbackFilter
+    search_fields = ["suggestion"]
+    ordering_fields = ["received_on", "satisfaction", "id"]
+    ordering = ["-received_on", "-id"]
+    queryset = Feedback.objects.none()
+
+    def get_queryset(self):
+        return selectors.feedback_list(user=self.request.user)
+
+    def perform_create(self, serializer):
+        data = dict(serializer.validated_data)
+        account = data.pop("account")
+        serializer.instance = call_service(
+            services.feedback_create, account=account, actor=self.request.user, **data
+        )
+
+
+class CompetitorSerializer(serializers.ModelSerializer):
+    class Meta:
+        model = Competitor
+        fields = ["id", "name", "website", "strengths", "weaknesses", "notes"]
+
+
+class CompetitorViewSet(viewsets.ModelViewSet):
+    """Competitors (master data, not customer data)."""
+
+    serializer_class = CompetitorSerializer
+    permission_classes = [permissions.IsAuthenticated, ModelPermissions]
+    search_fields = ["name"]
+    ordering_fields = ["name", "id"]
+    ordering = ["name"]
+    queryset = Competitor.objects.all()
+    http_method_names = ["get", "post", "put", "patch", "head", "options"]
+
+
+class CompetitorPresenceSerializer(serializers.ModelSerializer):
+    account = VisibleAccountField()
+    competitor_name = serializers.CharField(source="competitor.name", read_only=True)
+
+    class Meta:
+        model = CompetitorPresence
+        fields = [
+            "id",
+            "account",
+            "competitor",
+            "competitor_name",
+            "products",
+            "strength",
+            "since",
+            "notes",
+            "updated_at",
+        ]
+        read_only_fields = ["updated_at"]
+        validators = []
+
+
+class CompetitorPresenceViewSet(
+    mixins.ListModelMixin,
+    mixins.RetrieveModelMixin,
+    mixins.CreateModelMixin,
+    viewsets.GenericViewSet,
+):
+    """Which competitor is present at which account, with what strength. POST upserts."""
+
+    serializer_class = CompetitorPresenceSerializer
+    permission_classes = [permissions.IsAuthenticated, ModelPermissions]
+    filterset_fields = ["account", "competitor", "strength"]
+    ordering = ["-updated_at"]
+    queryset = CompetitorPresence.objects.none()
+
+    def get_queryset(self):
+        return selectors.presence_list(user=self.request.user)
+
+    def perform_create(self, serializer):
+        data = dict(serializer.validated_data)
+        serializer.instance = call_service(
+            services.competitor_presence_save,
+            account=data.pop("account"),
+            competitor=data.pop("competitor"),
+            actor=self.request.user,
+            **data,
+        )
+
+
 def register_routes(router):
-    pass
+    router.register("accounts", AccountViewSet, basename="account")
+    router.register("contacts", ContactViewSet, basename="contact")
+    router.register("transactions", TransactionViewSet, basename="transaction")
+    router.register("feedback", FeedbackViewSet, basename="feedback")
+    router.register("competitors", CompetitorViewSet, basename="competitor")
+    router.register(
+        "competitor-presences", CompetitorPresenceViewSet, basename="competitor-presence"
+    )

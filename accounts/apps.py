@@ -17,13 +17,18 @@ class AccountsConfig(AppConfig):
 
         readers = frozenset({Role.ADMIN, Role.DIRECTOR, Role.SERVICE, Role.FINANCE})
         account_rule = VisibilityRule(owner_path="owner", team_path="team", all_roles=readers)
-        child_rule = VisibilityRule(owner_path="account__owner", team_path="account__team", all_roles=readers)
+        child_rule = VisibilityRule(
+            owner_path="account__owner", team_path="account__team", all_roles=readers
+        )
         register_visibility("accounts.Account", account_rule)
         for label in ("Contact", "Transaction", "Feedback", "CompetitorPresence", "AccountEvent"):
             register_visibility(f"accounts.{label}", child_rule)
 
         register_nav_item(
-            order=20, label=_("Accounts"), url_name="accounts:list", icon="building",
+            order=20,
+            label=_("Accounts"),
+            url_name="accounts:list",
+            icon="building",
             visible=lambda user: has_role(user, *Role),
         )
         register_demo_step(name="accounts", order=20, run=seed_accounts)

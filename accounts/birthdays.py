@@ -35,7 +35,7 @@ def next_birthday(contact, *, today: datetime.date) -> datetime.date | None:
 
 def _occurrence(contact, year: int) -> datetime.date | None:
     if contact.birthday_calendar == "lunar":
-        for leap in ((True, False) if contact.birth_leap_month else (False,)):
+        for leap in (True, False) if contact.birth_leap_month else (False,):
             for dd in (contact.birth_day, 29):  # a missing 30th is kept on the 29th
                 try:
                     return LunarDate(year, contact.birth_month, dd, leap).toSolarDate()
@@ -53,7 +53,15 @@ def format_birthday(contact) -> str:
         return ""
     if contact.birthday_calendar == "lunar":
         leap = _("leap ") if contact.birth_leap_month else ""
-        text = _("Lunar %(leap)smonth %(m)s day %(d)s") % {"leap": leap, "m": contact.birth_month, "d": contact.birth_day}
+        text = _("Lunar %(leap)smonth %(m)s day %(d)s") % {
+            "leap": leap,
+            "m": contact.birth_month,
+            "d": contact.birth_day,
+        }
     else:
         text = f"{contact.birth_month:02d}-{contact.birth_day:02d}"
-    return f"{contact.birth_year}-{text}" if contact.birth_year and contact.birthday_calendar != "lunar" else text
+    return (
+        f"{contact.birth_year}-{text}"
+        if contact.birth_year and contact.birthday_calendar != "lunar"
+        else text
+    )

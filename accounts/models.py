@@ -61,41 +61,94 @@ class Account(models.Model):
         OTHER = "other", _("Other")
 
     number = models.CharField(
-        _("account no."), max_length=20, unique=True, null=True, blank=True, editable=False,
+        _("account no."),
+        max_length=20,
+        unique=True,
+        null=True,
+        blank=True,
+        editable=False,
         help_text=_("Assigned automatically when the account is created."),
     )
     name = models.CharField(_("name"), max_length=200, db_index=True)
-    nickname = models.CharField(_("short name"), max_length=100, blank=True, help_text=_("What the team calls it, e.g. 'CMB Shenzhen'."))
-    category = models.CharField(_("category"), max_length=20, choices=Category, default=Category.HIGH_VALUE, db_index=True)
-    industry = models.CharField(_("industry"), max_length=20, choices=Industry, default=Industry.OTHER, db_index=True)
-    region = models.CharField(_("region"), max_length=50, blank=True, db_index=True, help_text=_("Province or city, e.g. 广东 or Shanghai."))
+    nickname = models.CharField(
+        _("short name"),
+        max_length=100,
+        blank=True,
+        help_text=_("What the team calls it, e.g. 'CMB Shenzhen'."),
+    )
+    category = models.CharField(
+        _("category"), max_length=20, choices=Category, default=Category.HIGH_VALUE, db_index=True
+    )
+    industry = models.CharField(
+        _("industry"), max_length=20, choices=Industry, default=Industry.OTHER, db_index=True
+    )
+    region = models.CharField(
+        _("region"),
+        max_length=50,
+        blank=True,
+        db_index=True,
+        help_text=_("Province or city, e.g. 广东 or Shanghai."),
+    )
     address = models.CharField(_("address"), max_length=300, blank=True)
     phone = models.CharField(_("phone"), max_length=30, blank=True, validators=[validate_phone])
     email = models.EmailField(_("e-mail"), blank=True)
     website = models.URLField(_("website"), blank=True)
     parent = models.ForeignKey(
-        "self", verbose_name=_("parent account"), null=True, blank=True, on_delete=models.PROTECT,
-        related_name="subsidiaries", help_text=_("For a group: the head company this one belongs to."),
+        "self",
+        verbose_name=_("parent account"),
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="subsidiaries",
+        help_text=_("For a group: the head company this one belongs to."),
     )
     owner = models.ForeignKey(
-        settings.AUTH_USER_MODEL, verbose_name=_("account manager"), null=True, blank=True,
-        on_delete=models.PROTECT, related_name="owned_accounts", help_text=_("The one person responsible (专人负责)."),
+        settings.AUTH_USER_MODEL,
+        verbose_name=_("account manager"),
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="owned_accounts",
+        help_text=_("The one person responsible (专人负责)."),
     )
     team = models.ForeignKey(
-        "users.Team", verbose_name=_("team"), null=True, blank=True, on_delete=models.SET_NULL, related_name="accounts"
+        "users.Team",
+        verbose_name=_("team"),
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="accounts",
     )
-    status = models.CharField(_("status"), max_length=20, choices=Status, default=Status.PROSPECT, db_index=True)
+    status = models.CharField(
+        _("status"), max_length=20, choices=Status, default=Status.PROSPECT, db_index=True
+    )
     status_changed_on = models.DateField(_("status since"), null=True, blank=True)
-    source = models.CharField(_("source"), max_length=100, blank=True, help_text=_("Where the account came from: referral, tender, exhibition ..."))
-    tags = models.CharField(_("tags"), max_length=300, blank=True, help_text=_("Comma-separated, e.g. 'cloud, 5G'."))
+    source = models.CharField(
+        _("source"),
+        max_length=100,
+        blank=True,
+        help_text=_("Where the account came from: referral, tender, exhibition ..."),
+    )
+    tags = models.CharField(
+        _("tags"), max_length=300, blank=True, help_text=_("Comma-separated, e.g. 'cloud, 5G'.")
+    )
     notes = models.TextField(_("notes"), blank=True)
 
     # written by tiering's recompute (set-based); kept here so every list can filter on them
-    tier = models.CharField(_("tier"), max_length=10, choices=Tier, default=Tier.SMALL, db_index=True)
-    abc_class = models.CharField(_("ABC class"), max_length=1, choices=AbcClass, blank=True, db_index=True)
+    tier = models.CharField(
+        _("tier"), max_length=10, choices=Tier, default=Tier.SMALL, db_index=True
+    )
+    abc_class = models.CharField(
+        _("ABC class"), max_length=1, choices=AbcClass, blank=True, db_index=True
+    )
     rfm_segment = models.CharField(_("RFM segment"), max_length=30, blank=True, db_index=True)
-    revenue_12m = models.DecimalField(_("12-month revenue"), **MONEY, default=Decimal("0"), db_index=True,
-                                      help_text=_("Net revenue over the tier window, as of the last recompute."))
+    revenue_12m = models.DecimalField(
+        _("12-month revenue"),
+        **MONEY,
+        default=Decimal("0"),
+        db_index=True,
+        help_text=_("Net revenue over the tier window, as of the last recompute."),
+    )
     last_contact_at = models.DateTimeField(_("last contact"), null=True, blank=True, db_index=True)
 
     is_archived = models.BooleanField(_("archived"), default=False, db_index=True)
@@ -109,7 +162,10 @@ class Account(models.Model):
         ordering = ["name"]
         verbose_name = _("account")
         verbose_name_plural = _("accounts")
-        indexes = [models.Index(fields=["owner", "is_archived"]), models.Index(fields=["-revenue_12m", "id"])]
+        indexes = [
+            models.Index(fields=["owner", "is_archived"]),
+            models.Index(fields=["-revenue_12m", "id"]),
+        ]
 
     def __str__(self):
         return f"{self.name} ({self.number})" if self.number else self.name
@@ -124,7 +180,13 @@ class Account(models.Model):
             depth = 0
             while node is not None and depth < 50:
                 if node.pk in seen:
-                    raise ValidationError({"parent": _("An account cannot belong to itself or to one of its own subsidiaries.")})
+                    raise ValidationError(
+                        {
+                            "parent": _(
+                                "An account cannot belong to itself or to one of its own subsidiaries."
+                            )
+                        }
+                    )
                 seen.add(node.pk)
                 node = node.parent
                 depth += 1
@@ -154,30 +216,64 @@ class Contact(models.Model):
         GREGORIAN = "gregorian", _("Gregorian")
         LUNAR = "lunar", _("Chinese lunar (农历)")
 
-    account = models.ForeignKey(Account, verbose_name=_("account"), on_delete=models.PROTECT, related_name="contacts")
+    account = models.ForeignKey(
+        Account, verbose_name=_("account"), on_delete=models.PROTECT, related_name="contacts"
+    )
     name = models.CharField(_("name"), max_length=100, db_index=True)
     title = models.CharField(_("job title"), max_length=100, blank=True)
     department = models.CharField(_("department"), max_length=100, blank=True)
-    role = models.CharField(_("buying role"), max_length=20, choices=Role, default=Role.USER,
-                            help_text=_("Their part in the buying decision."))
-    attitude = models.CharField(_("attitude"), max_length=20, choices=Attitude, default=Attitude.NEUTRAL)
+    role = models.CharField(
+        _("buying role"),
+        max_length=20,
+        choices=Role,
+        default=Role.USER,
+        help_text=_("Their part in the buying decision."),
+    )
+    attitude = models.CharField(
+        _("attitude"), max_length=20, choices=Attitude, default=Attitude.NEUTRAL
+    )
     influence = models.PositiveSmallIntegerField(
-        _("influence"), default=3, validators=[MinValueValidator(1), MaxValueValidator(5)],
+        _("influence"),
+        default=3,
+        validators=[MinValueValidator(1), MaxValueValidator(5)],
         help_text=_("1 = little say, 5 = decides."),
     )
-    phone = models.CharField(_("phone"), max_length=30, blank=True, db_index=True, validators=[validate_phone])
+    phone = models.CharField(
+        _("phone"), max_length=30, blank=True, db_index=True, validators=[validate_phone]
+    )
     email = models.EmailField(_("e-mail"), blank=True)
-    birthday_calendar = models.CharField(_("birthday calendar"), max_length=10, choices=Calendar, default=Calendar.GREGORIAN)
-    birth_year = models.PositiveSmallIntegerField(_("birth year"), null=True, blank=True, help_text=_("Optional."),
-                                                  validators=[MinValueValidator(1900), MaxValueValidator(2100)])
-    birth_month = models.PositiveSmallIntegerField(_("birth month"), null=True, blank=True,
-                                                   validators=[MinValueValidator(1), MaxValueValidator(12)])
-    birth_day = models.PositiveSmallIntegerField(_("birth day"), null=True, blank=True,
-                                                 validators=[MinValueValidator(1), MaxValueValidator(31)])
-    birth_leap_month = models.BooleanField(_("leap month"), default=False, help_text=_("Lunar birthdays only: born in a leap month (闰月)."))
+    birthday_calendar = models.CharField(
+        _("birthday calendar"), max_length=10, choices=Calendar, default=Calendar.GREGORIAN
+    )
+    birth_year = models.PositiveSmallIntegerField(
+        _("birth year"),
+        null=True,
+        blank=True,
+        help_text=_("Optional."),
+        validators=[MinValueValidator(1900), MaxValueValidator(2100)],
+    )
+    birth_month = models.PositiveSmallIntegerField(
+        _("birth month"),
+        null=True,
+        blank=True,
+        validators=[MinValueValidator(1), MaxValueValidator(12)],
+    )
+    birth_day = models.PositiveSmallIntegerField(
+        _("birth day"),
+        null=True,
+        blank=True,
+        validators=[MinValueValidator(1), MaxValueValidator(31)],
+    )
+    birth_leap_month = models.BooleanField(
+        _("leap month"),
+        default=False,
+        help_text=_("Lunar birthdays only: born in a leap month (闰月)."),
+    )
     interests = models.CharField(_("interests"), max_length=300, blank=True)
     family_notes = models.TextField(_("family notes"), blank=True)
-    preferred_channel = models.CharField(_("preferred channel"), max_length=10, choices=Channel, default=Channel.PHONE)
+    preferred_channel = models.CharField(
+        _("preferred channel"), max_length=10, choices=Channel, default=Channel.PHONE
+    )
     is_primary = models.BooleanField(_("primary contact"), default=False)
     is_archived = models.BooleanField(_("archived"), default=False, db_index=True)
     version = models.PositiveIntegerField(_("version"), default=1, editable=False)
@@ -191,7 +287,9 @@ class Contact(models.Model):
         verbose_name_plural = _("contacts")
         indexes = [models.Index(fields=["birth_month", "birth_day"])]
         constraints = [
-            models.CheckConstraint(condition=models.Q(influence__gte=1, influence__lte=5), name="contact_influence_1_5"),
+            models.CheckConstraint(
+                condition=models.Q(influence__gte=1, influence__lte=5), name="contact_influence_1_5"
+            ),
             models.CheckConstraint(
                 condition=models.Q(birth_month__isnull=True, birth_day__isnull=True)
                 | models.Q(birth_month__isnull=False, birth_day__isnull=False),
@@ -225,18 +323,38 @@ class Transaction(models.Model):
         PURCHASE = "purchase", _("Purchase")
         REFUND = "refund", _("Refund")
 
-    account = models.ForeignKey(Account, verbose_name=_("account"), on_delete=models.PROTECT, related_name="transactions")
+    account = models.ForeignKey(
+        Account, verbose_name=_("account"), on_delete=models.PROTECT, related_name="transactions"
+    )
     kind = models.CharField(_("kind"), max_length=10, choices=Kind, default=Kind.PURCHASE)
-    amount = models.DecimalField(_("amount"), **MONEY, help_text=_("Always positive; a refund subtracts by its kind."))
+    amount = models.DecimalField(
+        _("amount"), **MONEY, help_text=_("Always positive; a refund subtracts by its kind.")
+    )
     occurred_at = models.DateTimeField(_("occurred at"))
     product_line = models.CharField(_("product line"), max_length=100, blank=True, db_index=True)
-    source_system = models.CharField(_("source system"), max_length=50, default="manual",
-                                     help_text=_("The system that sent it: erp, billing, import, manual ..."))
-    external_ref = models.CharField(_("external reference"), max_length=100, blank=True,
-                                    help_text=_("The record's id in the source system; a second push with the same one is ignored."))
+    source_system = models.CharField(
+        _("source system"),
+        max_length=50,
+        default="manual",
+        help_text=_("The system that sent it: erp, billing, import, manual ..."),
+    )
+    external_ref = models.CharField(
+        _("external reference"),
+        max_length=100,
+        blank=True,
+        help_text=_(
+            "The record's id in the source system; a second push with the same one is ignored."
+        ),
+    )
     note = models.CharField(_("note"), max_length=300, blank=True)
-    created_by = models.ForeignKey(settings.AUTH_USER_MODEL, verbose_name=_("recorded by"), null=True, blank=True,
-                                   on_delete=models.SET_NULL, related_name="+")
+    created_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        verbose_name=_("recorded by"),
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="+",
+    )
     created_at = models.DateTimeField(_("created at"), auto_now_add=True)
     history = HistoricalRecords()
 
@@ -244,11 +362,17 @@ class Transaction(models.Model):
         ordering = ["-occurred_at", "-id"]
         verbose_name = _("transaction")
         verbose_name_plural = _("transactions")
-        indexes = [models.Index(fields=["account", "occurred_at"]), models.Index(fields=["occurred_at"])]
+        indexes = [
+            models.Index(fields=["account", "occurred_at"]),
+            models.Index(fields=["occurred_at"]),
+        ]
         constraints = [
-            models.CheckConstraint(condition=models.Q(amount__gt=0), name="transaction_amount_positive"),
+            models.CheckConstraint(
+                condition=models.Q(amount__gt=0), name="transaction_amount_positive"
+            ),
             models.UniqueConstraint(
-                fields=["source_system", "external_ref"], condition=~models.Q(external_ref=""),
+                fields=["source_system", "external_ref"],
+                condition=~models.Q(external_ref=""),
                 name="transaction_unique_source_ref",
             ),
         ]
@@ -277,19 +401,46 @@ class Feedback(models.Model):
         ACKNOWLEDGED = "acknowledged", _("Acknowledged")
         DONE = "done", _("Done")
 
-    account = models.ForeignKey(Account, verbose_name=_("account"), on_delete=models.PROTECT, related_name="feedback")
-    contact = models.ForeignKey(Contact, verbose_name=_("contact"), null=True, blank=True, on_delete=models.SET_NULL, related_name="feedback")
+    account = models.ForeignKey(
+        Account, verbose_name=_("account"), on_delete=models.PROTECT, related_name="feedback"
+    )
+    contact = models.ForeignKey(
+        Contact,
+        verbose_name=_("contact"),
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="feedback",
+    )
     received_on = models.DateField(_("date"))
-    channel = models.CharField(_("channel"), max_length=10, choices=Channel, default=Channel.CALLBACK)
+    channel = models.CharField(
+        _("channel"), max_length=10, choices=Channel, default=Channel.CALLBACK
+    )
     satisfaction = models.PositiveSmallIntegerField(
-        _("satisfaction"), validators=[MinValueValidator(1), MaxValueValidator(5)], help_text=_("1 = very unhappy, 5 = very happy.")
+        _("satisfaction"),
+        validators=[MinValueValidator(1), MaxValueValidator(5)],
+        help_text=_("1 = very unhappy, 5 = very happy."),
     )
     suggestion = models.TextField(_("suggestion"), blank=True)
-    status = models.CharField(_("status"), max_length=15, choices=Status, default=Status.NEW, db_index=True)
-    handler = models.ForeignKey(settings.AUTH_USER_MODEL, verbose_name=_("handled by"), null=True, blank=True,
-                                on_delete=models.SET_NULL, related_name="handled_feedback")
-    created_by = models.ForeignKey(settings.AUTH_USER_MODEL, verbose_name=_("recorded by"), null=True, blank=True,
-                                   on_delete=models.SET_NULL, related_name="+")
+    status = models.CharField(
+        _("status"), max_length=15, choices=Status, default=Status.NEW, db_index=True
+    )
+    handler = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        verbose_name=_("handled by"),
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="handled_feedback",
+    )
+    created_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        verbose_name=_("recorded by"),
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="+",
+    )
     created_at = models.DateTimeField(_("created at"), auto_now_add=True)
     history = HistoricalRecords()
 
@@ -299,7 +450,10 @@ class Feedback(models.Model):
         verbose_name_plural = _("feedback")
         indexes = [models.Index(fields=["account", "received_on"])]
         constraints = [
-            models.CheckConstraint(condition=models.Q(satisfaction__gte=1, satisfaction__lte=5), name="feedback_satisfaction_1_5"),
+            models.CheckConstraint(
+                condition=models.Q(satisfaction__gte=1, satisfaction__lte=5),
+                name="feedback_satisfaction_1_5",
+            ),
         ]
 
     def __str__(self):
@@ -331,10 +485,19 @@ class CompetitorPresence(models.Model):
         MEDIUM = "medium", _("Medium")
         STRONG = "strong", _("Strong")
 
-    account = models.ForeignKey(Account, verbose_name=_("account"), on_delete=models.PROTECT, related_name="competitor_presences")
-    competitor = models.ForeignKey(Competitor, verbose_name=_("competitor"), on_delete=models.PROTECT, related_name="presences")
+    account = models.ForeignKey(
+        Account,
+        verbose_name=_("account"),
+        on_delete=models.PROTECT,
+        related_name="competitor_presences",
+    )
+    competitor = models.ForeignKey(
+        Competitor, verbose_name=_("competitor"), on_delete=models.PROTECT, related_name="presences"
+    )
     products = models.CharField(_("their products here"), max_length=300, blank=True)
-    strength = models.CharField(_("strength"), max_length=10, choices=Strength, default=Strength.MEDIUM)
+    strength = models.CharField(
+        _("strength"), max_length=10, choices=Strength, default=Strength.MEDIUM
+    )
     since = models.DateField(_("present since"), null=True, blank=True)
     notes = models.TextField(_("notes"), blank=True)
     updated_at = models.DateTimeField(_("updated at"), auto_now=True)
@@ -344,7 +507,11 @@ class CompetitorPresence(models.Model):
         ordering = ["-updated_at"]
         verbose_name = _("competitor presence")
         verbose_name_plural = _("competitor presences")
-        constraints = [models.UniqueConstraint(fields=["account", "competitor"], name="presence_unique_account_competitor")]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["account", "competitor"], name="presence_unique_account_competitor"
+            )
+        ]
 
     def __str__(self):
         return f"{self.competitor} @ {self.account}"
@@ -354,12 +521,20 @@ class AccountEvent(models.Model):
     """One entry on the account timeline. Every app's services write these (Saleor-style events);
     the kind's registered renderer turns `data` into words in the reader's language."""
 
-    account = models.ForeignKey(Account, verbose_name=_("account"), on_delete=models.CASCADE, related_name="events")
+    account = models.ForeignKey(
+        Account, verbose_name=_("account"), on_delete=models.CASCADE, related_name="events"
+    )
     occurred_at = models.DateTimeField(_("occurred at"), db_index=True)
     kind = models.CharField(_("kind"), max_length=50)
     data = models.JSONField(_("data"), default=dict, blank=True)
-    actor = models.ForeignKey(settings.AUTH_USER_MODEL, verbose_name=_("by"), null=True, blank=True,
-                              on_delete=models.SET_NULL, related_name="+")
+    actor = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        verbose_name=_("by"),
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="+",
+    )
     link = models.CharField(_("link"), max_length=300, blank=True)
 
     class Meta:

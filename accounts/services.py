@@ -15,13 +15,41 @@ from .models import Account, CompetitorPresence, Contact, Feedback, Transaction
 from .timeline import record_event
 
 ACCOUNT_EDITABLE = [
-    "name", "nickname", "category", "industry", "region", "address", "phone", "email", "website",
-    "parent", "owner", "team", "status", "source", "tags", "notes",
+    "name",
+    "nickname",
+    "category",
+    "industry",
+    "region",
+    "address",
+    "phone",
+    "email",
+    "website",
+    "parent",
+    "owner",
+    "team",
+    "status",
+    "source",
+    "tags",
+    "notes",
 ]
 CONTACT_EDITABLE = [
-    "name", "title", "department", "role", "attitude", "influence", "phone", "email", "birthday_calendar",
-    "birth_year", "birth_month", "birth_day", "birth_leap_month", "interests", "family_notes",
-    "preferred_channel", "is_primary",
+    "name",
+    "title",
+    "department",
+    "role",
+    "attitude",
+    "influence",
+    "phone",
+    "email",
+    "birthday_calendar",
+    "birth_year",
+    "birth_month",
+    "birth_day",
+    "birth_leap_month",
+    "interests",
+    "family_notes",
+    "preferred_channel",
+    "is_primary",
 ]
 BULK_LIMIT = 1000
 
@@ -53,11 +81,19 @@ def account_update(*, account: Account, actor, expected_version: int | None, dat
         account.status_changed_on = _local_today()
     save_versioned(account, expected_version=expected_version)
     if account.status != before.status:
-        record_event(account=account, kind="account.status_changed", actor=actor,
-                     data={"old": before.status, "new": account.status})
+        record_event(
+            account=account,
+            kind="account.status_changed",
+            actor=actor,
+            data={"old": before.status, "new": account.status},
+        )
     if account.owner_id != before.owner_id:
-        record_event(account=account, kind="account.owner_changed", actor=actor,
-                     data={"old": str(before.owner or ""), "new": str(account.owner or "")})
+        record_event(
+            account=account,
+            kind="account.owner_changed",
+            actor=actor,
+            data={"old": str(before.owner or ""), "new": str(account.owner or "")},
+        )
     return account
 
 
@@ -88,7 +124,9 @@ def account_restore(*, account: Account, actor) -> Account:
 
 def account_touch_contact(*, account_id: int, at: datetime.datetime) -> None:
     """Other apps (visits, callbacks) call this when someone spoke with the customer."""
-    Account.objects.filter(pk=account_id).exclude(last_contact_at__gte=at).update(last_contact_at=at)
+    Account.objects.filter(pk=account_id).exclude(last_contact_at__gte=at).update(
+        last_contact_at=at
+    )
 
 
 @transaction.atomic
@@ -121,13 +159,34 @@ def contact_archive(*, contact: Contact, actor) -> Contact:
 
 def _keep_one_primary(contact: Contact) -> None:
     if contact.is_primary:
-        Contact.objects.filter(account_id=contact.account_id, is_primary=True).exclude(pk=contact.pk).update(is_primary=False)
+        Contact.objects.filter(account_id=contact.account_id, is_primary=True).exclude(
+            pk=contact.pk
+        ).update(is_primary=False)
 
 
-def transaction_record(*, actor, account: Account, kind: str, amount: Decimal, occurred_at, product_line="",
-                       source_system="manual", external_ref="", note="") -> Transaction:
-    txn = Transaction(account=account, kind=kind, amount=amount, occurred_at=occurred_at, product_line=product_line,
-                      source_system=source_system, external_ref=external_ref, note=note, created_by=actor)
+def transaction_record(
+    *,
+    actor,
+    account: Account,
+    kind: str,
+    amount: Decimal,
+    occurred_at,
+    product_line="",
+    source_system="manual",
+    external_ref="",
+    note="",
+) -> Transaction:
+    txn = Transaction(
+        account=account,
+        kind=kind,
+        amount=amount,
+        occurred_at=occurred_at,
+        product_line=product_line,
+        source_system=source_system,
+        external_ref=external_ref,
+        note=note,
+        created_by=actor,
+    )
     txn.full_clean()
     txn.save()
     return txn
@@ -149,8 +208,9 @@ def transactions_push(*, actor, rows: Iterable[dict]) -> dict:
         refs = [ref for s, ref in keys if s == source]
         for start in range(0, len(refs), 500):
             existing.update(
-                Transaction.objects.filter(source_system=source, external_ref__in=refs[start:start + 500])
-                .values_list("source_system", "external_ref")
+                Transaction.objects.filter(
+                    source_system=source, external_ref__in=refs[start : start + 500]
+                ).values_list("source_system", "external_ref")
             )
     to_create, seen = [], set(existing)
     created_refs, existing_refs = [], []
@@ -173,8 +233,12 @@ def feedback_create(*, account: Account, actor, **fields) -> Feedback:
     feedback.full_clean()
     feedback.save()
     record_event(
-        account=account, kind="feedback.received", actor=actor,
-        occurred_at=timezone.make_aware(datetime.datetime.combine(feedback.received_on, datetime.time(12))),
+        account=account,
+        kind="feedback.received",
+        actor=actor,
+        occurred_at=timezone.make_aware(
+            datetime.datetime.combine(feedback.received_on, datetime.time(12))
+        ),
         data={"satisfaction": feedback.satisfaction, "suggestion": feedback.suggestion[:200]},
     )
     return feedback
@@ -202,12 +266,24 @@ def feedback_set_status(*, feedback: Feedback, actor, status: str, handler=None)
 
 
 @transaction.atomic
-def competitor_presence_save(*, account: Account, actor, competitor, **fields) -> CompetitorPresence:
-    presence, _created = CompetitorPresence.objects.get_or_create(account=account, competitor=competitor)
+def competitor_presence_save(
+    *, account: Account, actor, competitor, **fields
+) -> CompetitorPresence:
+    presence, _created = CompetitorPresence.objects.get_or_create(
+        account=account, competitor=competitor
+    )
     for key, value in fields.items():
         setattr(presence, key, value)
     presence.full_clean()
     presence.save()
-    record_event(account=account, kind="competitor.noted", actor=actor, data={
-        "competitor": competitor.name, "strength": presence.get_strength_display(), "products": presence.products})
+    record_event(
+        account=account,
+        kind="competitor.noted",
+        actor=actor,
+        data={
+            "competitor": competitor.name,
+            "strength": presence.get_strength_display(),
+            "products": presence.products,
+        },
+    )
     return presence

@@ -123,7 +123,9 @@ DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 # --- cache, broker, Celery ----------------------------------------------------------------
 REDIS_URL = env("REDIS_URL", default="")
 if REDIS_URL:
-    CACHES = {"default": {"BACKEND": "django.core.cache.backends.redis.RedisCache", "LOCATION": REDIS_URL}}
+    CACHES = {
+        "default": {"BACKEND": "django.core.cache.backends.redis.RedisCache", "LOCATION": REDIS_URL}
+    }
     CELERY_BROKER_URL = REDIS_URL
     CELERY_RESULT_BACKEND = REDIS_URL
 else:
@@ -273,3 +275,11 @@ LOGGING = {
 
 # demo users: password from env, else generated and printed once by seed_demo
 DEMO_PASSWORD = env("DEMO_PASSWORD", default="")
+
+# imports: one transaction per file, so a file with a bad row imports nothing
+IMPORT_EXPORT_USE_TRANSACTIONS = True
+IMPORT_EXPORT_SKIP_ADMIN_LOG = False
+IMPORT_EXPORT_FORMATS = [
+    __import__("import_export.formats.base_formats", fromlist=["CSV"]).CSV,
+    __import__("import_export.formats.base_formats", fromlist=["XLSX"]).XLSX,
+]

@@ -13,6 +13,6 @@ def healthz(request):
     failed = {name: error for name, error in results.items() if error}
     body = {
         "status": "ok" if not failed else "fail",
-        "checks": {name: ("ok" if not err else err) for name, err in results.items()},
+        "checks": {name: (err or "ok") for name, err in results.items()},
     }
     return JsonResponse(body, status=503 if failed else 200)

@@ -8,16 +8,40 @@ from .models import Department, Team, User
 
 @admin.register(User)
 class UserAdmin(BaseUserAdmin, SimpleHistoryAdmin):
-    list_display = ("username", "full_name", "email", "department", "title", "role_names", "is_active", "is_service_account")
+    list_display = (
+        "username",
+        "full_name",
+        "email",
+        "department",
+        "title",
+        "role_names",
+        "is_active",
+        "is_service_account",
+    )
     list_filter = ("is_active", "is_staff", "is_service_account", "groups", "department")
     search_fields = ("username", "full_name", "email", "phone")
     fieldsets = (
         *BaseUserAdmin.fieldsets,
-        (_("Organisation"), {"fields": ("full_name", "phone", "department", "title", "is_service_account")}),
+        (
+            _("Organisation"),
+            {"fields": ("full_name", "phone", "department", "title", "is_service_account")},
+        ),
     )
     add_fieldsets = (
         *BaseUserAdmin.add_fieldsets,
-        (_("Organisation"), {"fields": ("full_name", "email", "department", "title", "groups", "is_service_account")}),
+        (
+            _("Organisation"),
+            {
+                "fields": (
+                    "full_name",
+                    "email",
+                    "department",
+                    "title",
+                    "groups",
+                    "is_service_account",
+                )
+            },
+        ),
     )
 
     def get_queryset(self, request):
@@ -46,7 +70,12 @@ class TeamAdmin(SimpleHistoryAdmin):
     def get_queryset(self, request):
         from django.db.models import Count
 
-        return super().get_queryset(request).select_related("department", "leader").annotate(n_members=Count("members"))
+        return (
+            super()
+            .get_queryset(request)
+            .select_related("department", "leader")
+            .annotate(n_members=Count("members"))
+        )
 
     @admin.display(description=_("members"), ordering="n_members")
     def member_count(self, obj):

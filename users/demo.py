@@ -3,8 +3,8 @@
 import secrets
 
 from django.conf import settings
-from django.contrib.auth.models import Group
 from django.contrib.auth.hashers import make_password
+from django.contrib.auth.models import Group
 
 from .models import Department, Team, User
 from .roles import Role
@@ -64,17 +64,23 @@ def seed_users(context: dict) -> None:
         )
         user.groups.set([groups[role.value]])
         users[username] = user
-    north, _ = Team.objects.get_or_create(name="North key accounts / 北区大客户组", defaults={"department": departments["sales"]})
+    north, _ = Team.objects.get_or_create(
+        name="North key accounts / 北区大客户组", defaults={"department": departments["sales"]}
+    )
     north.leader = users["manager"]
     north.save()
     north.members.set([users["manager"], users["wang.wei"], users["chen.jie"]])
-    south, _ = Team.objects.get_or_create(name="South key accounts / 南区大客户组", defaults={"department": departments["sales"]})
+    south, _ = Team.objects.get_or_create(
+        name="South key accounts / 南区大客户组", defaults={"department": departments["sales"]}
+    )
     south.leader = users["emma.liu"]
     south.save()
     south.members.set([users["emma.liu"], users["zhou.qiang"]])
 
     context["users"] = users
-    context["managers"] = [u for u in users.values() if u.groups.filter(name=Role.MANAGER.value).exists()]
+    context["managers"] = [
+        u for u in users.values() if u.groups.filter(name=Role.MANAGER.value).exists()
+    ]
     context["teams"] = {"north": north, "south": south}
     context["departments"] = departments
     names = ", ".join(u for u, *_ in DEMO_USERS)
@@ -82,5 +88,9 @@ def seed_users(context: dict) -> None:
     CREDENTIALS_FILE.chmod(0o600)
     context.setdefault("summary", []).append(
         f"Demo users: {names}; password: {password}"
-        + (" (generated; also in var/demo-credentials.txt)" if generated else " (from DEMO_PASSWORD)")
+        + (
+            " (generated; also in var/demo-credentials.txt)"
+            if generated
+            else " (from DEMO_PASSWORD)"
+        )
     )

@@ -14,6 +14,8 @@ class SignInForm(AuthenticationForm):
         super().__init__(*args, **kwargs)
         from django.conf import settings
 
-        self.error_messages["invalid_login"] = self.error_messages["invalid_login"] % {"limit": settings.AXES_FAILURE_LIMIT}
+        self.error_messages["invalid_login"] = self.error_messages["invalid_login"] % {
+            "limit": settings.AXES_FAILURE_LIMIT
+        }
         for field in self.fields.values():
             field.widget.attrs["class"] = "form-control"

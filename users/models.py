@@ -8,9 +8,16 @@ class Department(models.Model):
     """A department requests and callbacks are routed to (sales, service, finance, network ...)."""
 
     name = models.CharField(_("name"), max_length=100, unique=True)
-    code = models.SlugField(_("code"), max_length=30, unique=True, help_text=_("Short stable key, e.g. 'sales'."))
+    code = models.SlugField(
+        _("code"), max_length=30, unique=True, help_text=_("Short stable key, e.g. 'sales'.")
+    )
     parent = models.ForeignKey(
-        "self", verbose_name=_("parent department"), null=True, blank=True, on_delete=models.PROTECT, related_name="children"
+        "self",
+        verbose_name=_("parent department"),
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="children",
     )
     email = models.EmailField(_("shared mailbox"), blank=True)
     history = HistoricalRecords()
@@ -30,7 +37,12 @@ class User(AbstractUser):
     full_name = models.CharField(_("full name"), max_length=150, blank=True)
     phone = models.CharField(_("phone"), max_length=30, blank=True)
     department = models.ForeignKey(
-        Department, verbose_name=_("department"), null=True, blank=True, on_delete=models.SET_NULL, related_name="staff"
+        Department,
+        verbose_name=_("department"),
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="staff",
     )
     title = models.CharField(_("job title"), max_length=100, blank=True)
     is_service_account = models.BooleanField(
@@ -58,12 +70,24 @@ class Team(models.Model):
 
     name = models.CharField(_("name"), max_length=100, unique=True)
     department = models.ForeignKey(
-        Department, verbose_name=_("department"), null=True, blank=True, on_delete=models.SET_NULL, related_name="teams"
+        Department,
+        verbose_name=_("department"),
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="teams",
     )
     leader = models.ForeignKey(
-        User, verbose_name=_("leader"), null=True, blank=True, on_delete=models.SET_NULL, related_name="led_teams"
+        User,
+        verbose_name=_("leader"),
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="led_teams",
     )
-    members = models.ManyToManyField(User, verbose_name=_("members"), blank=True, related_name="teams")
+    members = models.ManyToManyField(
+        User, verbose_name=_("members"), blank=True, related_name="teams"
+    )
     history = HistoricalRecords(m2m_fields=[members])
 
     class Meta:

@@ -17,7 +17,14 @@ class Role(TextChoices):
 
 
 CRM_APPS = [
-    "accounts", "tiering", "visits", "service_requests", "contracts", "opportunities", "reminders", "reports",
+    "accounts",
+    "tiering",
+    "visits",
+    "service_requests",
+    "contracts",
+    "opportunities",
+    "reminders",
+    "reports",
 ]
 ALL = ("view", "add", "change", "delete")
 READ = ("view",)
@@ -25,9 +32,9 @@ WRITE = ("view", "add", "change")
 
 # role -> {app_label or "app_label.model": actions}; the most specific key wins
 ROLE_GRANTS: dict[str, dict[str, tuple[str, ...]]] = {
-    Role.ADMIN: {app: ALL for app in [*CRM_APPS, "users", "core", "django_celery_beat", "authtoken", "auth"]},
+    Role.ADMIN: dict.fromkeys([*CRM_APPS, "users", "core", "django_celery_beat", "authtoken", "auth"], ALL),
     Role.DIRECTOR: {
-        **{app: WRITE for app in CRM_APPS},
+        **dict.fromkeys(CRM_APPS, WRITE),
         "users": READ,
         "tiering.tierpolicy": WRITE,
         "core": READ,

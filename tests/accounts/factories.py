@@ -4,7 +4,15 @@ from decimal import Decimal
 import factory
 from django.utils import timezone
 
-from accounts.models import Account, AccountEvent, Competitor, CompetitorPresence, Contact, Feedback, Transaction
+from accounts.models import (
+    Account,
+    AccountEvent,
+    Competitor,
+    CompetitorPresence,
+    Contact,
+    Feedback,
+    Transaction,
+)
 from tests.users.factories import UserFactory
 from users.roles import Role
 

@@ -1,0 +1,53 @@
+# The two commands of the README: `make run` and `make test`. Needs only Python 3.11+.
+PYTHON ?= python3
+VENV := .venv
+BIN := $(VENV)/bin
+STAMP := $(VENV)/.installed
+DEV_STAMP := $(VENV)/.installed-dev
+
+.PHONY: run test lint format migrate seed bench clean messages
+
+$(BIN)/python:
+	$(PYTHON) -c 'import sys; assert sys.version_info >= (3, 11), "Python 3.11+ is needed"'
+	$(PYTHON) -m venv $(VENV)
+	$(BIN)/python -m pip install --quiet --upgrade pip
+
+$(STAMP): pyproject.toml | $(BIN)/python
+	$(BIN)/pip install --quiet -e .
+	touch $@
+
+$(DEV_STAMP): pyproject.toml | $(BIN)/python
+	$(BIN)/pip install --quiet -e '.[dev]'
+	touch $(STAMP) $@
+
+## run: install, migrate, load demo data if the database is empty, start web + worker + beat
+run: $(STAMP)
+	$(BIN)/python manage.py migrate --noinput
+	$(BIN)/python manage.py compilemessages --ignore=.venv -v0
+	$(BIN)/python manage.py seed_demo --if-empty
+	$(BIN)/python scripts/run_dev.py
+
+## test: install test dependencies and run the whole suite in parallel
+test: $(DEV_STAMP)
+	$(BIN)/python manage.py compilemessages --ignore=.venv -v0
+	$(BIN)/pytest -n $${PYTEST_WORKERS:-auto} --dist loadfile
+
+## lint: ruff and the import layers contract
+lint: $(DEV_STAMP)
+	$(BIN)/ruff check .
+	$(BIN)/lint-imports
+
+format: $(DEV_STAMP)
+	$(BIN)/ruff format .
+	$(BIN)/ruff check --fix .
+
+## messages: refresh the translation catalogue after changing strings
+messages: $(STAMP)
+	$(BIN)/python manage.py makemessages -l zh_Hans --ignore=.venv --ignore=var --no-obsolete
+
+## bench: seed the large data set into PostgreSQL (DATABASE_URL) and print the measurements
+bench: $(DEV_STAMP)
+	$(BIN)/python -m bench $(BENCH_ARGS)
+
+clean:
+	rm -rf $(VENV) var

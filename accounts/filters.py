@@ -1,0 +1,111 @@
+"""The account list's filters, shared by the page, the export and the API."""
+
+import django_filters
+from django.db.models import Q
+from django.utils.translation import gettext_lazy as _
+
+from users.models import Team, User
+from users.roles import Role
+
+from .models import AbcClass, Account, Contact, Feedback, Tier, Transaction
+
+
+def account_search_q(term: str) -> Q:
+    """Name, nickname, number, or any contact's name or phone (a subquery, so no duplicate rows)."""
+    term = term.strip()
+    contact_match = Contact.objects.filter(
+        Q(name__icontains=term) | Q(phone__contains=term)
+    ).values("account_id")
+    return (
+        Q(name__icontains=term)
+        | Q(nickname__icontains=term)
+        | Q(number__iexact=term)
+        | Q(pk__in=contact_match)
+    )
+
+
+class AccountFilter(django_filters.FilterSet):
+    q = django_filters.CharFilter(method="search", label=_("Search"))
+    category = django_filters.MultipleChoiceFilter(
+        choices=Account.Category.choices, label=_("Category")
+    )
+    status = django_filters.MultipleChoiceFilter(choices=Account.Status.choices, label=_("Status"))
+    tier = django_filters.MultipleChoiceFilter(choices=Tier.choices, label=_("Tier"))
+    abc_class = django_filters.MultipleChoiceFilter(choices=AbcClass.choices, label=_("ABC class"))
+    rfm_segment = django_filters.CharFilter(label=_("RFM segment"))
+    industry = django_filters.MultipleChoiceFilter(
+        choices=Account.Industry.choices, label=_("Industry")
+    )
+    region = django_filters.CharFilter(lookup_expr="iexact", label=_("Region"))
+    owner = django_filters.ModelChoiceFilter(
+        queryset=User.objects.filter(groups__name=Role.MANAGER.value).distinct(),
+        label=_("Account manager"),
+    )
+    team = django_filters.ModelChoiceFilter(queryset=Team.objects.all(), label=_("Team"))
+    parent = django_filters.NumberFilter(field_name="parent_id", label=_("Parent account id"))
+    archived = django_filters.BooleanFilter(field_name="is_archived", label=_("Archived"))
+
+    class Meta:
+        model = Account
+        fields = [
+            "q",
+            "category",
+            "status",
+            "tier",
+            "abc_class",
+            "rfm_segment",
+            "industry",
+            "region",
+            "owner",
+            "team",
+            "parent",
+            "archived",
+        ]
+
+    def search(self, queryset, name, value):
+        return queryset.filter(account_search_q(value)) if value.strip() else queryset
+
+    @property
+    def qs(self):
+        qs = super().qs
+        # archived accounts leave every list unless asked for
+        if self.form.cleaned_data.get("archived") is None:
+            qs = qs.filter(is_archived=False)
+        return qs
+
+
+class ContactFilter(django_filters.FilterSet):
+    account = django_filters.NumberFilter(field_name="account_id")
+    role = django_filters.MultipleChoiceFilter(choices=Contact.Role.choices)
+    attitude = django_filters.MultipleChoiceFilter(choices=Contact.Attitude.choices)
+    birth_month = django_filters.NumberFilter()
+    archived = django_filters.BooleanFilter(field_name="is_archived")
+
+    class Meta:
+        model = Contact
+        fields = ["account", "role", "attitude", "birth_month", "archived", "is_primary"]
+
+
+class TransactionFilter(django_filters.FilterSet):
+    account = django_filters.NumberFilter(field_name="account_id")
+    kind = django_filters.MultipleChoiceFilter(choices=Transaction.Kind.choices)
+    occurred_after = django_filters.IsoDateTimeFilter(field_name="occurred_at", lookup_expr="gte")
+    occurred_before = django_filters.IsoDateTimeFilter(field_name="occurred_at", lookup_expr="lt")
+    source_system = django_filters.CharFilter()
+    external_ref = django_filters.CharFilter()
+    product_line = django_filters.CharFilter(lookup_expr="icontains")
+
+    class Meta:
+        model = Transaction
+        fields = ["account", "kind", "source_system", "external_ref", "product_line"]
+
+
+class FeedbackFilter(django_filters.FilterSet):
+    account = django_filters.NumberFilter(field_name="account_id")
+    status = django_filters.MultipleChoiceFilter(choices=Feedback.Status.choices)
+    satisfaction_max = django_filters.NumberFilter(field_name="satisfaction", lookup_expr="lte")
+    received_after = django_filters.DateFilter(field_name="received_on", lookup_expr="gte")
+
+    class Meta:
+        model = Feedback
+        fields = ["account", "status", "channel", "satisfaction"]

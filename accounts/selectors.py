@@ -1,0 +1,162 @@
+"""Read queries for accounts, always scoped by the visibility policy."""
+
+import datetime
+from decimal import Decimal
+
+from django.db.models import Case, DecimalField, F, Q, Sum, Value, When
+from django.db.models.functions import TruncMonth
+from django.utils import timezone
+
+from users.visibility import get_visible_or_404, visible_to
+
+from .models import Account, AccountEvent, CompetitorPresence, Contact, Feedback, Transaction
+from .timeline import render_event
+
+ACCOUNT_SORTS = {
+    "name": "name",
+    "-name": "-name",
+    "number": "number",
+    "-number": "-number",
+    "revenue": "revenue_12m",
+    "-revenue": "-revenue_12m",
+    "status": "status",
+    "-status": "-status",
+    "tier": "tier",
+    "-tier": "-tier",
+    "contact": "last_contact_at",
+    "-contact": "-last_contact_at",
+    "updated": "updated_at",
+    "-updated": "-updated_at",
+    "owner": "owner__full_name",
+    "-owner": "-owner__full_name",
+}
+DEFAULT_SORT = "-revenue"
+
+
+def signed_amount_expr():
+    """Transaction amount with the kind's sign: refunds subtract."""
+    return Case(
+        When(kind=Transaction.Kind.REFUND, then=-F("amount")),
+        default=F("amount"),
+        output_field=DecimalField(max_digits=16, decimal_places=2),
+    )
+
+
+def account_queryset_for(user):
+    return visible_to(user, Account.objects.all())
+
+
+def account_list(*, user, filterset_qs=None, sort: str = DEFAULT_SORT):
+    qs = (
+        filterset_qs
+        if filterset_qs is not None
+        else account_queryset_for(user).filter(is_archived=False)
+    )
+    order = ACCOUNT_SORTS.get(sort, ACCOUNT_SORTS[DEFAULT_SORT])
+    return visible_to(user, qs).select_related("owner", "team").order_by(order, "pk")
+
+
+def account_get_for_user(*, user, pk) -> Account:
+    return get_visible_or_404(
+        user, Account.objects.select_related("owner", "team", "parent"), pk=pk
+    )
+
+
+def account_revenue(*, account: Account, months: int = 12, now=None) -> Decimal:
+    now = now or timezone.now()
+    since = now - datetime.timedelta(days=round(months * 30.4375))
+    total = Transaction.objects.filter(account=account, occurred_at__gte=since).aggregate(
+        s=Sum(signed_amount_expr())
+    )["s"]
+    return total or Decimal("0")
+
+
+def account_monthly_revenue(*, account: Account, months: int = 12) -> list[dict]:
+    since = (
+        timezone.localdate().replace(day=1) - datetime.timedelta(days=31 * (months - 1))
+    ).replace(day=1)
+    rows = (
+        Transaction.objects.filter(account=account, occurred_at__date__gte=since)
+        .annotate(month=TruncMonth("occurred_at"))
+        .values("month")
+        .annotate(total=Sum(signed_amount_expr()))
+        .order_by("month")
+    )
+    return [{"month": r["month"].strftime("%Y-%m"), "total": r["total"]} for r in rows]
+
+
+def account_360(*, user, pk) -> dict:
+    """Everything the 360° page shows, in a fixed, small number of queries."""
+    account = account_get_for_user(user=user, pk=pk)
+    contacts = list(Contact.objects.filter(account=account, is_archived=False))
+    buying_centre = {role: [] for role, _label in Contact.Role.choices}
+    for contact in contacts:
+        buying_centre[contact.role].append(contact)
+    events = [
+        render_event(e)
+        for e in AccountEvent.objects.filter(account=account).select_related("actor")[:40]
+    ]
+    feedback = list(
+        Feedback.objects.filter(account=account).select_related("contact", "handler")[:10]
+    )
+    competitors = list(
+        CompetitorPresence.objects.filter(account=account).select_related("competitor")
+    )
+    subsidiaries = list(
+        Account.objects.filter(parent=account, is_archived=False)
+        .only("id", "name", "number", "tier", "status", "revenue_12m")
+        .order_by("-revenue_12m")[:50]
+    )
+    recent_txns = list(Transaction.objects.filter(account=account)[:10])
+    return {
+        "account": account,
+        "contacts": contacts,
+        "buying_centre": [
+            (role, label, buying_centre[role]) for role, label in Contact.Role.choices
+        ],
+        "events": events,
+        "feedback": feedback,
+        "competitors": competitors,
+        "subsidiaries": subsidiaries,
+        "transactions": recent_txns,
+        "revenue_12m": account_revenue(account=account),
+        "monthly_revenue": account_monthly_revenue(account=account),
+    }
+
+
+def contact_list(*, user):
+    return visible_to(user, Contact.objects.select_related("account"))
+
+
+def transaction_list(*, user):
+    return visible_to(user, Transaction.objects.select_related("account"))
+
+
+def feedback_list(*, user):
+    return visible_to(user, Feedback.objects.select_related("account", "contact", "handler"))
+
+
+def presence_list(*, user):
+    return visible_to(user, CompetitorPresence.objects.select_related("account", "competitor"))
+
+
+def accounts_summary(*, user) -> dict:
+    """Dashboard figures for what the user may see."""
+    qs = account_queryset_for(user).filter(is_archived=False)
+    totals = qs.aggregate(
+        accounts=Sum(Value(1)),
+        active=Sum(Case(When(status=Account.Status.ACTIVE, then=1), default=0)),
+        vip=Sum(Case(When(tier="vip", then=1), default=0)),
+        revenue=Sum("revenue_12m"),
+        stale=Sum(
+            Case(
+                When(
+                    Q(last_contact_at__lt=timezone.now() - datetime.timedelta(days=30))
+                    | Q(last_contact_at__isnull=True),
+                    then=1,
+                ),
+                default=0,
+            )
+        ),
+    )
+    return {k: (v or 0) for k, v in totals.items()}
