@@ -83,22 +83,12 @@ class AccountAdmin(VisibilityAdminMixin, ImportExportModelAdmin, SimpleHistoryAd
 
         with transaction.atomic():
             if not change:
-                data = {
-                    f: form.cleaned_data.get(f)
-                    for f in services.ACCOUNT_EDITABLE
-                    if f in form.cleaned_data
-                }
+                data = {f: form.cleaned_data.get(f) for f in services.ACCOUNT_EDITABLE if f in form.cleaned_data}
                 created = services.account_create(actor=request.user, **data)
                 obj.pk, obj.number = created.pk, created.number
             else:
-                data = {
-                    f: form.cleaned_data[f]
-                    for f in form.changed_data
-                    if f in services.ACCOUNT_EDITABLE
-                }
-                services.account_update(
-                    account=obj, actor=request.user, expected_version=None, data=data
-                )
+                data = {f: form.cleaned_data[f] for f in form.changed_data if f in services.ACCOUNT_EDITABLE}
+                services.account_update(account=obj, actor=request.user, expected_version=None, data=data)
 
     @admin.action(description=_("Archive selected accounts"), permissions=["change"])
     def archive_selected(self, request, queryset):
@@ -109,9 +99,7 @@ class AccountAdmin(VisibilityAdminMixin, ImportExportModelAdmin, SimpleHistoryAd
         done = 0
         for account in queryset.filter(is_archived=False):
             try:
-                services.account_archive(
-                    account=account, actor=request.user, reason=_("Archived in admin")
-                )
+                services.account_archive(account=account, actor=request.user, reason=_("Archived in admin"))
                 done += 1
             except ValidationError as exc:
                 self.message_user(request, f"{account}: {' '.join(exc.messages)}", level="error")

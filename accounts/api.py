@@ -20,6 +20,7 @@ class ModelPermissions(permissions.DjangoModelPermissions):
     perms_map = {
         **permissions.DjangoModelPermissions.perms_map,
         "GET": ["%(app_label)s.view_%(model_name)s"],
+        "DELETE": ["%(app_label)s.change_%(model_name)s"],  # DELETE archives; nothing is deleted
     }
 
 
@@ -32,9 +33,7 @@ class VisibleAccountField(serializers.PrimaryKeyRelatedField):
 
 class AccountSerializer(serializers.ModelSerializer):
     parent = VisibleAccountField(required=False, allow_null=True)
-    version = serializers.IntegerField(
-        required=False, help_text="Send the version you read; a stale one answers 409."
-    )
+    version = serializers.IntegerField(required=False, help_text="Send the version you read; a stale one answers 409.")
     owner_name = serializers.CharField(source="owner.display_name", read_only=True, default=None)
 
     class Meta:
@@ -192,17 +191,13 @@ class ContactViewSet(
         data = dict(serializer.validated_data)
         data.pop("version", None)
         account = data.pop("account")
-        serializer.instance = call_service(
-            services.contact_create, account=account, actor=self.request.user, **data
-        )
+        serializer.instance = call_service(services.contact_create, account=account, actor=self.request.user, **data)
 
     def perform_update(self, serializer):
         data = dict(serializer.validated_data)
         expected = data.pop("version", None)
         if data.pop("account", serializer.instance.account) != serializer.instance.account:
-            raise serializers.ValidationError(
-                {"account": ["A contact cannot move to another account."]}
-            )
+            raise serializers.ValidationError({"account": ["A contact cannot move to another account."]})
         serializer.instance = call_service(
             services.contact_update,
             contact=serializer.instance,
@@ -239,9 +234,7 @@ class TransactionSerializer(serializers.ModelSerializer):
 
     def validate_amount(self, value):
         if value <= 0:
-            raise serializers.ValidationError(
-                "Amount must be positive; use kind=refund to subtract."
-            )
+            raise serializers.ValidationError("Amount must be positive; use kind=refund to subtract.")
         return value
 
 
@@ -253,9 +246,7 @@ class BulkTransactionSerializer(serializers.Serializer):
             raise serializers.ValidationError(f"At most {services.BULK_LIMIT} rows per request.")
         for row in rows:
             if not row.get("external_ref"):
-                raise serializers.ValidationError(
-                    "Every pushed row needs an external_ref (idempotency key)."
-                )
+                raise serializers.ValidationError("Every pushed row needs an external_ref (idempotency key).")
         return rows
 
 
@@ -316,9 +307,7 @@ class TransactionViewSet(
     @action(detail=False, methods=["post"])
     def bulk(self, request):
         """Push up to 1,000 rows at once; idempotent on source_system + external_ref."""
-        serializer = BulkTransactionSerializer(
-            data=request.data, context=self.get_serializer_context()
-        )
+        serializer = BulkTransactionSerializer(data=request.data, context=self.get_serializer_context())
         serializer.is_valid(raise_exception=True)
         with db_transaction.atomic():
             result = call_service(
@@ -372,9 +361,7 @@ class FeedbackSerializer(serializers.ModelSerializer):
     def validate(self, attrs):
         contact = attrs.get("contact")
         if contact and contact.account_id != attrs["account"].pk:
-            raise serializers.ValidationError(
-                {"contact": ["This contact belongs to another account."]}
-            )
+            raise serializers.ValidationError({"contact": ["This contact belongs to another account."]})
         return attrs
 
 
@@ -400,9 +387,7 @@ class FeedbackViewSet(
     def perform_create(self, serializer):
         data = dict(serializer.validated_data)
         account = data.pop("account")
-        serializer.instance = call_service(
-            services.feedback_create, account=account, actor=self.request.user, **data
-        )
+        serializer.instance = call_service(services.feedback_create, account=account, actor=self.request.user, **data)
 
 
 class CompetitorSerializer(serializers.ModelSerializer):
@@ -478,6 +463,4 @@ def register_routes(router):
     router.register("transactions", TransactionViewSet, basename="transaction")
     router.register("feedback", FeedbackViewSet, basename="feedback")
     router.register("competitors", CompetitorViewSet, basename="competitor")
-    router.register(
-        "competitor-presences", CompetitorPresenceViewSet, basename="competitor-presence"
-    )
+    router.register("competitor-presences", CompetitorPresenceViewSet, basename="competitor-presence")

@@ -60,8 +60,4 @@ def format_birthday(contact) -> str:
         }
     else:
         text = f"{contact.birth_month:02d}-{contact.birth_day:02d}"
-    return (
-        f"{contact.birth_year}-{text}"
-        if contact.birth_year and contact.birthday_calendar != "lunar"
-        else text
-    )
+    return f"{contact.birth_year}-{text}" if contact.birth_year and contact.birthday_calendar != "lunar" else text

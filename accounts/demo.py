@@ -248,9 +248,7 @@ def seed_accounts(context: dict) -> None:
         ids = list(range(first_id, first_id + n_accounts))
         # Pareto weights: a few accounts carry most of the revenue
         weights = [rng.paretovariate(1.16) for _ in ids]
-        group_heads = (
-            set(rng.sample(ids, k=max(1, n_accounts // 25))) if n_accounts >= 10 else set()
-        )
+        group_heads = set(rng.sample(ids, k=max(1, n_accounts // 25))) if n_accounts >= 10 else set()
         parent_of = {}
         heads = sorted(group_heads)
         for acc_id in ids:
@@ -550,6 +548,4 @@ def seed_accounts(context: dict) -> None:
         with connection.cursor() as cursor:
             cursor.execute("ANALYZE")
     context["account_ids"] = ids
-    context.setdefault("summary", []).append(
-        f"Demo accounts: {n_accounts:,}; transactions: {n_txns:,}"
-    )
+    context.setdefault("summary", []).append(f"Demo accounts: {n_accounts:,}; transactions: {n_txns:,}")

@@ -13,29 +13,18 @@ from .models import AbcClass, Account, Contact, Feedback, Tier, Transaction
 def account_search_q(term: str) -> Q:
     """Name, nickname, number, or any contact's name or phone (a subquery, so no duplicate rows)."""
     term = term.strip()
-    contact_match = Contact.objects.filter(
-        Q(name__icontains=term) | Q(phone__contains=term)
-    ).values("account_id")
-    return (
-        Q(name__icontains=term)
-        | Q(nickname__icontains=term)
-        | Q(number__iexact=term)
-        | Q(pk__in=contact_match)
-    )
+    contact_match = Contact.objects.filter(Q(name__icontains=term) | Q(phone__contains=term)).values("account_id")
+    return Q(name__icontains=term) | Q(nickname__icontains=term) | Q(number__iexact=term) | Q(pk__in=contact_match)
 
 
 class AccountFilter(django_filters.FilterSet):
     q = django_filters.CharFilter(method="search", label=_("Search"))
-    category = django_filters.MultipleChoiceFilter(
-        choices=Account.Category.choices, label=_("Category")
-    )
+    category = django_filters.MultipleChoiceFilter(choices=Account.Category.choices, label=_("Category"))
     status = django_filters.MultipleChoiceFilter(choices=Account.Status.choices, label=_("Status"))
     tier = django_filters.MultipleChoiceFilter(choices=Tier.choices, label=_("Tier"))
     abc_class = django_filters.MultipleChoiceFilter(choices=AbcClass.choices, label=_("ABC class"))
     rfm_segment = django_filters.CharFilter(label=_("RFM segment"))
-    industry = django_filters.MultipleChoiceFilter(
-        choices=Account.Industry.choices, label=_("Industry")
-    )
+    industry = django_filters.MultipleChoiceFilter(choices=Account.Industry.choices, label=_("Industry"))
     region = django_filters.CharFilter(lookup_expr="iexact", label=_("Region"))
     owner = django_filters.ModelChoiceFilter(
         queryset=User.objects.filter(groups__name=Role.MANAGER.value).distinct(),
@@ -69,7 +58,7 @@ class AccountFilter(django_filters.FilterSet):
     def qs(self):
         qs = super().qs
         # archived accounts leave every list unless asked for
-        if self.form.cleaned_data.get("archived") is None:
+        if getattr(self.form, "cleaned_data", {}).get("archived") is None:
             qs = qs.filter(is_archived=False)
         return qs
 

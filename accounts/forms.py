@@ -47,9 +47,7 @@ class AccountForm(BootstrapFormMixin, VersionedFormMixin, forms.ModelForm):
     def __init__(self, *args, user, **kwargs):
         super().__init__(*args, **kwargs)
         self.user = user
-        self.fields["owner"].queryset = User.objects.filter(
-            groups__name=Role.MANAGER.value, is_active=True
-        ).distinct()
+        self.fields["owner"].queryset = User.objects.filter(groups__name=Role.MANAGER.value, is_active=True).distinct()
         self.fields["team"].queryset = Team.objects.all()
         if self.instance.pk:
             self.fields["version"].initial = self.instance.version
@@ -60,13 +58,9 @@ class AccountForm(BootstrapFormMixin, VersionedFormMixin, forms.ModelForm):
         number = self.cleaned_data["parent_number"].strip()
         if not number:
             return None
-        parent = visible_to(
-            self.user, Account.objects.filter(number__iexact=number, is_archived=False)
-        ).first()
+        parent = visible_to(self.user, Account.objects.filter(number__iexact=number, is_archived=False)).first()
         if parent is None:
-            raise forms.ValidationError(
-                _("No account you can see has the number %(number)s.") % {"number": number}
-            )
+            raise forms.ValidationError(_("No account you can see has the number %(number)s.") % {"number": number})
         if self.instance.pk and parent.pk == self.instance.pk:
             raise forms.ValidationError(_("An account cannot be its own parent."))
         return parent

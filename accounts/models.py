@@ -79,9 +79,7 @@ class Account(models.Model):
     category = models.CharField(
         _("category"), max_length=20, choices=Category, default=Category.HIGH_VALUE, db_index=True
     )
-    industry = models.CharField(
-        _("industry"), max_length=20, choices=Industry, default=Industry.OTHER, db_index=True
-    )
+    industry = models.CharField(_("industry"), max_length=20, choices=Industry, default=Industry.OTHER, db_index=True)
     region = models.CharField(
         _("region"),
         max_length=50,
@@ -119,9 +117,7 @@ class Account(models.Model):
         on_delete=models.SET_NULL,
         related_name="accounts",
     )
-    status = models.CharField(
-        _("status"), max_length=20, choices=Status, default=Status.PROSPECT, db_index=True
-    )
+    status = models.CharField(_("status"), max_length=20, choices=Status, default=Status.PROSPECT, db_index=True)
     status_changed_on = models.DateField(_("status since"), null=True, blank=True)
     source = models.CharField(
         _("source"),
@@ -129,18 +125,12 @@ class Account(models.Model):
         blank=True,
         help_text=_("Where the account came from: referral, tender, exhibition ..."),
     )
-    tags = models.CharField(
-        _("tags"), max_length=300, blank=True, help_text=_("Comma-separated, e.g. 'cloud, 5G'.")
-    )
+    tags = models.CharField(_("tags"), max_length=300, blank=True, help_text=_("Comma-separated, e.g. 'cloud, 5G'."))
     notes = models.TextField(_("notes"), blank=True)
 
     # written by tiering's recompute (set-based); kept here so every list can filter on them
-    tier = models.CharField(
-        _("tier"), max_length=10, choices=Tier, default=Tier.SMALL, db_index=True
-    )
-    abc_class = models.CharField(
-        _("ABC class"), max_length=1, choices=AbcClass, blank=True, db_index=True
-    )
+    tier = models.CharField(_("tier"), max_length=10, choices=Tier, default=Tier.SMALL, db_index=True)
+    abc_class = models.CharField(_("ABC class"), max_length=1, choices=AbcClass, blank=True, db_index=True)
     rfm_segment = models.CharField(_("RFM segment"), max_length=30, blank=True, db_index=True)
     revenue_12m = models.DecimalField(
         _("12-month revenue"),
@@ -181,11 +171,7 @@ class Account(models.Model):
             while node is not None and depth < 50:
                 if node.pk in seen:
                     raise ValidationError(
-                        {
-                            "parent": _(
-                                "An account cannot belong to itself or to one of its own subsidiaries."
-                            )
-                        }
+                        {"parent": _("An account cannot belong to itself or to one of its own subsidiaries.")}
                     )
                 seen.add(node.pk)
                 node = node.parent
@@ -216,9 +202,7 @@ class Contact(models.Model):
         GREGORIAN = "gregorian", _("Gregorian")
         LUNAR = "lunar", _("Chinese lunar (农历)")
 
-    account = models.ForeignKey(
-        Account, verbose_name=_("account"), on_delete=models.PROTECT, related_name="contacts"
-    )
+    account = models.ForeignKey(Account, verbose_name=_("account"), on_delete=models.PROTECT, related_name="contacts")
     name = models.CharField(_("name"), max_length=100, db_index=True)
     title = models.CharField(_("job title"), max_length=100, blank=True)
     department = models.CharField(_("department"), max_length=100, blank=True)
@@ -229,18 +213,14 @@ class Contact(models.Model):
         default=Role.USER,
         help_text=_("Their part in the buying decision."),
     )
-    attitude = models.CharField(
-        _("attitude"), max_length=20, choices=Attitude, default=Attitude.NEUTRAL
-    )
+    attitude = models.CharField(_("attitude"), max_length=20, choices=Attitude, default=Attitude.NEUTRAL)
     influence = models.PositiveSmallIntegerField(
         _("influence"),
         default=3,
         validators=[MinValueValidator(1), MaxValueValidator(5)],
         help_text=_("1 = little say, 5 = decides."),
     )
-    phone = models.CharField(
-        _("phone"), max_length=30, blank=True, db_index=True, validators=[validate_phone]
-    )
+    phone = models.CharField(_("phone"), max_length=30, blank=True, db_index=True, validators=[validate_phone])
     email = models.EmailField(_("e-mail"), blank=True)
     birthday_calendar = models.CharField(
         _("birthday calendar"), max_length=10, choices=Calendar, default=Calendar.GREGORIAN
@@ -271,9 +251,7 @@ class Contact(models.Model):
     )
     interests = models.CharField(_("interests"), max_length=300, blank=True)
     family_notes = models.TextField(_("family notes"), blank=True)
-    preferred_channel = models.CharField(
-        _("preferred channel"), max_length=10, choices=Channel, default=Channel.PHONE
-    )
+    preferred_channel = models.CharField(_("preferred channel"), max_length=10, choices=Channel, default=Channel.PHONE)
     is_primary = models.BooleanField(_("primary contact"), default=False)
     is_archived = models.BooleanField(_("archived"), default=False, db_index=True)
     version = models.PositiveIntegerField(_("version"), default=1, editable=False)
@@ -327,9 +305,7 @@ class Transaction(models.Model):
         Account, verbose_name=_("account"), on_delete=models.PROTECT, related_name="transactions"
     )
     kind = models.CharField(_("kind"), max_length=10, choices=Kind, default=Kind.PURCHASE)
-    amount = models.DecimalField(
-        _("amount"), **MONEY, help_text=_("Always positive; a refund subtracts by its kind.")
-    )
+    amount = models.DecimalField(_("amount"), **MONEY, help_text=_("Always positive; a refund subtracts by its kind."))
     occurred_at = models.DateTimeField(_("occurred at"))
     product_line = models.CharField(_("product line"), max_length=100, blank=True, db_index=True)
     source_system = models.CharField(
@@ -342,9 +318,7 @@ class Transaction(models.Model):
         _("external reference"),
         max_length=100,
         blank=True,
-        help_text=_(
-            "The record's id in the source system; a second push with the same one is ignored."
-        ),
+        help_text=_("The record's id in the source system; a second push with the same one is ignored."),
     )
     note = models.CharField(_("note"), max_length=300, blank=True)
     created_by = models.ForeignKey(
@@ -367,9 +341,7 @@ class Transaction(models.Model):
             models.Index(fields=["occurred_at"]),
         ]
         constraints = [
-            models.CheckConstraint(
-                condition=models.Q(amount__gt=0), name="transaction_amount_positive"
-            ),
+            models.CheckConstraint(condition=models.Q(amount__gt=0), name="transaction_amount_positive"),
             models.UniqueConstraint(
                 fields=["source_system", "external_ref"],
                 condition=~models.Q(external_ref=""),
@@ -401,9 +373,7 @@ class Feedback(models.Model):
         ACKNOWLEDGED = "acknowledged", _("Acknowledged")
         DONE = "done", _("Done")
 
-    account = models.ForeignKey(
-        Account, verbose_name=_("account"), on_delete=models.PROTECT, related_name="feedback"
-    )
+    account = models.ForeignKey(Account, verbose_name=_("account"), on_delete=models.PROTECT, related_name="feedback")
     contact = models.ForeignKey(
         Contact,
         verbose_name=_("contact"),
@@ -413,18 +383,14 @@ class Feedback(models.Model):
         related_name="feedback",
     )
     received_on = models.DateField(_("date"))
-    channel = models.CharField(
-        _("channel"), max_length=10, choices=Channel, default=Channel.CALLBACK
-    )
+    channel = models.CharField(_("channel"), max_length=10, choices=Channel, default=Channel.CALLBACK)
     satisfaction = models.PositiveSmallIntegerField(
         _("satisfaction"),
         validators=[MinValueValidator(1), MaxValueValidator(5)],
         help_text=_("1 = very unhappy, 5 = very happy."),
     )
     suggestion = models.TextField(_("suggestion"), blank=True)
-    status = models.CharField(
-        _("status"), max_length=15, choices=Status, default=Status.NEW, db_index=True
-    )
+    status = models.CharField(_("status"), max_length=15, choices=Status, default=Status.NEW, db_index=True)
     handler = models.ForeignKey(
         settings.AUTH_USER_MODEL,
         verbose_name=_("handled by"),
@@ -495,9 +461,7 @@ class CompetitorPresence(models.Model):
         Competitor, verbose_name=_("competitor"), on_delete=models.PROTECT, related_name="presences"
     )
     products = models.CharField(_("their products here"), max_length=300, blank=True)
-    strength = models.CharField(
-        _("strength"), max_length=10, choices=Strength, default=Strength.MEDIUM
-    )
+    strength = models.CharField(_("strength"), max_length=10, choices=Strength, default=Strength.MEDIUM)
     since = models.DateField(_("present since"), null=True, blank=True)
     notes = models.TextField(_("notes"), blank=True)
     updated_at = models.DateTimeField(_("updated at"), auto_now=True)
@@ -508,9 +472,7 @@ class CompetitorPresence(models.Model):
         verbose_name = _("competitor presence")
         verbose_name_plural = _("competitor presences")
         constraints = [
-            models.UniqueConstraint(
-                fields=["account", "competitor"], name="presence_unique_account_competitor"
-            )
+            models.UniqueConstraint(fields=["account", "competitor"], name="presence_unique_account_competitor")
         ]
 
     def __str__(self):
@@ -521,9 +483,7 @@ class AccountEvent(models.Model):
     """One entry on the account timeline. Every app's services write these (Saleor-style events);
     the kind's registered renderer turns `data` into words in the reader's language."""
 
-    account = models.ForeignKey(
-        Account, verbose_name=_("account"), on_delete=models.CASCADE, related_name="events"
-    )
+    account = models.ForeignKey(Account, verbose_name=_("account"), on_delete=models.CASCADE, related_name="events")
     occurred_at = models.DateTimeField(_("occurred at"), db_index=True)
     kind = models.CharField(_("kind"), max_length=50)
     data = models.JSONField(_("data"), default=dict, blank=True)

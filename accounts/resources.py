@@ -4,6 +4,7 @@ A file with any bad row imports nothing (the whole import runs in one transactio
 admin lists each bad row with its line number and the reason.
 """
 
+from django.db import transaction
 from import_export import fields, resources, widgets
 
 from users.models import User
@@ -11,7 +12,18 @@ from users.models import User
 from .models import Account, Contact, Transaction
 
 
-class AccountResource(resources.ModelResource):
+class AllOrNothingResource(resources.ModelResource):
+    """A file with any invalid row stores nothing (import-export alone keeps the good rows)."""
+
+    def import_data(self, dataset, dry_run=False, raise_errors=False, **kwargs):
+        with transaction.atomic():
+            result = super().import_data(dataset, dry_run=dry_run, raise_errors=raise_errors, **kwargs)
+            if result.has_validation_errors() or result.has_errors():
+                transaction.set_rollback(True)
+        return result
+
+
+class AccountResource(AllOrNothingResource):
     owner = fields.Field(
         column_name="owner",
         attribute="owner",
@@ -50,13 +62,26 @@ class AccountResource(resources.ModelResource):
         skip_unchanged = True
         clean_model_instances = True
 
+    def get_instance(self, instance_loader, row):
+        # a blank or missing number means "a new account"; the number is assigned on save
+        if not (row.get("number") or "").strip():
+            return None
+        return super().get_instance(instance_loader, row)
+
+    def before_import(self, dataset, **kwargs):
+        if "number" not in dataset.headers:
+            dataset.append_col([""] * len(dataset), header="number")
+
+    def before_save_instance(self, instance, row, **kwargs):
+        instance.number = instance.number or None
+
     def after_save_instance(self, instance, row, **kwargs):
         if not instance.number and not kwargs.get("dry_run"):
             instance.number = f"KA{instance.pk:08d}"
             Account.objects.filter(pk=instance.pk).update(number=instance.number)
 
 
-class ContactResource(resources.ModelResource):
+class ContactResource(AllOrNothingResource):
     account = fields.Field(
         column_name="account",
         attribute="account",
@@ -87,7 +112,7 @@ class ContactResource(resources.ModelResource):
         clean_model_instances = True
 
 
-class TransactionResource(resources.ModelResource):
+class TransactionResource(AllOrNothingResource):
     account = fields.Field(
         column_name="account",
         attribute="account",

@@ -47,34 +47,26 @@ def account_queryset_for(user):
 
 
 def account_list(*, user, filterset_qs=None, sort: str = DEFAULT_SORT):
-    qs = (
-        filterset_qs
-        if filterset_qs is not None
-        else account_queryset_for(user).filter(is_archived=False)
-    )
+    qs = filterset_qs if filterset_qs is not None else account_queryset_for(user).filter(is_archived=False)
     order = ACCOUNT_SORTS.get(sort, ACCOUNT_SORTS[DEFAULT_SORT])
     return visible_to(user, qs).select_related("owner", "team").order_by(order, "pk")
 
 
 def account_get_for_user(*, user, pk) -> Account:
-    return get_visible_or_404(
-        user, Account.objects.select_related("owner", "team", "parent"), pk=pk
-    )
+    return get_visible_or_404(user, Account.objects.select_related("owner", "team", "parent"), pk=pk)
 
 
 def account_revenue(*, account: Account, months: int = 12, now=None) -> Decimal:
     now = now or timezone.now()
     since = now - datetime.timedelta(days=round(months * 30.4375))
-    total = Transaction.objects.filter(account=account, occurred_at__gte=since).aggregate(
-        s=Sum(signed_amount_expr())
-    )["s"]
+    total = Transaction.objects.filter(account=account, occurred_at__gte=since).aggregate(s=Sum(signed_amount_expr()))[
+        "s"
+    ]
     return total or Decimal("0")
 
 
 def account_monthly_revenue(*, account: Account, months: int = 12) -> list[dict]:
-    since = (
-        timezone.localdate().replace(day=1) - datetime.timedelta(days=31 * (months - 1))
-    ).replace(day=1)
+    since = (timezone.localdate().replace(day=1) - datetime.timedelta(days=31 * (months - 1))).replace(day=1)
     rows = (
         Transaction.objects.filter(account=account, occurred_at__date__gte=since)
         .annotate(month=TruncMonth("occurred_at"))
@@ -92,16 +84,9 @@ def account_360(*, user, pk) -> dict:
     buying_centre = {role: [] for role, _label in Contact.Role.choices}
     for contact in contacts:
         buying_centre[contact.role].append(contact)
-    events = [
-        render_event(e)
-        for e in AccountEvent.objects.filter(account=account).select_related("actor")[:40]
-    ]
-    feedback = list(
-        Feedback.objects.filter(account=account).select_related("contact", "handler")[:10]
-    )
-    competitors = list(
-        CompetitorPresence.objects.filter(account=account).select_related("competitor")
-    )
+    events = [render_event(e) for e in AccountEvent.objects.filter(account=account).select_related("actor")[:40]]
+    feedback = list(Feedback.objects.filter(account=account).select_related("contact", "handler")[:10])
+    competitors = list(CompetitorPresence.objects.filter(account=account).select_related("competitor"))
     subsidiaries = list(
         Account.objects.filter(parent=account, is_archived=False)
         .only("id", "name", "number", "tier", "status", "revenue_12m")
@@ -111,9 +96,7 @@ def account_360(*, user, pk) -> dict:
     return {
         "account": account,
         "contacts": contacts,
-        "buying_centre": [
-            (role, label, buying_centre[role]) for role, label in Contact.Role.choices
-        ],
+        "buying_centre": [(role, label, buying_centre[role]) for role, label in Contact.Role.choices],
         "events": events,
         "feedback": feedback,
         "competitors": competitors,

@@ -124,9 +124,7 @@ def account_restore(*, account: Account, actor) -> Account:
 
 def account_touch_contact(*, account_id: int, at: datetime.datetime) -> None:
     """Other apps (visits, callbacks) call this when someone spoke with the customer."""
-    Account.objects.filter(pk=account_id).exclude(last_contact_at__gte=at).update(
-        last_contact_at=at
-    )
+    Account.objects.filter(pk=account_id).exclude(last_contact_at__gte=at).update(last_contact_at=at)
 
 
 @transaction.atomic
@@ -159,9 +157,9 @@ def contact_archive(*, contact: Contact, actor) -> Contact:
 
 def _keep_one_primary(contact: Contact) -> None:
     if contact.is_primary:
-        Contact.objects.filter(account_id=contact.account_id, is_primary=True).exclude(
-            pk=contact.pk
-        ).update(is_primary=False)
+        Contact.objects.filter(account_id=contact.account_id, is_primary=True).exclude(pk=contact.pk).update(
+            is_primary=False
+        )
 
 
 def transaction_record(
@@ -236,9 +234,7 @@ def feedback_create(*, account: Account, actor, **fields) -> Feedback:
         account=account,
         kind="feedback.received",
         actor=actor,
-        occurred_at=timezone.make_aware(
-            datetime.datetime.combine(feedback.received_on, datetime.time(12))
-        ),
+        occurred_at=timezone.make_aware(datetime.datetime.combine(feedback.received_on, datetime.time(12))),
         data={"satisfaction": feedback.satisfaction, "suggestion": feedback.suggestion[:200]},
     )
     return feedback
@@ -266,12 +262,8 @@ def feedback_set_status(*, feedback: Feedback, actor, status: str, handler=None)
 
 
 @transaction.atomic
-def competitor_presence_save(
-    *, account: Account, actor, competitor, **fields
-) -> CompetitorPresence:
-    presence, _created = CompetitorPresence.objects.get_or_create(
-        account=account, competitor=competitor
-    )
+def competitor_presence_save(*, account: Account, actor, competitor, **fields) -> CompetitorPresence:
+    presence, _created = CompetitorPresence.objects.get_or_create(account=account, competitor=competitor)
     for key, value in fields.items():
         setattr(presence, key, value)
     presence.full_clean()

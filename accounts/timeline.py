@@ -23,21 +23,15 @@ class EventKind:
 _KINDS: dict[str, EventKind] = {}
 
 
-def register_event_kind(
-    kind: str, *, label, icon: str, describe: Callable[[dict], str], category: str = "account"
-):
-    _KINDS[kind] = EventKind(
-        kind=kind, label=label, icon=icon, describe=describe, category=category
-    )
+def register_event_kind(kind: str, *, label, icon: str, describe: Callable[[dict], str], category: str = "account"):
+    _KINDS[kind] = EventKind(kind=kind, label=label, icon=icon, describe=describe, category=category)
 
 
 def event_kinds() -> dict[str, EventKind]:
     return dict(_KINDS)
 
 
-def record_event(
-    *, account, kind: str, data: dict | None = None, actor=None, occurred_at=None, link: str = ""
-):
+def record_event(*, account, kind: str, data: dict | None = None, actor=None, occurred_at=None, link: str = ""):
     from .models import AccountEvent
 
     if kind not in _KINDS:

@@ -33,8 +33,7 @@ register_event_kind(
     label=_lazy("Account manager changed"),
     icon="person-check",
     describe=lambda d: (
-        _("Account manager changed from %(old)s to %(new)s.")
-        % {"old": d.get("old") or "—", "new": d.get("new") or "—"}
+        _("Account manager changed from %(old)s to %(new)s.") % {"old": d.get("old") or "—", "new": d.get("new") or "—"}
     ),
 )
 register_event_kind(

@@ -11,10 +11,6 @@ def validate_phone(value: str) -> None:
     try:
         parsed = phonenumbers.parse(value, settings.PHONENUMBER_DEFAULT_REGION)
     except phonenumbers.NumberParseException as exc:
-        raise ValidationError(
-            _("Enter a valid phone number, e.g. 138 0013 8000 or +86 10 6552 9988.")
-        ) from exc
+        raise ValidationError(_("Enter a valid phone number, e.g. 138 0013 8000 or +86 10 6552 9988.")) from exc
     if not phonenumbers.is_possible_number(parsed):
-        raise ValidationError(
-            _("Enter a valid phone number, e.g. 138 0013 8000 or +86 10 6552 9988.")
-        )
+        raise ValidationError(_("Enter a valid phone number, e.g. 138 0013 8000 or +86 10 6552 9988."))

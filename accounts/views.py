@@ -40,7 +40,7 @@ EXPORT_COLUMNS = [
 
 def _filtered(request):
     base = selectors.account_queryset_for(request.user)
-    filterset = AccountFilter(request.GET or None, queryset=base)
+    filterset = AccountFilter(request.GET, queryset=base)
     filterset.is_valid()
     sort = request.GET.get("sort", selectors.DEFAULT_SORT)
     qs = selectors.account_list(user=request.user, filterset_qs=filterset.qs, sort=sort)
@@ -63,9 +63,7 @@ def account_list(request):
         "can_add": request.user.has_perm("accounts.add_account"),
     }
     template = (
-        "accounts/_account_table.html"
-        if request.htmx and not request.htmx.boosted
-        else "accounts/account_list.html"
+        "accounts/_account_table.html" if request.htmx and not request.htmx.boosted else "accounts/account_list.html"
     )
     return render(request, template, context)
 
@@ -140,9 +138,7 @@ def account_archive(request, pk):
     form = ArchiveForm(request.POST or None)
     if request.method == "POST" and form.is_valid():
         try:
-            services.account_archive(
-                account=account, actor=request.user, reason=form.cleaned_data["reason"]
-            )
+            services.account_archive(account=account, actor=request.user, reason=form.cleaned_data["reason"])
         except ValidationError as exc:
             messages.error(request, " ".join(exc.messages))
             return redirect(account)
@@ -187,9 +183,7 @@ def contact_create(request, pk):
 @login_required
 @permission_required("accounts.change_contact", raise_exception=True)
 def contact_edit(request, pk):
-    contact = get_visible_or_404(
-        request.user, Contact.objects.select_related("account"), pk=pk, is_archived=False
-    )
+    contact = get_visible_or_404(request.user, Contact.objects.select_related("account"), pk=pk, is_archived=False)
     form = ContactForm(request.POST or None, instance=contact)
     if request.method == "POST":
         if "archive" in request.POST:
@@ -248,9 +242,7 @@ def feedback_create(request, pk):
 def feedback_status(request, pk):
     feedback = get_visible_or_404(request.user, Feedback.objects.select_related("account"), pk=pk)
     try:
-        services.feedback_set_status(
-            feedback=feedback, actor=request.user, status=request.POST.get("status", "")
-        )
+        services.feedback_set_status(feedback=feedback, actor=request.user, status=request.POST.get("status", ""))
     except (ValidationError, ValueError) as exc:
         messages.error(request, " ".join(getattr(exc, "messages", [str(exc)])))
     else:
@@ -266,9 +258,7 @@ def competitor_add(request, pk):
     if request.method == "POST" and form.is_valid():
         data = dict(form.cleaned_data)
         competitor = data.pop("competitor")
-        services.competitor_presence_save(
-            account=account, actor=request.user, competitor=competitor, **data
-        )
+        services.competitor_presence_save(account=account, actor=request.user, competitor=competitor, **data)
         messages.success(request, _("Competitor recorded."))
         return redirect(account)
     return render(

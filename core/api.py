@@ -19,7 +19,5 @@ def call_service(fn, **kwargs):
     except StaleVersionError as exc:
         raise Conflict(detail={"version": exc.messages}) from exc
     except DjangoValidationError as exc:
-        detail = (
-            exc.message_dict if hasattr(exc, "error_dict") else {"non_field_errors": exc.messages}
-        )
+        detail = exc.message_dict if hasattr(exc, "error_dict") else {"non_field_errors": exc.messages}
         raise serializers.ValidationError(detail) from exc

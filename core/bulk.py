@@ -16,9 +16,7 @@ def bulk_insert(model, columns: Sequence[str], rows: Iterable[Sequence]) -> int:
         if connection.vendor == "postgresql":
             with cursor.cursor.copy(f"COPY {qn(table)} ({cols}) FROM STDIN") as copy:
                 for row in rows:
-                    copy.write_row(
-                        [json.dumps(v) if isinstance(v, dict | list) else v for v in row]
-                    )
+                    copy.write_row([json.dumps(v) if isinstance(v, dict | list) else v for v in row])
                     count += 1
         else:
             sql = f"INSERT INTO {qn(table)} ({cols}) VALUES ({', '.join(['%s'] * len(columns))})"
@@ -26,9 +24,7 @@ def bulk_insert(model, columns: Sequence[str], rows: Iterable[Sequence]) -> int:
             fields = [by_column[c] for c in columns]
             batch = []
             for row in rows:
-                batch.append(
-                    [f.get_db_prep_save(v, connection) for f, v in zip(fields, row, strict=True)]
-                )
+                batch.append([f.get_db_prep_save(v, connection) for f, v in zip(fields, row, strict=True)])
                 if len(batch) >= 5000:
                     cursor.executemany(sql, batch)
                     count += len(batch)

@@ -12,9 +12,7 @@ class _Echo:
         return value
 
 
-def export_response(
-    *, fmt: str, filename: str, headers: Sequence[str], rows: Iterable[Sequence]
-) -> HttpResponse:
+def export_response(*, fmt: str, filename: str, headers: Sequence[str], rows: Iterable[Sequence]) -> HttpResponse:
     stamp = timezone.localtime().strftime("%Y%m%d-%H%M")
     if fmt == "xlsx":
         from openpyxl import Workbook
@@ -24,9 +22,7 @@ def export_response(
         ws.append([str(h) for h in headers])
         for row in rows:
             ws.append([_cell(v) for v in row])
-        response = HttpResponse(
-            content_type="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
-        )
+        response = HttpResponse(content_type="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet")
         response["Content-Disposition"] = f'attachment; filename="{filename}-{stamp}.xlsx"'
         wb.save(response)
         return response

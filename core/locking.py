@@ -10,9 +10,7 @@ class StaleVersionError(ValidationError):
 
     def __init__(self):
         super().__init__(
-            _(
-                "Someone else changed this record after you opened it. Reload it to see their changes, then edit again."
-            ),
+            _("Someone else changed this record after you opened it. Reload it to see their changes, then edit again."),
             code="stale",
         )
 

@@ -11,7 +11,5 @@ def heartbeat_record(*, name: str = "beat", hostname: str = "") -> Heartbeat:
         last_run_at=now, run_count=F("run_count") + 1, hostname=hostname
     )
     if not updated:
-        Heartbeat.objects.get_or_create(
-            name=name, defaults={"last_run_at": now, "run_count": 1, "hostname": hostname}
-        )
+        Heartbeat.objects.get_or_create(name=name, defaults={"last_run_at": now, "run_count": 1, "hostname": hostname})
     return Heartbeat.objects.get(name=name)

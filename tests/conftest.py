@@ -55,7 +55,8 @@ def client_for(client):
     """client_for(user) -> the Django test client signed in as that user."""
 
     def _login(user):
-        client.force_login(user)
+        # axes' backend comes first in AUTHENTICATION_BACKENDS and cannot restore a session user
+        client.force_login(user, backend="django.contrib.auth.backends.ModelBackend")
         return client
 
     return _login

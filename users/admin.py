@@ -70,12 +70,7 @@ class TeamAdmin(SimpleHistoryAdmin):
     def get_queryset(self, request):
         from django.db.models import Count
 
-        return (
-            super()
-            .get_queryset(request)
-            .select_related("department", "leader")
-            .annotate(n_members=Count("members"))
-        )
+        return super().get_queryset(request).select_related("department", "leader").annotate(n_members=Count("members"))
 
     @admin.display(description=_("members"), ordering="n_members")
     def member_count(self, obj):

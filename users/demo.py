@@ -44,8 +44,7 @@ def seed_users(context: dict) -> None:
     password, generated = demo_password()
     hashed = make_password(password)
     departments = {
-        code: Department.objects.get_or_create(code=code, defaults={"name": name})[0]
-        for code, name in DEPARTMENTS
+        code: Department.objects.get_or_create(code=code, defaults={"name": name})[0] for code, name in DEPARTMENTS
     }
     groups = {g.name: g for g in Group.objects.all()}
     users = {}
@@ -78,9 +77,7 @@ def seed_users(context: dict) -> None:
     south.members.set([users["emma.liu"], users["zhou.qiang"]])
 
     context["users"] = users
-    context["managers"] = [
-        u for u in users.values() if u.groups.filter(name=Role.MANAGER.value).exists()
-    ]
+    context["managers"] = [u for u in users.values() if u.groups.filter(name=Role.MANAGER.value).exists()]
     context["teams"] = {"north": north, "south": south}
     context["departments"] = departments
     names = ", ".join(u for u, *_ in DEMO_USERS)
@@ -88,9 +85,5 @@ def seed_users(context: dict) -> None:
     CREDENTIALS_FILE.chmod(0o600)
     context.setdefault("summary", []).append(
         f"Demo users: {names}; password: {password}"
-        + (
-            " (generated; also in var/demo-credentials.txt)"
-            if generated
-            else " (from DEMO_PASSWORD)"
-        )
+        + (" (generated; also in var/demo-credentials.txt)" if generated else " (from DEMO_PASSWORD)")
     )

@@ -8,9 +8,7 @@ class Department(models.Model):
     """A department requests and callbacks are routed to (sales, service, finance, network ...)."""
 
     name = models.CharField(_("name"), max_length=100, unique=True)
-    code = models.SlugField(
-        _("code"), max_length=30, unique=True, help_text=_("Short stable key, e.g. 'sales'.")
-    )
+    code = models.SlugField(_("code"), max_length=30, unique=True, help_text=_("Short stable key, e.g. 'sales'."))
     parent = models.ForeignKey(
         "self",
         verbose_name=_("parent department"),
@@ -85,9 +83,7 @@ class Team(models.Model):
         on_delete=models.SET_NULL,
         related_name="led_teams",
     )
-    members = models.ManyToManyField(
-        User, verbose_name=_("members"), blank=True, related_name="teams"
-    )
+    members = models.ManyToManyField(User, verbose_name=_("members"), blank=True, related_name="teams")
     history = HistoricalRecords(m2m_fields=[members])
 
     class Meta:

@@ -89,7 +89,6 @@ def sync_role_permissions(sender=None, using="default", **kwargs):
         wanted = [
             p
             for p in perms
-            if p.codename.split("_", 1)[0]
-            in granted_actions(role, p.content_type.app_label, p.content_type.model)
+            if p.codename.split("_", 1)[0] in granted_actions(role, p.content_type.app_label, p.content_type.model)
         ]
         group.permissions.set(wanted)

@@ -11,9 +11,7 @@ class Command(BaseCommand):
 
     def add_arguments(self, parser):
         parser.add_argument("--accounts", type=int, default=300, help="number of demo accounts")
-        parser.add_argument(
-            "--transactions", type=int, default=6000, help="number of revenue records"
-        )
+        parser.add_argument("--transactions", type=int, default=6000, help="number of revenue records")
         parser.add_argument("--if-empty", action="store_true", help="do nothing if users exist")
         parser.add_argument("--seed", type=int, default=2026, help="random seed (repeatable data)")
 
