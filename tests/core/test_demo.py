@@ -1,3 +1,5 @@
+import io
+
 import pytest
 from django.core.management import call_command
 
@@ -7,7 +9,7 @@ from users.models import User
 
 @pytest.mark.django_db
 def test_seed_demo_creates_one_user_per_role_and_accounts(tmp_path, settings):
-    call_command("seed_demo", accounts=40, transactions=400, stdout=open(tmp_path / "out.txt", "w"))
+    call_command("seed_demo", accounts=40, transactions=400, stdout=io.StringIO())
     names = set(User.objects.values_list("groups__name", flat=True))
     assert {"Administrator", "Sales director", "Account manager", "Customer service", "Finance"} <= names
     assert User.objects.get(username="admin").is_superuser
@@ -21,5 +23,5 @@ def test_seed_demo_creates_one_user_per_role_and_accounts(tmp_path, settings):
 @pytest.mark.django_db
 def test_seed_demo_if_empty_does_nothing_when_users_exist(make_user, tmp_path):
     make_user(None, username="someone")
-    call_command("seed_demo", if_empty=True, stdout=open(tmp_path / "out.txt", "w"))
+    call_command("seed_demo", if_empty=True, stdout=io.StringIO())
     assert Account.objects.count() == 0

@@ -40,7 +40,8 @@ def test_production_settings_are_safe_by_default():
         "import sys; sys.modules.pop('pytest', None);"
         "import os; os.environ['DJANGO_SETTINGS_MODULE']='config.settings';"
         "from config import settings as s;"
-        "print(s.DEBUG, s.SESSION_COOKIE_SECURE, s.CSRF_COOKIE_SECURE, s.SECURE_SSL_REDIRECT, s.SECURE_HSTS_SECONDS > 0)"
+        "print(s.DEBUG, s.SESSION_COOKIE_SECURE, s.CSRF_COOKIE_SECURE,"
+        " s.SECURE_SSL_REDIRECT, s.SECURE_HSTS_SECONDS > 0)"
     )
     env = {k: v for k, v in os.environ.items() if not k.startswith("DJANGO_")}
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, env=env, check=True)
