@@ -1,0 +1,116 @@
+"""The benchmark: seed the large data set into PostgreSQL and measure the pages and the API.
+
+    DATABASE_URL=postgres://... python -m bench [--accounts 100000] [--transactions 1000000] [--reuse]
+
+Prints a table of median and p95 server time and SQL queries per request. It needs a
+PostgreSQL database it may wipe (it flushes the database named in DATABASE_URL first).
+"""
+
+import argparse
+import os
+import platform
+import statistics
+import sys
+import time
+
+os.environ.setdefault("DJANGO_SETTINGS_MODULE", "config.settings")
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(description=__doc__)
+    parser.add_argument("--accounts", type=int, default=100_000)
+    parser.add_argument("--transactions", type=int, default=1_000_000)
+    parser.add_argument("--requests", type=int, default=40, help="requests per measured endpoint")
+    parser.add_argument("--reuse", action="store_true", help="keep the data already loaded")
+    args = parser.parse_args()
+
+    import django
+
+    django.setup()
+    from django.conf import settings
+    from django.core.management import call_command
+    from django.db import connection
+    from django.test import Client
+    from django.test.utils import CaptureQueriesContext, setup_test_environment
+
+    if connection.vendor != "postgresql":
+        print("bench needs PostgreSQL: set DATABASE_URL", file=sys.stderr)
+        return 2
+    setup_test_environment()
+    settings.ALLOWED_HOSTS = ["*"]
+    call_command("migrate", verbosity=0)
+
+    from accounts.models import Account
+    from users.models import User
+
+    if not args.reuse or not Account.objects.exists():
+        call_command("flush", interactive=False, verbosity=0)
+        call_command("migrate", verbosity=0)
+        started = time.monotonic()
+        call_command("seed_demo", accounts=args.accounts, transactions=args.transactions, stdout=open(os.devnull, "w"))
+        print(f"seed: {args.accounts:,} accounts, {args.transactions:,} transactions in "
+              f"{time.monotonic() - started:.1f} s")
+
+    rows = []
+    director = User.objects.get(username="director")
+    manager = User.objects.get(username="manager")
+    top = Account.objects.order_by("-revenue_12m").values_list("pk", flat=True).first()
+    busy = (Account.objects.filter(owner=manager).order_by("-revenue_12m").values_list("pk", flat=True).first())
+    cases = [
+        ("account list page (director, all)", director, "/accounts/"),
+        ("account list page, search", director, "/accounts/?q=华信"),
+        ("account list page, filtered", director, "/accounts/?tier=vip&status=active&sort=name"),
+        ("account list page (manager, own)", manager, "/accounts/"),
+        ("account 360 page", director, f"/accounts/{top}/"),
+        ("account 360 page (manager)", manager, f"/accounts/{busy}/"),
+        ("accounts list API", director, "/api/accounts/"),
+        ("accounts list API, filtered", director, "/api/accounts/?tier=vip&ordering=name"),
+    ]
+    for extra in _extra_cases():
+        cases.append(extra)
+    for label, user, url in cases:
+        client = Client()
+        client.force_login(user, backend="django.contrib.auth.backends.ModelBackend")
+        client.get(url)  # warm up
+        times, queries = [], []
+        for _ in range(args.requests):
+            with CaptureQueriesContext(connection) as ctx:
+                started = time.perf_counter()
+                response = client.get(url)
+                times.append((time.perf_counter() - started) * 1000)
+            assert response.status_code == 200, (url, response.status_code)
+            queries.append(len(ctx.captured_queries))
+        times.sort()
+        p95 = times[max(0, int(round(0.95 * len(times))) - 1)]
+        rows.append((label, statistics.median(times), p95, max(queries)))
+
+    for name, seconds_set, seconds_loop in _recompute_results():
+        rows.append((name, seconds_set * 1000, seconds_loop * 1000, 0))
+
+    print()
+    print(f"machine: {platform.machine()}, {os.cpu_count()} cores, Python {platform.python_version()}, "
+          f"PostgreSQL {connection.cursor().connection.info.server_version}")
+    print(f"data: {Account.objects.count():,} accounts")
+    print()
+    print(f"| {'what':42} | {'median ms':>9} | {'p95 ms':>8} | {'queries':>7} |")
+    print(f"|{'-' * 44}|{'-' * 11}|{'-' * 10}|{'-' * 9}|")
+    for label, median, p95, nq in rows:
+        print(f"| {label:42} | {median:9.1f} | {p95:8.1f} | {nq:7d} |")
+    return 0
+
+
+def _extra_cases():
+    """Other apps add their pages here once their bench hooks exist."""
+    return []
+
+
+def _recompute_results():
+    try:
+        from bench import tiering_bench
+    except ImportError:
+        return []
+    return tiering_bench.results() if hasattr(tiering_bench, "results") else []
+
+
+if __name__ == "__main__":
+    sys.exit(main())
