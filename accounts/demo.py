@@ -335,8 +335,11 @@ def seed_accounts(context: dict) -> None:
         )
         reset_sequence(Account)
 
+        first_contact_id = next_id(Contact)  # before COPY starts: the connection is busy during it
+        first_txn_id = next_id(Transaction)
+
         def contact_rows():
-            cid = next_id(Contact)
+            cid = first_contact_id
             for acc_id in ids:
                 for k in range(rng.randint(2, 4)):
                     title, role = rng.choice(TITLES)
@@ -416,7 +419,7 @@ def seed_accounts(context: dict) -> None:
             cum.append(total)
 
         def transaction_rows():
-            tid = next_id(Transaction)
+            tid = first_txn_id
             picked = rng.choices(ids, cum_weights=cum, k=n_txns)
             for acc_id in picked:
                 kind = rng.choices(["purchase", "recharge", "refund"], [60, 36, 4])[0]

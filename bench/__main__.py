@@ -38,6 +38,7 @@ def main() -> int:
         return 2
     setup_test_environment()
     settings.ALLOWED_HOSTS = ["*"]
+    settings.SECURE_SSL_REDIRECT = False  # the bench client speaks plain HTTP
     call_command("migrate", verbosity=0)
 
     from accounts.models import Account
