@@ -40,6 +40,7 @@ def main() -> int:
     settings.ALLOWED_HOSTS = ["*"]
     settings.SECURE_SSL_REDIRECT = False  # the bench client speaks plain HTTP
     call_command("migrate", verbosity=0)
+    call_command("collectstatic", interactive=False, verbosity=0)  # production static storage
 
     from accounts.models import Account
     from users.models import User
