@@ -1,5 +1,206 @@
-urlpatterns = []
+"""REST API of tiering: tier history, the policy in force, and background recomputes."""
+
+import django_filters
+from django.shortcuts import get_object_or_404
+from django.urls import path
+from django.utils.translation import gettext_lazy as _
+from drf_spectacular.utils import (
+    OpenApiParameter,
+    extend_schema,
+    extend_schema_field,
+    extend_schema_view,
+)
+from rest_framework import permissions, serializers, status, viewsets
+from rest_framework.response import Response
+from rest_framework.views import APIView
+
+from accounts.models import Tier
+
+from . import selectors, services
+from .models import RecomputeJob, TierBenefit, TierChange, TierPolicy
+
+
+class CanRecompute(permissions.BasePermission):
+    message = _("Only administrators and sales directors can recompute tiers.")
+
+    def has_permission(self, request, view):
+        return selectors.can_manage_tiers(request.user)
+
+
+class TierChangeSerializer(serializers.ModelSerializer):
+    account_name = serializers.CharField(source="account.name", read_only=True)
+    reason_text = serializers.CharField(read_only=True)
+    actor = serializers.CharField(source="actor.username", read_only=True, default=None)
+
+    class Meta:
+        model = TierChange
+        fields = [
+            "id",
+            "account",
+            "account_name",
+            "previous_tier",
+            "new_tier",
+            "kind",
+            "reason",
+            "reason_text",
+            "details",
+            "policy_version",
+            "job",
+            "actor",
+            "at",
+        ]
+        read_only_fields = fields
+
+
+class TierChangeFilter(django_filters.FilterSet):
+    tier = django_filters.ChoiceFilter(field_name="new_tier", choices=Tier.choices)
+    previous_tier = django_filters.ChoiceFilter(choices=Tier.choices)
+    since = django_filters.IsoDateTimeFilter(field_name="at", lookup_expr="gte")
+    until = django_filters.IsoDateTimeFilter(field_name="at", lookup_expr="lt")
+
+    class Meta:
+        model = TierChange
+        fields = ["account", "tier", "previous_tier", "kind", "since", "until"]
+
+
+class TierChangeViewSet(viewsets.ReadOnlyModelViewSet):
+    """Tier history, newest first; only changes of accounts the caller may see."""
+
+    serializer_class = TierChangeSerializer
+    filterset_class = TierChangeFilter
+    ordering_fields = ["at", "id"]
+    search_fields = ["account__name", "account__number"]
+
+    def get_queryset(self):
+        return selectors.tier_changes_for_user(user=self.request.user)
+
+
+class TierBenefitSerializer(serializers.ModelSerializer):
+    class Meta:
+        model = TierBenefit
+        fields = [
+            "tier",
+            "response_hours",
+            "resolution_hours",
+            "visit_cadence_days",
+            "callback_cadence_days",
+            "served_by",
+            "notes",
+        ]
+
+
+class TierPolicySerializer(serializers.ModelSerializer):
+    benefits = serializers.SerializerMethodField()
+
+    class Meta:
+        model = TierPolicy
+        fields = [
+            "version",
+            "name",
+            "method",
+            "window_months",
+            "vip_percent",
+            "regular_percent",
+            "min_vip_revenue",
+            "vip_threshold",
+            "regular_threshold",
+            "rfm_vip_score",
+            "rfm_regular_score",
+            "abc_a_percent",
+            "abc_b_percent",
+            "demotion_streak",
+            "created_at",
+            "benefits",
+        ]
+
+    @extend_schema_field(TierBenefitSerializer(many=True))
+    def get_benefits(self, obj):
+        return TierBenefitSerializer(
+            sorted(selectors.tier_benefits().values(), key=lambda b: ["vip", "regular", "small"].index(b.tier)),
+            many=True,
+        ).data
+
+
+class TierPolicyViewSet(viewsets.ViewSet):
+    """The tier policy in force and the benefits of each tier (read-only)."""
+
+    @extend_schema(responses=TierPolicySerializer)
+    def list(self, request):
+        policy = services.tier_policy_get_active()
+        return Response(TierPolicySerializer(policy).data)
+
+
+class RecomputeRequestSerializer(serializers.Serializer):
+    dry_run = serializers.BooleanField(default=False)
+
+
+class RecomputeJobSerializer(serializers.ModelSerializer):
+    requested_by = serializers.CharField(source="requested_by.username", read_only=True, default=None)
+    policy_version = serializers.IntegerField(source="policy.version", read_only=True, default=None)
+
+    class Meta:
+        model = RecomputeJob
+        fields = [
+            "id",
+            "status",
+            "dry_run",
+            "trigger",
+            "progress",
+            "step",
+            "counts",
+            "matrix",
+            "policy_version",
+            "requested_by",
+            "error",
+            "created_at",
+            "started_at",
+            "finished_at",
+        ]
+        read_only_fields = fields
+
+
+class RecomputeView(APIView):
+    """Start a recompute in the background (admins and directors)."""
+
+    permission_classes = [permissions.IsAuthenticated, CanRecompute]
+
+    @extend_schema(request=RecomputeRequestSerializer, responses={202: RecomputeJobSerializer})
+    def post(self, request):
+        body = RecomputeRequestSerializer(data=request.data)
+        body.is_valid(raise_exception=True)
+        job = services.recompute_job_request(
+            actor=request.user,
+            dry_run=body.validated_data["dry_run"],
+            trigger=RecomputeJob.Trigger.API,
+        )
+        return Response(RecomputeJobSerializer(job).data, status=status.HTTP_202_ACCEPTED)
+
+
+class RecomputeJobView(APIView):
+    """Status, progress, counts and movement matrix of one recompute."""
+
+    permission_classes = [permissions.IsAuthenticated, CanRecompute]
+
+    @extend_schema(
+        responses=RecomputeJobSerializer,
+        parameters=[OpenApiParameter("job_id", int, OpenApiParameter.PATH)],
+    )
+    def get(self, request, job_id):
+        job = get_object_or_404(RecomputeJob.objects.select_related("policy", "requested_by"), pk=job_id)
+        return Response(RecomputeJobSerializer(job).data)
+
+
+TierChangeViewSet = extend_schema_view(
+    list=extend_schema(summary="Tier changes"), retrieve=extend_schema(summary="One tier change")
+)(TierChangeViewSet)
 
 
 def register_routes(router):
-    pass
+    router.register("tier-changes", TierChangeViewSet, basename="tier-change")
+    router.register("tier-policy", TierPolicyViewSet, basename="tier-policy")
+
+
+urlpatterns = [
+    path("tiering/recompute/", RecomputeView.as_view(), name="tiering-recompute"),
+    path("tiering/recompute/<int:job_id>/", RecomputeJobView.as_view(), name="tiering-recompute-job"),
+]

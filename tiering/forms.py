@@ -1,0 +1,58 @@
+from django import forms
+from django.utils import timezone
+from django.utils.translation import gettext_lazy as _
+
+from accounts.models import Tier
+
+
+class TierOverrideForm(forms.Form):
+    tier = forms.ChoiceField(label=_("Pin to tier"), choices=Tier.choices)
+    ends_on = forms.DateField(
+        label=_("Until (inclusive)"),
+        widget=forms.DateInput(attrs={"type": "date"}),
+        help_text=_("After this day the next recompute returns the computed tier."),
+    )
+    reason = forms.CharField(
+        label=_("Reason"),
+        widget=forms.Textarea(attrs={"rows": 3}),
+        max_length=1000,
+        help_text=_("Recorded in the tier history and on the account's timeline."),
+    )
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        for field in self.fields.values():
+            css = "form-select" if isinstance(field.widget, forms.Select) else "form-control"
+            field.widget.attrs["class"] = css
+
+    def clean_ends_on(self):
+        ends_on = self.cleaned_data["ends_on"]
+        if ends_on < timezone.localdate():
+            raise forms.ValidationError(_("The end date cannot be in the past."))
+        return ends_on
+
+    def clean_reason(self):
+        reason = self.cleaned_data["reason"].strip()
+        if not reason:
+            raise forms.ValidationError(_("Say why the tier is pinned."))
+        return reason
+
+
+class RecomputeForm(forms.Form):
+    dry_run = forms.BooleanField(required=False)
+
+
+class AbcFilterForm(forms.Form):
+    q = forms.CharField(label=_("Search"), required=False)
+    abc = forms.ChoiceField(label=_("ABC class"), required=False)
+    tier = forms.ChoiceField(label=_("Tier"), required=False)
+
+    def __init__(self, *args, **kwargs):
+        from accounts.models import AbcClass
+
+        super().__init__(*args, **kwargs)
+        self.fields["abc"].choices = [("", _("All classes")), *AbcClass.choices]
+        self.fields["tier"].choices = [("", _("All tiers")), *Tier.choices]
+        self.fields["q"].widget.attrs.update({"class": "form-control", "placeholder": _("Name or account no.")})
+        self.fields["abc"].widget.attrs["class"] = "form-select"
+        self.fields["tier"].widget.attrs["class"] = "form-select"

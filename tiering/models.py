@@ -1,0 +1,516 @@
+"""Tier policy (versioned), the latest scores per account, tier history, overrides, benefits
+and recompute jobs.
+
+`Account.tier`, `abc_class`, `rfm_segment` and `revenue_12m` live on the account (accounts app)
+so every list can filter on them; the set-based recompute in `services.py` writes them.
+"""
+
+from decimal import Decimal
+
+from django.conf import settings
+from django.core.validators import MaxValueValidator, MinValueValidator
+from django.db import models
+from django.utils.translation import gettext_lazy as _
+from simple_history.models import HistoricalRecords
+
+from accounts.models import AbcClass, Tier
+
+MONEY = {"max_digits": 14, "decimal_places": 2}
+PERCENT = {"max_digits": 5, "decimal_places": 2}
+
+#: tier -> level, for "is this a promotion or a demotion?"
+TIER_LEVEL = {Tier.SMALL: 1, Tier.REGULAR: 2, Tier.VIP: 3}
+
+
+class RfmSegment(models.TextChoices):
+    """Named RFM segments (the classic RFM grid), decided from R and F+M."""
+
+    CHAMPIONS = "champions", _("Champions")
+    LOYAL = "loyal", _("Loyal")
+    POTENTIAL = "potential", _("Potential loyalists")
+    NEW = "new", _("New customers")
+    NEED_ATTENTION = "need_attention", _("Need attention")
+    ABOUT_TO_SLEEP = "about_to_sleep", _("About to sleep")
+    CANT_LOSE = "cant_lose", _("Can't lose them")
+    AT_RISK = "at_risk", _("At risk")
+    HIBERNATING = "hibernating", _("Hibernating")
+    LOST = "lost", _("Lost")
+    NO_PURCHASES = "no_purchases", _("No purchases yet")
+
+
+class TierPolicyQuerySet(models.QuerySet):
+    def active(self):
+        """The policy in force: the newest active version (None if there is none)."""
+        return self.filter(is_active=True).order_by("-version").first()
+
+
+class TierPolicy(models.Model):
+    """How tiers are decided. Never edited in place: each change is saved as a new version
+    (`services.tier_policy_new_version`), so every tier change names the rules it followed."""
+
+    class Method(models.TextChoices):
+        REVENUE_RANK = "revenue_rank", _("Revenue rank (top % of accounts)")
+        THRESHOLDS = "thresholds", _("Revenue thresholds")
+        RFM = "rfm", _("RFM score")
+
+    version = models.PositiveIntegerField(_("version"), unique=True, editable=False)
+    name = models.CharField(_("name"), max_length=100, default="Default")
+    method = models.CharField(_("method"), max_length=20, choices=Method, default=Method.REVENUE_RANK)
+    window_months = models.PositiveSmallIntegerField(
+        _("window (months)"),
+        default=12,
+        validators=[MinValueValidator(1), MaxValueValidator(60)],
+        help_text=_("Revenue is summed over this many months up to the day of the recompute."),
+    )
+    vip_percent = models.DecimalField(
+        _("VIP share of accounts (%)"),
+        **PERCENT,
+        default=Decimal("20"),
+        validators=[MinValueValidator(0), MaxValueValidator(100)],
+        help_text=_("Revenue rank: the top this-many percent of accounts with revenue are VIP."),
+    )
+    regular_percent = models.DecimalField(
+        _("regular share of accounts (%)"),
+        **PERCENT,
+        default=Decimal("30"),
+        validators=[MinValueValidator(0), MaxValueValidator(100)],
+        help_text=_("Revenue rank: the next this-many percent are regular; the rest are small."),
+    )
+    min_vip_revenue = models.DecimalField(
+        _("minimum revenue for VIP"),
+        **MONEY,
+        default=Decimal("0"),
+        validators=[MinValueValidator(0)],
+        help_text=_("An account below this is never VIP, whatever its rank or score."),
+    )
+    vip_threshold = models.DecimalField(
+        _("VIP from revenue"),
+        **MONEY,
+        default=Decimal("1000000"),
+        validators=[MinValueValidator(Decimal("0.01"))],
+        help_text=_("Thresholds method: window revenue at or above this is VIP."),
+    )
+    regular_threshold = models.DecimalField(
+        _("regular from revenue"),
+        **MONEY,
+        default=Decimal("100000"),
+        validators=[MinValueValidator(Decimal("0.01"))],
+        help_text=_("Thresholds method: window revenue at or above this is regular."),
+    )
+    rfm_vip_score = models.PositiveSmallIntegerField(
+        _("VIP from RFM score"),
+        default=13,
+        validators=[MinValueValidator(3), MaxValueValidator(15)],
+        help_text=_("RFM method: R+F+M (3–15) at or above this is VIP."),
+    )
+    rfm_regular_score = models.PositiveSmallIntegerField(
+        _("regular from RFM score"),
+        default=9,
+        validators=[MinValueValidator(3), MaxValueValidator(15)],
+        help_text=_("RFM method: R+F+M at or above this is regular."),
+    )
+    abc_a_percent = models.DecimalField(
+        _("class A up to (% of revenue)"),
+        **PERCENT,
+        default=Decimal("80"),
+        validators=[MinValueValidator(1), MaxValueValidator(100)],
+    )
+    abc_b_percent = models.DecimalField(
+        _("class B up to (% of revenue)"),
+        **PERCENT,
+        default=Decimal("95"),
+        validators=[MinValueValidator(1), MaxValueValidator(100)],
+    )
+    demotion_streak = models.PositiveSmallIntegerField(
+        _("recomputes before a demotion"),
+        default=2,
+        validators=[MinValueValidator(1), MaxValueValidator(12)],
+        help_text=_(
+            "A demotion takes effect only after the account qualified for the lower tier on this "
+            "many recompute days in a row. Promotions are immediate."
+        ),
+    )
+    is_active = models.BooleanField(_("active"), default=True)
+    note = models.CharField(_("what changed"), max_length=300, blank=True)
+    created_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        verbose_name=_("created by"),
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="+",
+    )
+    created_at = models.DateTimeField(_("created at"), auto_now_add=True)
+
+    objects = TierPolicyQuerySet.as_manager()
+
+    class Meta:
+        ordering = ["-version"]
+        verbose_name = _("tier policy")
+        verbose_name_plural = _("tier policies")
+        constraints = [
+            models.CheckConstraint(
+                condition=models.Q(vip_percent__gte=0, regular_percent__gte=0)
+                & models.Q(vip_percent__lte=100 - models.F("regular_percent")),
+                name="tierpolicy_percent_sum_le_100",
+            ),
+            models.CheckConstraint(
+                condition=models.Q(vip_threshold__gte=models.F("regular_threshold")),
+                name="tierpolicy_vip_threshold_ge_regular",
+            ),
+            models.CheckConstraint(
+                condition=models.Q(rfm_vip_score__gte=models.F("rfm_regular_score")),
+                name="tierpolicy_rfm_vip_ge_regular",
+            ),
+            models.CheckConstraint(
+                condition=models.Q(abc_b_percent__gte=models.F("abc_a_percent")),
+                name="tierpolicy_abc_b_ge_a",
+            ),
+            models.CheckConstraint(condition=models.Q(demotion_streak__gte=1), name="tierpolicy_streak_ge_1"),
+        ]
+
+    def __str__(self):
+        return _("Tier policy v%(version)s (%(method)s)") % {
+            "version": self.version,
+            "method": self.get_method_display(),
+        }
+
+    def clean(self):
+        from django.core.exceptions import ValidationError
+
+        errors = {}
+        if (
+            self.vip_percent is not None
+            and self.regular_percent is not None
+            and self.vip_percent + self.regular_percent > 100
+        ):
+            errors["regular_percent"] = _("VIP and regular shares together cannot exceed 100%.")
+        if (
+            self.vip_threshold is not None
+            and self.regular_threshold is not None
+            and self.vip_threshold < self.regular_threshold
+        ):
+            errors["vip_threshold"] = _("The VIP threshold must be at least the regular threshold.")
+        if (
+            self.rfm_vip_score is not None
+            and self.rfm_regular_score is not None
+            and self.rfm_vip_score < self.rfm_regular_score
+        ):
+            errors["rfm_vip_score"] = _("The VIP score must be at least the regular score.")
+        if (
+            self.abc_a_percent is not None
+            and self.abc_b_percent is not None
+            and self.abc_b_percent < self.abc_a_percent
+        ):
+            errors["abc_b_percent"] = _("Class B must reach at least as far as class A.")
+        if errors:
+            raise ValidationError(errors)
+
+
+class TierBenefit(models.Model):
+    """What a tier is entitled to (三优服务). Other apps read it through
+    `selectors.tier_benefits_for(tier)`: SLA clocks, visit and callback cadence."""
+
+    tier = models.CharField(_("tier"), max_length=10, choices=Tier, unique=True)
+    response_hours = models.PositiveIntegerField(_("respond within (hours)"), validators=[MinValueValidator(1)])
+    resolution_hours = models.PositiveIntegerField(_("resolve within (hours)"), validators=[MinValueValidator(1)])
+    visit_cadence_days = models.PositiveIntegerField(_("visit every (days)"), validators=[MinValueValidator(1)])
+    callback_cadence_days = models.PositiveIntegerField(_("callback every (days)"), validators=[MinValueValidator(1)])
+    served_by = models.CharField(_("served by"), max_length=200, blank=True, help_text=_("Who serves this tier."))
+    notes = models.TextField(_("notes"), blank=True)
+    updated_at = models.DateTimeField(_("updated at"), auto_now=True)
+    history = HistoricalRecords()
+
+    class Meta:
+        ordering = ["tier"]
+        verbose_name = _("tier benefit")
+        verbose_name_plural = _("tier benefits")
+        constraints = [
+            models.CheckConstraint(
+                condition=models.Q(resolution_hours__gte=models.F("response_hours")),
+                name="tierbenefit_resolve_after_respond",
+            ),
+        ]
+
+    def __str__(self):
+        return str(self.get_tier_display())
+
+
+class RecomputeJob(models.Model):
+    class Status(models.TextChoices):
+        QUEUED = "queued", _("Queued")
+        RUNNING = "running", _("Running")
+        DONE = "done", _("Done")
+        FAILED = "failed", _("Failed")
+
+    class Trigger(models.TextChoices):
+        MANUAL = "manual", _("Manual")
+        NIGHTLY = "nightly", _("Nightly")
+        ADMIN = "admin", _("Admin action")
+        API = "api", _("API")
+        DEMO = "demo", _("Demo data")
+
+    status = models.CharField(_("status"), max_length=10, choices=Status, default=Status.QUEUED, db_index=True)
+    dry_run = models.BooleanField(_("dry run"), default=False)
+    trigger = models.CharField(_("trigger"), max_length=10, choices=Trigger, default=Trigger.MANUAL)
+    progress = models.PositiveSmallIntegerField(_("progress (%)"), default=0, validators=[MaxValueValidator(100)])
+    step = models.CharField(_("step"), max_length=100, blank=True)
+    counts = models.JSONField(_("counts"), default=dict, blank=True)
+    matrix = models.JSONField(_("movement matrix"), default=dict, blank=True, help_text=_("{from tier: {to tier: n}}"))
+    policy = models.ForeignKey(
+        TierPolicy,
+        verbose_name=_("policy"),
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="jobs",
+    )
+    requested_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        verbose_name=_("requested by"),
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="+",
+    )
+    error = models.TextField(_("error"), blank=True)
+    created_at = models.DateTimeField(_("created at"), auto_now_add=True, db_index=True)
+    started_at = models.DateTimeField(_("started at"), null=True, blank=True)
+    finished_at = models.DateTimeField(_("finished at"), null=True, blank=True)
+
+    class Meta:
+        ordering = ["-created_at", "-id"]
+        verbose_name = _("recompute job")
+        verbose_name_plural = _("recompute jobs")
+        constraints = [
+            models.CheckConstraint(condition=models.Q(progress__lte=100), name="recomputejob_progress_le_100")
+        ]
+
+    def __str__(self):
+        return _("Recompute #%(id)s (%(status)s)") % {
+            "id": self.pk,
+            "status": self.get_status_display(),
+        }
+
+    @property
+    def is_finished(self) -> bool:
+        return self.status in (self.Status.DONE, self.Status.FAILED)
+
+    @property
+    def duration(self):
+        if self.started_at and self.finished_at:
+            return self.finished_at - self.started_at
+        return None
+
+
+class TierOverride(models.Model):
+    """A tier pinned by an admin or director, with a reason, until an end date (inclusive)."""
+
+    account = models.ForeignKey(
+        "accounts.Account",
+        verbose_name=_("account"),
+        on_delete=models.CASCADE,
+        related_name="tier_overrides",
+    )
+    tier = models.CharField(_("tier"), max_length=10, choices=Tier)
+    reason = models.TextField(_("reason"))
+    ends_on = models.DateField(
+        _("ends on"), help_text=_("The pin holds through this day; the next recompute after it ends it.")
+    )
+    active = models.BooleanField(_("active"), default=True, db_index=True)
+    created_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        verbose_name=_("pinned by"),
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="+",
+    )
+    created_at = models.DateTimeField(_("created at"), auto_now_add=True)
+    ended_at = models.DateTimeField(_("ended at"), null=True, blank=True)
+    ended_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        verbose_name=_("ended by"),
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="+",
+    )
+    history = HistoricalRecords()
+
+    class Meta:
+        ordering = ["-created_at", "-id"]
+        verbose_name = _("tier override")
+        verbose_name_plural = _("tier overrides")
+        constraints = [
+            models.UniqueConstraint(
+                fields=["account"],
+                condition=models.Q(active=True),
+                name="tieroverride_one_active_per_account",
+            ),
+        ]
+
+    def __str__(self):
+        return f"{self.account} → {self.get_tier_display()} ({self.ends_on})"
+
+
+class TierChange(models.Model):
+    """One change of an account's tier, with its reason in numbers (`details`) and the policy
+    version that decided it. Written only when the tier actually changes."""
+
+    class Kind(models.TextChoices):
+        COMPUTED = "computed", _("Recomputed")
+        OVERRIDE = "override", _("Pinned by hand")
+        OVERRIDE_EXPIRED = "override_expired", _("Pin ended")
+        OVERRIDE_CLEARED = "override_cleared", _("Pin removed")
+
+    account = models.ForeignKey(
+        "accounts.Account",
+        verbose_name=_("account"),
+        on_delete=models.CASCADE,
+        related_name="tier_changes",
+    )
+    previous_tier = models.CharField(_("from"), max_length=10, choices=Tier)
+    new_tier = models.CharField(_("to"), max_length=10, choices=Tier, db_index=True)
+    kind = models.CharField(_("kind"), max_length=20, choices=Kind, default=Kind.COMPUTED)
+    reason = models.TextField(_("reason"), blank=True, help_text=_("The person's words (pins)."))
+    details = models.JSONField(_("numbers"), default=dict, blank=True)
+    policy = models.ForeignKey(
+        TierPolicy,
+        verbose_name=_("policy"),
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="+",
+    )
+    policy_version = models.PositiveIntegerField(_("policy version"), null=True, blank=True)
+    job = models.ForeignKey(
+        RecomputeJob,
+        verbose_name=_("recompute"),
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="changes",
+    )
+    override = models.ForeignKey(
+        TierOverride,
+        verbose_name=_("pin"),
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="changes",
+    )
+    actor = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        verbose_name=_("by"),
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="+",
+    )
+    at = models.DateTimeField(_("at"), db_index=True)
+
+    class Meta:
+        ordering = ["-at", "-id"]
+        verbose_name = _("tier change")
+        verbose_name_plural = _("tier changes")
+        indexes = [models.Index(fields=["account", "-at"])]
+
+    def __str__(self):
+        return f"{self.account_id}: {self.previous_tier} → {self.new_tier} @ {self.at:%Y-%m-%d}"
+
+    @property
+    def is_promotion(self) -> bool:
+        return TIER_LEVEL[self.new_tier] > TIER_LEVEL[self.previous_tier]
+
+    @property
+    def reason_text(self) -> str:
+        from .reasons import describe_reason
+
+        return describe_reason(self.details, reason=self.reason)
+
+
+class AccountScore(models.Model):
+    """The latest recompute's numbers for one account: revenue and rank, RFM scores and segment,
+    ABC class, the tier the policy gives and any pending demotion."""
+
+    account = models.OneToOneField(
+        "accounts.Account",
+        verbose_name=_("account"),
+        primary_key=True,
+        on_delete=models.CASCADE,
+        related_name="tier_score",
+    )
+    revenue = models.DecimalField(_("window revenue"), **MONEY, default=Decimal("0"))
+    frequency = models.PositiveIntegerField(_("purchases in window"), default=0)
+    last_purchase_at = models.DateTimeField(_("last purchase"), null=True, blank=True)
+    rank = models.PositiveIntegerField(_("revenue rank"), null=True, blank=True)
+    ranked_count = models.PositiveIntegerField(_("accounts ranked"), default=0)
+    r = models.PositiveSmallIntegerField(_("R"), null=True, blank=True)
+    f = models.PositiveSmallIntegerField(_("F"), null=True, blank=True)
+    m = models.PositiveSmallIntegerField(_("M"), null=True, blank=True)
+    segment = models.CharField(_("RFM segment"), max_length=30, choices=RfmSegment, blank=True, db_index=True)
+    abc_class = models.CharField(_("ABC class"), max_length=1, choices=AbcClass, blank=True)
+    computed_tier = models.CharField(_("tier by policy"), max_length=10, choices=Tier, blank=True)
+    pending_tier = models.CharField(_("pending demotion to"), max_length=10, choices=Tier, blank=True, db_index=True)
+    pending_streak = models.PositiveSmallIntegerField(_("recomputes qualified"), default=0)
+    pending_on = models.DateField(_("last counted on"), null=True, blank=True)
+    policy_version = models.PositiveIntegerField(_("policy version"), null=True, blank=True)
+    computed_at = models.DateTimeField(_("computed at"), null=True, blank=True)
+
+    class Meta:
+        verbose_name = _("account score")
+        verbose_name_plural = _("account scores")
+        constraints = [
+            models.CheckConstraint(
+                condition=(models.Q(r__isnull=True) | models.Q(r__gte=1, r__lte=5, f__gte=1, f__lte=5))
+                & (models.Q(m__isnull=True) | models.Q(m__gte=1, m__lte=5)),
+                name="accountscore_rfm_1_5",
+            ),
+        ]
+
+    def __str__(self):
+        return f"{self.account_id}: {self.rfm_code or '-'} {self.abc_class}"
+
+    @property
+    def rfm_code(self) -> str:
+        return f"{self.r}{self.f}{self.m}" if self.r else ""
+
+    @property
+    def rfm_score(self) -> int | None:
+        return (self.r + self.f + self.m) if self.r else None
+
+
+class RecomputeRow(models.Model):
+    """Scratch rows of one recompute (one per account), computed in one SQL statement, read to
+    count movements, applied in one transaction, then deleted. Not user data."""
+
+    job = models.ForeignKey(RecomputeJob, on_delete=models.CASCADE, related_name="+")
+    account_id = models.BigIntegerField()
+    previous_tier = models.CharField(max_length=10)
+    revenue = models.DecimalField(**MONEY, default=Decimal("0"))
+    frequency = models.IntegerField(default=0)
+    last_purchase_at = models.DateTimeField(null=True)
+    rank = models.IntegerField(null=True)
+    ranked_count = models.IntegerField(default=0)
+    r = models.SmallIntegerField(null=True)
+    f = models.SmallIntegerField(null=True)
+    m = models.SmallIntegerField(null=True)
+    segment = models.CharField(max_length=30, blank=True)
+    abc_class = models.CharField(max_length=1, blank=True)
+    computed_tier = models.CharField(max_length=10)
+    override_id = models.BigIntegerField(null=True)
+    override_state = models.CharField(max_length=10, blank=True)  # "", "active", "expired"
+    target_tier = models.CharField(max_length=10)
+    pending_tier = models.CharField(max_length=10, blank=True)
+    pending_streak = models.SmallIntegerField(default=0)
+    pending_on = models.DateField(null=True)
+    change_kind = models.CharField(max_length=20, blank=True)
+
+    class Meta:
+        verbose_name = _("recompute row")
+        verbose_name_plural = _("recompute rows")
+        constraints = [models.UniqueConstraint(fields=["job", "account_id"], name="recomputerow_job_account")]
+
+    def __str__(self):
+        return f"job {self.job_id} account {self.account_id}: {self.previous_tier} -> {self.target_tier}"

@@ -1,0 +1,242 @@
+"""Read queries of tiering, scoped to the user through the visibility policy.
+
+Other apps read tier benefits (`tier_benefits_for`) and an account's tier card
+(`account_tier_summary`) from here.
+"""
+
+from decimal import Decimal
+
+from django.db.models import Count, Q, Sum
+from django.http import Http404
+
+from accounts.models import AbcClass, Account, Tier
+from users.roles import Role
+from users.visibility import has_role, visible_to
+
+from .models import AccountScore, RecomputeJob, RfmSegment, TierBenefit, TierChange, TierOverride, TierPolicy
+
+TIER_ORDER = [Tier.VIP, Tier.REGULAR, Tier.SMALL]
+
+
+def can_manage_tiers(user) -> bool:
+    """Admins and sales directors start recomputes and pin tiers."""
+    return has_role(user, Role.ADMIN, Role.DIRECTOR)
+
+
+def tier_policy_active() -> TierPolicy | None:
+    return TierPolicy.objects.active()
+
+
+def tier_benefits() -> dict[str, TierBenefit]:
+    return {b.tier: b for b in TierBenefit.objects.all()}
+
+
+def tier_benefits_for(tier: str) -> TierBenefit | None:
+    """The service targets of a tier (response/resolution hours, visit/callback cadence)."""
+    return TierBenefit.objects.filter(tier=tier).first()
+
+
+def tier_changes_for_user(*, user, account_id=None, tier=None):
+    qs = TierChange.objects.select_related("account", "actor", "override").order_by("-at", "-id")
+    if account_id:
+        qs = qs.filter(account_id=account_id)
+    if tier:
+        qs = qs.filter(new_tier=tier)
+    return visible_to(user, qs)
+
+
+def tier_change_get(*, user, pk) -> TierChange:
+    try:
+        return tier_changes_for_user(user=user).get(pk=pk)
+    except TierChange.DoesNotExist as exc:
+        raise Http404 from exc
+
+
+def live_accounts_for(user):
+    return visible_to(user, Account.objects.filter(is_archived=False))
+
+
+def tier_summary(*, user) -> list[dict]:
+    """Accounts and revenue per tier (of the accounts the user sees), with shares."""
+    rows = {
+        r["tier"]: r
+        for r in live_accounts_for(user).values("tier").annotate(n=Count("id"), revenue=Sum("revenue_12m")).order_by()
+    }
+    total_n = sum(r["n"] for r in rows.values()) or 0
+    total_revenue = sum((r["revenue"] or Decimal(0)) for r in rows.values())
+    positive = sum(max(r["revenue"] or Decimal(0), Decimal(0)) for r in rows.values())
+    out = []
+    benefits = tier_benefits()
+    for tier in TIER_ORDER:
+        r = rows.get(tier.value, {"n": 0, "revenue": Decimal(0)})
+        revenue = r["revenue"] or Decimal(0)
+        out.append(
+            {
+                "tier": tier.value,
+                "label": tier.label,
+                "accounts": r["n"],
+                "revenue": revenue,
+                "account_share": (100 * r["n"] / total_n) if total_n else 0,
+                "revenue_share": float(100 * max(revenue, Decimal(0)) / positive) if positive else 0,
+                "benefit": benefits.get(tier.value),
+            }
+        )
+    return out, {"accounts": total_n, "revenue": total_revenue}
+
+
+def pareto_curve(*, user, points: int = 100) -> dict:
+    """Cumulative revenue share against the share of accounts (largest first), sampled to
+    about `points` points, plus where 80% of revenue is reached."""
+    revenues = list(
+        live_accounts_for(user).filter(revenue_12m__gt=0).order_by("-revenue_12m").values_list("revenue_12m", flat=True)
+    )
+    n = len(revenues)
+    total = sum(revenues, Decimal(0))
+    if not n or total <= 0:
+        return {"x": [], "y": [], "accounts": 0, "share_for_80": None}
+    step = max(1, n // points)
+    xs, ys = [0.0], [0.0]
+    running = Decimal(0)
+    share_for_80 = None
+    for i, value in enumerate(revenues, start=1):
+        running += value
+        if share_for_80 is None and running * 100 >= total * 80:
+            share_for_80 = round(100 * i / n, 1)
+        if i % step == 0 or i == n:
+            xs.append(round(100 * i / n, 2))
+            ys.append(round(float(100 * running / total), 2))
+    return {"x": xs, "y": ys, "accounts": n, "share_for_80": share_for_80}
+
+
+def last_recompute() -> RecomputeJob | None:
+    return (
+        RecomputeJob.objects.filter(status=RecomputeJob.Status.DONE, dry_run=False)
+        .select_related("policy", "requested_by")
+        .order_by("-finished_at", "-id")
+        .first()
+    )
+
+
+def recent_jobs(limit: int = 5):
+    return RecomputeJob.objects.select_related("requested_by").order_by("-created_at", "-id")[:limit]
+
+
+def movement_rows(job: RecomputeJob | None) -> list[dict]:
+    """The job's from→to matrix as table rows in tier order."""
+    if not job or not job.matrix:
+        return []
+    rows = []
+    for old in TIER_ORDER:
+        cells = []
+        for new in TIER_ORDER:
+            n = (job.matrix.get(old.value) or {}).get(new.value, 0)
+            cells.append({"to": new, "n": n, "same": old == new})
+        rows.append({"from": old, "cells": cells, "total": sum(c["n"] for c in cells)})
+    return rows
+
+
+def scores_for_user(*, user):
+    return visible_to(user, AccountScore.objects.filter(account__is_archived=False))
+
+
+def rfm_grid(*, user) -> dict:
+    """Counts by R (columns) and F (rows), and per segment the accounts and revenue."""
+    scores = scores_for_user(user=user)
+    cells = {
+        (r["r"], r["f"]): r["n"]
+        for r in scores.filter(r__isnull=False).values("r", "f").annotate(n=Count("pk")).order_by()
+    }
+    biggest = max(cells.values(), default=0)
+    grid = []
+    for f in range(5, 0, -1):
+        grid.append(
+            {
+                "f": f,
+                "cells": [
+                    {
+                        "r": r,
+                        "n": cells.get((r, f), 0),
+                        "alpha": round(0.08 + 0.85 * cells.get((r, f), 0) / biggest, 2) if biggest else 0,
+                    }
+                    for r in range(1, 6)
+                ],
+            }
+        )
+    seg_rows = {
+        s["segment"]: s for s in scores.values("segment").annotate(n=Count("pk"), revenue=Sum("revenue")).order_by()
+    }
+    from .rfm import SEGMENT_HELP
+
+    total = sum(s["n"] for s in seg_rows.values())
+    segments = []
+    for seg in RfmSegment:
+        s = seg_rows.get(seg.value)
+        if not s:
+            continue
+        segments.append(
+            {
+                "code": seg.value,
+                "label": seg.label,
+                "help": SEGMENT_HELP.get(seg, ""),
+                "accounts": s["n"],
+                "share": 100 * s["n"] / total if total else 0,
+                "revenue": s["revenue"] or Decimal(0),
+            }
+        )
+    return {"grid": grid, "segments": segments, "total": total, "scored": sum(cells.values())}
+
+
+def abc_summary(*, user) -> list[dict]:
+    rows = {
+        r["abc_class"]: r
+        for r in live_accounts_for(user)
+        .values("abc_class")
+        .annotate(n=Count("id"), revenue=Sum("revenue_12m"))
+        .order_by()
+    }
+    positive = sum(max(r["revenue"] or Decimal(0), Decimal(0)) for r in rows.values())
+    out = []
+    for cls in AbcClass:
+        r = rows.get(cls.value, {"n": 0, "revenue": Decimal(0)})
+        revenue = r["revenue"] or Decimal(0)
+        out.append(
+            {
+                "code": cls.value,
+                "label": cls.label,
+                "accounts": r["n"],
+                "revenue": revenue,
+                "revenue_share": float(100 * max(revenue, Decimal(0)) / positive) if positive else 0,
+            }
+        )
+    return out
+
+
+def abc_accounts(*, user, q: str = "", abc: str = "", tier: str = ""):
+    """Live accounts by revenue (largest first) with their score, for the ABC list and its CSV."""
+    qs = live_accounts_for(user).select_related("owner", "tier_score")
+    if q:
+        qs = qs.filter(Q(name__icontains=q) | Q(number__icontains=q) | Q(nickname__icontains=q))
+    if abc in AbcClass.values:
+        qs = qs.filter(abc_class=abc)
+    if tier in Tier.values:
+        qs = qs.filter(tier=tier)
+    return qs.order_by("-revenue_12m", "id")
+
+
+def account_tier_summary(*, user, account: Account) -> dict:
+    """What the account page shows about tiering (the caller has already checked access)."""
+    score = AccountScore.objects.filter(account=account).first()
+    override = TierOverride.objects.filter(account=account, active=True).select_related("created_by").first()
+    changes = list(tier_changes_for_user(user=user, account_id=account.pk)[:5])
+    return {
+        "account": account,
+        "score": score,
+        "override": override,
+        "changes": changes,
+        "benefit": tier_benefits_for(account.tier),
+        "can_manage": can_manage_tiers(user),
+    }
+
+
+def pending_demotions(*, user):
+    return scores_for_user(user=user).exclude(pending_tier="").select_related("account")

@@ -1,0 +1,219 @@
+"""Pages of tiering (thin: the same selectors and services as the API)."""
+
+import csv
+import functools
+from urllib.parse import urlencode
+
+from django.contrib import messages
+from django.contrib.auth.decorators import login_required
+from django.core.exceptions import PermissionDenied, ValidationError
+from django.core.paginator import Paginator
+from django.http import HttpResponse
+from django.shortcuts import get_object_or_404, redirect, render
+from django.utils import timezone
+from django.utils.translation import gettext as _
+from django.views.decorators.http import require_POST
+from django.views.decorators.vary import vary_on_headers
+
+from accounts.models import Account
+from users.roles import Role
+from users.visibility import get_visible_or_404, has_role, visible_to
+
+from . import selectors, services
+from .forms import AbcFilterForm, RecomputeForm, TierOverrideForm
+from .models import RecomputeJob, TierOverride
+
+
+def crm_user_required(view):
+    """Signed in and holding one of the CRM roles."""
+
+    @login_required
+    @functools.wraps(view)
+    def wrapper(request, *args, **kwargs):
+        if not has_role(request.user, *Role):
+            raise PermissionDenied
+        return view(request, *args, **kwargs)
+
+    return wrapper
+
+
+def manager_of_tiers_required(view):
+    @crm_user_required
+    @functools.wraps(view)
+    def wrapper(request, *args, **kwargs):
+        if not selectors.can_manage_tiers(request.user):
+            raise PermissionDenied
+        return view(request, *args, **kwargs)
+
+    return wrapper
+
+
+@crm_user_required
+def overview(request):
+    tiers, totals = selectors.tier_summary(user=request.user)
+    job = selectors.last_recompute()
+    context = {
+        "tiers": tiers,
+        "totals": totals,
+        "pareto": selectors.pareto_curve(user=request.user),
+        "last_job": job,
+        "movement": selectors.movement_rows(job),
+        "policy": selectors.tier_policy_active(),
+        "can_manage": selectors.can_manage_tiers(request.user),
+        "recent_jobs": selectors.recent_jobs() if selectors.can_manage_tiers(request.user) else [],
+        "pending_count": selectors.pending_demotions(user=request.user).count(),
+    }
+    return render(request, "tiering/overview.html", context)
+
+
+@crm_user_required
+def rfm(request):
+    return render(request, "tiering/rfm.html", {"rfm": selectors.rfm_grid(user=request.user)})
+
+
+@crm_user_required
+def abc(request):
+    form = AbcFilterForm(request.GET or None)
+    data = form.cleaned_data if form.is_valid() else {}
+    qs = selectors.abc_accounts(
+        user=request.user, q=data.get("q", ""), abc=data.get("abc", ""), tier=data.get("tier", "")
+    )
+    if request.GET.get("format") == "csv":
+        return _abc_csv(qs)
+    page = Paginator(qs, 50).get_page(request.GET.get("page"))
+    params = request.GET.copy()
+    params.pop("page", None)
+    return render(
+        request,
+        "tiering/abc.html",
+        {
+            "form": form,
+            "page": page,
+            "summary": selectors.abc_summary(user=request.user),
+            "querystring": params.urlencode(),
+        },
+    )
+
+
+def _abc_csv(qs) -> HttpResponse:
+    response = HttpResponse(content_type="text/csv; charset=utf-8")
+    stamp = timezone.localdate().isoformat()
+    response["Content-Disposition"] = f'attachment; filename="abc-{stamp}.csv"'
+    response.write("\ufeff")  # Excel opens UTF-8 (Chinese names) correctly with a BOM
+    writer = csv.writer(response)
+    writer.writerow(
+        [
+            _("Account no."),
+            _("Name"),
+            _("ABC class"),
+            _("Tier"),
+            _("Revenue rank"),
+            _("12-month revenue"),
+            _("RFM"),
+            _("RFM segment"),
+            _("Account manager"),
+        ]
+    )
+    for account in qs.iterator(chunk_size=2000):
+        score = getattr(account, "tier_score", None)
+        writer.writerow(
+            [
+                account.number or "",
+                account.name,
+                account.abc_class,
+                account.get_tier_display(),
+                getattr(score, "rank", "") or "",
+                f"{account.revenue_12m:.2f}",
+                getattr(score, "rfm_code", ""),
+                account.rfm_segment,
+                account.owner.display_name if account.owner else "",
+            ]
+        )
+    return response
+
+
+@crm_user_required
+def changes(request):
+    tier = request.GET.get("tier", "")
+    qs = selectors.tier_changes_for_user(user=request.user, tier=tier or None)
+    page = Paginator(qs, 50).get_page(request.GET.get("page"))
+    pending = selectors.pending_demotions(user=request.user).order_by("-pending_streak")[:20]
+    return render(
+        request,
+        "tiering/changes.html",
+        {
+            "page": page,
+            "tier": tier,
+            "pending": pending,
+            "tiers": selectors.TIER_ORDER,
+            "querystring": urlencode({"tier": tier}) if tier else "",
+        },
+    )
+
+
+@require_POST
+@manager_of_tiers_required
+def recompute_start(request):
+    form = RecomputeForm(request.POST)
+    form.is_valid()
+    job = services.recompute_job_request(actor=request.user, dry_run=form.cleaned_data.get("dry_run", False))
+    if request.htmx:
+        return render(request, "tiering/_job_status.html", {"job": job, "poll": True})
+    return redirect("tiering:job", pk=job.pk)
+
+
+@manager_of_tiers_required
+@vary_on_headers("HX-Request")
+def job_detail(request, pk):
+    job = get_object_or_404(RecomputeJob.objects.select_related("policy", "requested_by"), pk=pk)
+    context = {"job": job, "poll": not job.is_finished, "movement": selectors.movement_rows(job)}
+    if request.htmx:
+        return render(request, "tiering/_job_status.html", context)
+    return render(request, "tiering/job.html", context)
+
+
+@manager_of_tiers_required
+def override_set(request, pk):
+    account = get_visible_or_404(request.user, Account.objects.all(), pk=pk)
+    current = TierOverride.objects.filter(account=account, active=True).first()
+    if request.method == "POST":
+        form = TierOverrideForm(request.POST)
+        if form.is_valid():
+            try:
+                services.tier_override_set(account=account, actor=request.user, **form.cleaned_data)
+            except ValidationError as exc:
+                for field, errors in exc.message_dict.items():
+                    form.add_error(field if field in form.fields else None, errors)
+            else:
+                messages.success(
+                    request,
+                    _("%(account)s is pinned to %(tier)s until %(date)s.")
+                    % {
+                        "account": account.name,
+                        "tier": account.get_tier_display(),
+                        "date": form.cleaned_data["ends_on"].isoformat(),
+                    },
+                )
+                return redirect("tiering:override", pk=account.pk)
+    else:
+        initial = {"tier": account.tier}
+        form = TierOverrideForm(initial=initial)
+    summary = selectors.account_tier_summary(user=request.user, account=account)
+    return render(
+        request,
+        "tiering/override_form.html",
+        {"form": form, "account": account, "current": current, "summary": summary},
+    )
+
+
+@require_POST
+@manager_of_tiers_required
+def override_clear(request, pk):
+    override = get_object_or_404(visible_to(request.user, TierOverride.objects.select_related("account")), pk=pk)
+    try:
+        services.tier_override_clear(override=override, actor=request.user, reason=request.POST.get("reason", ""))
+    except ValidationError as exc:
+        messages.error(request, " ".join(exc.messages))
+    else:
+        messages.success(request, _("The pin on %(account)s has ended.") % {"account": override.account.name})
+    return redirect("tiering:override", pk=override.account_id)
