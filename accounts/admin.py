@@ -3,7 +3,7 @@ from django.utils.translation import gettext_lazy as _
 from import_export.admin import ImportExportModelAdmin
 from simple_history.admin import SimpleHistoryAdmin
 
-from core.admin_mixins import VisibilityAdminMixin
+from users.admin_mixins import VisibilityAdminMixin
 
 from .models import (
     Account,

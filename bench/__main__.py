@@ -7,6 +7,7 @@ PostgreSQL database it may wipe (it flushes the database named in DATABASE_URL f
 """
 
 import argparse
+import io
 import os
 import platform
 import statistics
@@ -49,7 +50,7 @@ def main() -> int:
         call_command("flush", interactive=False, verbosity=0)
         call_command("migrate", verbosity=0)
         started = time.monotonic()
-        call_command("seed_demo", accounts=args.accounts, transactions=args.transactions, stdout=open(os.devnull, "w"))
+        call_command("seed_demo", accounts=args.accounts, transactions=args.transactions, stdout=io.StringIO())
         print(f"seed: {args.accounts:,} accounts, {args.transactions:,} transactions in "
               f"{time.monotonic() - started:.1f} s")
 
