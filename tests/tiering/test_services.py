@@ -122,11 +122,15 @@ def test_zero_and_negative_revenue_are_small_and_not_ranked():
     TransactionFactory(account=top, amount=Decimal("100"), occurred_at=NOW - datetime.timedelta(days=1))
     TransactionFactory(account=zero, amount=Decimal("50"), occurred_at=NOW - datetime.timedelta(days=2))
     TransactionFactory(
-        account=zero, amount=Decimal("50"), kind=Transaction.Kind.REFUND,
+        account=zero,
+        amount=Decimal("50"),
+        kind=Transaction.Kind.REFUND,
         occurred_at=NOW - datetime.timedelta(days=1),
     )
     TransactionFactory(
-        account=negative, amount=Decimal("70"), kind=Transaction.Kind.REFUND,
+        account=negative,
+        amount=Decimal("70"),
+        kind=Transaction.Kind.REFUND,
         occurred_at=NOW - datetime.timedelta(days=1),
     )
     tiers_recompute(now=NOW)
@@ -365,7 +369,10 @@ def test_pin_holds_through_recomputes_until_it_expires_then_computed_tier_return
     now = timezone.now()
     tiers_recompute(now=now)
     override = tier_override_set(
-        account=low, tier=Tier.VIP, reason="Government flagship", ends_on=today + datetime.timedelta(days=3),
+        account=low,
+        tier=Tier.VIP,
+        reason="Government flagship",
+        ends_on=today + datetime.timedelta(days=3),
         actor=admin_user,
     )
     low.refresh_from_db()
@@ -391,7 +398,10 @@ def test_pin_validation(admin_user):
     account = AccountFactory()
     with pytest.raises(ValidationError) as err:
         tier_override_set(
-            account=account, tier="gold", reason=" ", ends_on=timezone.localdate() - datetime.timedelta(days=1),
+            account=account,
+            tier="gold",
+            reason=" ",
+            ends_on=timezone.localdate() - datetime.timedelta(days=1),
             actor=admin_user,
         )
     assert set(err.value.message_dict) == {"tier", "reason", "ends_on"}
@@ -400,7 +410,9 @@ def test_pin_validation(admin_user):
 
 def test_new_pin_replaces_the_old_one(admin_user):
     account = AccountFactory()
-    first = tier_override_set(account=account, tier=Tier.VIP, reason="a", ends_on=timezone.localdate(), actor=admin_user)
+    first = tier_override_set(
+        account=account, tier=Tier.VIP, reason="a", ends_on=timezone.localdate(), actor=admin_user
+    )
     second = tier_override_set(
         account=account, tier=Tier.REGULAR, reason="b", ends_on=timezone.localdate(), actor=admin_user
     )
@@ -413,7 +425,9 @@ def test_clearing_a_pin_returns_the_computed_tier(director):
     accounts = with_revenue("500", "400", "300", "200", "100", when=timezone.now() - datetime.timedelta(days=1))
     tiers_recompute()
     low = accounts[-1]
-    override = tier_override_set(account=low, tier=Tier.VIP, reason="pilot", ends_on=timezone.localdate(), actor=director)
+    override = tier_override_set(
+        account=low, tier=Tier.VIP, reason="pilot", ends_on=timezone.localdate(), actor=director
+    )
     tier_override_clear(override=override, actor=director, reason="pilot over")
     low.refresh_from_db()
     assert low.tier == Tier.SMALL

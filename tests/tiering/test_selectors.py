@@ -1,0 +1,110 @@
+"""Read queries: visibility, summaries, the Pareto curve, benefits."""
+
+import datetime
+from decimal import Decimal
+
+import pytest
+from django.utils import timezone
+
+from accounts.models import Tier
+from tests.accounts.factories import AccountFactory, TransactionFactory
+from tests.tiering.factories import TierChangeFactory
+from tests.users.factories import TeamFactory
+from tiering import selectors
+from tiering.services import tiers_recompute
+
+pytestmark = pytest.mark.django_db
+
+
+def seed(owner, *amounts):
+    accounts = []
+    for amount in amounts:
+        account = AccountFactory(owner=owner)
+        TransactionFactory(
+            account=account, amount=Decimal(amount), occurred_at=timezone.now() - datetime.timedelta(days=3)
+        )
+        accounts.append(account)
+    return accounts
+
+
+def test_tier_benefits_defaults_come_from_the_data_migration():
+    vip = selectors.tier_benefits_for(Tier.VIP)
+    assert (vip.response_hours, vip.resolution_hours, vip.visit_cadence_days, vip.callback_cadence_days) == (
+        2,
+        24,
+        30,
+        14,
+    )
+    assert set(selectors.tier_benefits()) == {"vip", "regular", "small"}
+    small = selectors.tier_benefits_for(Tier.SMALL)
+    assert small.response_hours > selectors.tier_benefits_for(Tier.REGULAR).response_hours > vip.response_hours
+
+
+def test_tier_changes_are_scoped_to_the_managers_accounts(manager, other_manager, director, service_agent):
+    mine = TierChangeFactory(account=AccountFactory(owner=manager))
+    theirs = TierChangeFactory(account=AccountFactory(owner=other_manager))
+    assert list(selectors.tier_changes_for_user(user=manager)) == [mine]
+    assert set(selectors.tier_changes_for_user(user=director)) == {mine, theirs}
+    assert set(selectors.tier_changes_for_user(user=service_agent)) == {mine, theirs}
+
+
+def test_team_leader_sees_members_tier_changes(manager, other_manager):
+    TeamFactory(leader=manager, members=[other_manager])
+    theirs = TierChangeFactory(account=AccountFactory(owner=other_manager))
+    assert list(selectors.tier_changes_for_user(user=manager)) == [theirs]
+
+
+def test_tier_summary_and_pareto_for_visible_accounts(manager, other_manager, director):
+    seed(manager, "800", "100", "50", "30", "20")
+    seed(other_manager, "5000")
+    tiers_recompute()
+    rows, totals = selectors.tier_summary(user=manager)
+    assert totals["accounts"] == 5
+    assert sum(r["accounts"] for r in rows) == 5
+    assert round(sum(r["revenue_share"] for r in rows)) == 100
+    _rows, all_totals = selectors.tier_summary(user=director)
+    assert all_totals["accounts"] == 6
+    curve = selectors.pareto_curve(user=manager)
+    assert curve["x"][0] == 0 and curve["x"][-1] == 100 and curve["y"][-1] == 100
+    assert curve["y"][1] == 80.0  # the largest of five (20% of accounts) brings 800 / 1000
+    assert curve["share_for_80"] == 20.0
+
+
+def test_pareto_is_empty_without_revenue(manager):
+    AccountFactory(owner=manager)
+    assert selectors.pareto_curve(user=manager) == {"x": [], "y": [], "accounts": 0, "share_for_80": None}
+
+
+def test_rfm_grid_and_abc_lists_are_scoped(manager, other_manager):
+    seed(manager, "800", "100")
+    seed(other_manager, "5000", "10", "20")
+    tiers_recompute()
+    grid = selectors.rfm_grid(user=manager)
+    assert grid["total"] == 2
+    assert sum(c["n"] for row in grid["grid"] for c in row["cells"]) == 2
+    assert selectors.abc_accounts(user=manager).count() == 2
+    assert [a.revenue_12m for a in selectors.abc_accounts(user=manager)] == [Decimal("800.00"), Decimal("100.00")]
+    assert selectors.abc_accounts(user=manager, q="zzz-none").count() == 0
+
+
+def test_movement_rows_follow_tier_order():
+    from tiering.models import RecomputeJob
+
+    job = RecomputeJob(matrix={"small": {"vip": 2, "regular": 1, "small": 5}, "vip": {"vip": 1}})
+    rows = selectors.movement_rows(job)
+    assert [r["from"] for r in rows] == ["vip", "regular", "small"]
+    assert [c["n"] for c in rows[2]["cells"]] == [2, 1, 5]
+    assert rows[0]["total"] == 1
+    assert selectors.movement_rows(None) == []
+
+
+def test_account_tier_summary(manager, director):
+    (account,) = seed(manager, "100")
+    tiers_recompute()
+    account.refresh_from_db()
+    summary = selectors.account_tier_summary(user=manager, account=account)
+    assert summary["score"].rank == 1
+    assert summary["benefit"].tier == account.tier == "vip"
+    assert len(summary["changes"]) == 1
+    assert summary["can_manage"] is False
+    assert selectors.account_tier_summary(user=director, account=account)["can_manage"] is True
