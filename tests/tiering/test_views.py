@@ -17,17 +17,6 @@ from tiering.services import tiers_recompute
 pytestmark = pytest.mark.django_db
 
 
-@pytest.fixture
-def login(client):
-    """Signs in with the model backend (axes' backend comes first and does not load users)."""
-
-    def _login(user):
-        client.force_login(user, backend="django.contrib.auth.backends.ModelBackend")
-        return client
-
-    return _login
-
-
 def seed(owner, n, start=100):
     accounts = []
     for i in range(n):
@@ -46,25 +35,25 @@ def test_anonymous_is_sent_to_sign_in(client):
     assert response.status_code == 302 and "login" in response["Location"] or "auth" in response["Location"]
 
 
-def test_overview_empty_state(login, director):
-    response = login(director).get(reverse("tiering:overview"))
+def test_overview_empty_state(client_for, director):
+    response = client_for(director).get(reverse("tiering:overview"))
     assert response.status_code == 200
     assert "No accounts yet" in response.content.decode()
 
 
-def test_overview_shows_tiers_chart_and_matrix(login, director):
+def test_overview_shows_tiers_chart_and_matrix(client_for, director):
     seed(director, 10)
     tiers_recompute()
-    html = login(director).get(reverse("tiering:overview")).content.decode()
+    html = client_for(director).get(reverse("tiering:overview")).content.decode()
     assert 'id="pareto-chart"' in html and 'id="pareto-data"' in html
     assert "chartjs/chart.umd.min.js" in html
     assert "movement-matrix" in html
     assert 'data-testid="recompute-now"' in html and 'data-testid="dry-run"' in html
 
 
-def test_manager_sees_no_recompute_buttons_and_may_not_start_one(login, manager):
+def test_manager_sees_no_recompute_buttons_and_may_not_start_one(client_for, manager):
     seed(manager, 3)
-    client = login(manager)
+    client = client_for(manager)
     html = client.get(reverse("tiering:overview")).content.decode()
     assert 'data-testid="recompute-now"' not in html
     assert client.post(reverse("tiering:recompute")).status_code == 403
@@ -72,11 +61,11 @@ def test_manager_sees_no_recompute_buttons_and_may_not_start_one(login, manager)
 
 
 def test_recompute_button_starts_a_job_and_job_fragment_polls(
-    login, admin_user, django_capture_on_commit_callbacks, monkeypatch
+    client_for, admin_user, django_capture_on_commit_callbacks, monkeypatch
 ):
     sent = []
     monkeypatch.setattr(tasks.run_recompute_job, "delay", lambda job_id: sent.append(job_id))
-    client = login(admin_user)
+    client = client_for(admin_user)
     with django_capture_on_commit_callbacks(execute=True):
         response = client.post(reverse("tiering:recompute"), {"dry_run": "on"}, HTTP_HX_REQUEST="true")
     assert response.status_code == 200
@@ -91,28 +80,28 @@ def test_recompute_button_starts_a_job_and_job_fragment_polls(
     assert page.status_code == 200 and "<html" in page.content.decode()
 
 
-def test_recompute_without_htmx_redirects_to_the_job(login, director):
-    response = login(director).post(reverse("tiering:recompute"))
+def test_recompute_without_htmx_redirects_to_the_job(client_for, director):
+    response = client_for(director).post(reverse("tiering:recompute"))
     job = RecomputeJob.objects.get()
     assert response.status_code == 302 and response["Location"] == reverse("tiering:job", args=[job.pk])
 
 
-def test_rfm_page(login, director):
+def test_rfm_page(client_for, director):
     seed(director, 6)
     tiers_recompute()
-    html = login(director).get(reverse("tiering:rfm")).content.decode()
+    html = client_for(director).get(reverse("tiering:rfm")).content.decode()
     assert "rfm-grid" in html and "Loyal" in html and "Hibernating" in html
 
 
-def test_rfm_page_empty(login, manager):
-    assert "No scores yet" in login(manager).get(reverse("tiering:rfm")).content.decode()
+def test_rfm_page_empty(client_for, manager):
+    assert "No scores yet" in client_for(manager).get(reverse("tiering:rfm")).content.decode()
 
 
-def test_abc_list_search_filter_and_scope(login, manager, other_manager):
+def test_abc_list_search_filter_and_scope(client_for, manager, other_manager):
     seed(manager, 5)
     seed(other_manager, 5)
     tiers_recompute()
-    client = login(manager)
+    client = client_for(manager)
     html = client.get(reverse("tiering:abc")).content.decode()
     assert "Seed manager-t 0" in html and "Seed manager-other" not in html
     html = client.get(reverse("tiering:abc"), {"q": "manager-t 3"}).content.decode()
@@ -121,21 +110,21 @@ def test_abc_list_search_filter_and_scope(login, manager, other_manager):
     assert "Seed manager-t 0" in html and "Seed manager-t 4" not in html
 
 
-def test_abc_csv_export_is_scoped(login, manager, other_manager):
+def test_abc_csv_export_is_scoped(client_for, manager, other_manager):
     seed(manager, 3)
     seed(other_manager, 2)
     tiers_recompute()
-    response = login(manager).get(reverse("tiering:abc"), {"format": "csv"})
+    response = client_for(manager).get(reverse("tiering:abc"), {"format": "csv"})
     assert response["Content-Type"].startswith("text/csv")
     lines = response.content.decode("utf-8-sig").strip().splitlines()
     assert len(lines) == 4 and lines[0].startswith("Account no.,Name,ABC class")
     assert "manager-other" not in response.content.decode()
 
 
-def test_abc_list_query_count_is_constant(login, director, django_assert_max_num_queries):
+def test_abc_list_query_count_is_constant(client_for, director, django_assert_max_num_queries):
     seed(director, 5)
     tiers_recompute()
-    client = login(director)
+    client = client_for(director)
     client.get(reverse("tiering:abc"))  # warm the session/role cache paths
     with django_assert_max_num_queries(20) as few:
         client.get(reverse("tiering:abc"))
@@ -145,10 +134,10 @@ def test_abc_list_query_count_is_constant(login, director, django_assert_max_num
         client.get(reverse("tiering:abc"))
 
 
-def test_history_page_query_count_is_constant(login, director, django_assert_max_num_queries):
+def test_history_page_query_count_is_constant(client_for, director, django_assert_max_num_queries):
     seed(director, 4)
     tiers_recompute()
-    client = login(director)
+    client = client_for(director)
     with django_assert_max_num_queries(20) as few:
         assert "Tier history" in client.get(reverse("tiering:changes")).content.decode()
     seed(director, 30, start=1000)
@@ -157,9 +146,9 @@ def test_history_page_query_count_is_constant(login, director, django_assert_max
         client.get(reverse("tiering:changes"))
 
 
-def test_director_pins_a_tier_with_the_form(login, director):
+def test_director_pins_a_tier_with_the_form(client_for, director):
     account = AccountFactory()
-    client = login(director)
+    client = client_for(director)
     url = reverse("tiering:override", args=[account.pk])
     assert client.get(url).status_code == 200
     ends = (timezone.localdate() + datetime.timedelta(days=10)).isoformat()
@@ -176,10 +165,10 @@ def test_director_pins_a_tier_with_the_form(login, director):
     assert not override.active
 
 
-def test_pin_form_errors_change_nothing(login, director):
+def test_pin_form_errors_change_nothing(client_for, director):
     account = AccountFactory()
     past = (timezone.localdate() - datetime.timedelta(days=1)).isoformat()
-    response = login(director).post(
+    response = client_for(director).post(
         reverse("tiering:override", args=[account.pk]), {"tier": "vip", "ends_on": past, "reason": ""}
     )
     assert response.status_code == 200
@@ -189,17 +178,17 @@ def test_pin_form_errors_change_nothing(login, director):
     assert not TierOverride.objects.exists()
 
 
-def test_manager_cannot_pin(login, manager):
+def test_manager_cannot_pin(client_for, manager):
     account = AccountFactory(owner=manager)
-    assert login(manager).get(reverse("tiering:override", args=[account.pk])).status_code == 403
+    assert client_for(manager).get(reverse("tiering:override", args=[account.pk])).status_code == 403
 
 
-def test_job_page_is_for_admins_and_directors(login, manager):
+def test_job_page_is_for_admins_and_directors(client_for, manager):
     job = RecomputeJobFactory()
-    assert login(manager).get(reverse("tiering:job", args=[job.pk])).status_code == 403
+    assert client_for(manager).get(reverse("tiering:job", args=[job.pk])).status_code == 403
 
 
 def test_client_for_fixture_signs_in(client_for, director):
-    """Documents whether the shared fixture works with axes as the first backend."""
+    """The shared fixture signs in although axes' backend comes first."""
     response = client_for(director).get(reverse("tiering:overview"))
-    assert response.status_code in (200, 302)
+    assert response.status_code == 200
