@@ -456,7 +456,9 @@ class AccountScore(models.Model):
     pending_streak = models.PositiveSmallIntegerField(_("recomputes qualified"), default=0)
     pending_on = models.DateField(_("last counted on"), null=True, blank=True)
     policy_version = models.PositiveIntegerField(_("policy version"), null=True, blank=True)
-    computed_at = models.DateTimeField(_("computed at"), null=True, blank=True)
+    computed_at = models.DateTimeField(
+        _("changed at"), null=True, blank=True, help_text=_("The recompute that last changed these numbers.")
+    )
 
     class Meta:
         verbose_name = _("account score")

@@ -524,6 +524,21 @@ def _apply_rows(*, job: RecomputeJob, policy: TierPolicy, actor, now) -> None:
             computed_tier = excluded.computed_tier, pending_tier = excluded.pending_tier,
             pending_streak = excluded.pending_streak, pending_on = excluded.pending_on,
             policy_version = excluded.policy_version, computed_at = excluded.computed_at
+        WHERE tiering_accountscore.revenue <> excluded.revenue
+           OR tiering_accountscore.frequency <> excluded.frequency
+           OR tiering_accountscore.rank IS DISTINCT FROM excluded.rank
+           OR tiering_accountscore.ranked_count <> excluded.ranked_count
+           OR tiering_accountscore.r IS DISTINCT FROM excluded.r
+           OR tiering_accountscore.f IS DISTINCT FROM excluded.f
+           OR tiering_accountscore.m IS DISTINCT FROM excluded.m
+           OR tiering_accountscore.last_purchase_at IS DISTINCT FROM excluded.last_purchase_at
+           OR tiering_accountscore.segment <> excluded.segment
+           OR tiering_accountscore.abc_class <> excluded.abc_class
+           OR tiering_accountscore.computed_tier <> excluded.computed_tier
+           OR tiering_accountscore.pending_tier <> excluded.pending_tier
+           OR tiering_accountscore.pending_streak <> excluded.pending_streak
+           OR tiering_accountscore.pending_on IS DISTINCT FROM excluded.pending_on
+           OR tiering_accountscore.policy_version IS DISTINCT FROM excluded.policy_version
         """,
         params,
     )
@@ -591,6 +606,8 @@ def tiers_recompute(
     try:
         RecomputeRow.objects.filter(job=job).delete()  # a redelivered task starts clean
         with transaction.atomic():
+            if connection.vendor == "postgresql":  # room for the window sorts in memory
+                _execute("SET LOCAL work_mem = '64MB'")
             _compute_rows(job=job, policy=policy, now=now)
         _progress(job, 50, _("Counting moves"))
         matrix, counts = _count_moves(job)

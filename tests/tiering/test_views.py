@@ -86,7 +86,6 @@ def test_recompute_without_htmx_redirects_to_the_job(client_for, director):
     assert response.status_code == 302 and response["Location"] == reverse("tiering:job", args=[job.pk])
 
 
-@pytest.mark.xfail(reason="RFM grid renders empty on PostgreSQL; open bug, see the issue 4 note", strict=False)
 def test_rfm_page(client_for, director):
     seed(director, 6)
     tiers_recompute()
