@@ -7,7 +7,7 @@ from django.utils.translation import gettext_lazy as _
 from users.models import Team, User
 from users.roles import Role
 
-from .models import AbcClass, Account, Contact, Feedback, Tier, Transaction
+from .models import AbcClass, Account, Contact, Feedback, RfmSegment, Tier, Transaction
 
 
 def account_search_q(term: str) -> Q:
@@ -23,7 +23,7 @@ class AccountFilter(django_filters.FilterSet):
     status = django_filters.MultipleChoiceFilter(choices=Account.Status.choices, label=_("Status"))
     tier = django_filters.MultipleChoiceFilter(choices=Tier.choices, label=_("Tier"))
     abc_class = django_filters.MultipleChoiceFilter(choices=AbcClass.choices, label=_("ABC class"))
-    rfm_segment = django_filters.CharFilter(label=_("RFM segment"))
+    rfm_segment = django_filters.MultipleChoiceFilter(choices=RfmSegment.choices, label=_("RFM segment"))
     industry = django_filters.MultipleChoiceFilter(choices=Account.Industry.choices, label=_("Industry"))
     region = django_filters.CharFilter(lookup_expr="iexact", label=_("Region"))
     owner = django_filters.ModelChoiceFilter(

@@ -33,6 +33,22 @@ class AbcClass(models.TextChoices):
     C = "C", _("C (last 5%)")
 
 
+class RfmSegment(models.TextChoices):
+    """Named RFM segments (the classic RFM grid); tiering decides them from R and F+M."""
+
+    CHAMPIONS = "champions", _("Champions")
+    LOYAL = "loyal", _("Loyal")
+    POTENTIAL = "potential", _("Potential loyalists")
+    NEW = "new", _("New customers")
+    NEED_ATTENTION = "need_attention", _("Need attention")
+    ABOUT_TO_SLEEP = "about_to_sleep", _("About to sleep")
+    CANT_LOSE = "cant_lose", _("Can't lose them")
+    AT_RISK = "at_risk", _("At risk")
+    HIBERNATING = "hibernating", _("Hibernating")
+    LOST = "lost", _("Lost")
+    NO_PURCHASES = "no_purchases", _("No purchases yet")
+
+
 class Account(models.Model):
     class Category(models.TextChoices):
         IMPORTANT = "important", _("Important (government / party / military)")
@@ -69,22 +85,19 @@ class Account(models.Model):
         editable=False,
         help_text=_("Assigned automatically when the account is created."),
     )
-    name = models.CharField(_("name"), max_length=200, db_index=True)
+    name = models.CharField(_("name"), max_length=200)
     nickname = models.CharField(
         _("short name"),
         max_length=100,
         blank=True,
         help_text=_("What the team calls it, e.g. 'CMB Shenzhen'."),
     )
-    category = models.CharField(
-        _("category"), max_length=20, choices=Category, default=Category.HIGH_VALUE, db_index=True
-    )
-    industry = models.CharField(_("industry"), max_length=20, choices=Industry, default=Industry.OTHER, db_index=True)
+    category = models.CharField(_("category"), max_length=20, choices=Category, default=Category.HIGH_VALUE)
+    industry = models.CharField(_("industry"), max_length=20, choices=Industry, default=Industry.OTHER)
     region = models.CharField(
         _("region"),
         max_length=50,
         blank=True,
-        db_index=True,
         help_text=_("Province or city, e.g. 广东 or Shanghai."),
     )
     address = models.CharField(_("address"), max_length=300, blank=True)
@@ -117,7 +130,7 @@ class Account(models.Model):
         on_delete=models.SET_NULL,
         related_name="accounts",
     )
-    status = models.CharField(_("status"), max_length=20, choices=Status, default=Status.PROSPECT, db_index=True)
+    status = models.CharField(_("status"), max_length=20, choices=Status, default=Status.PROSPECT)
     status_changed_on = models.DateField(_("status since"), null=True, blank=True)
     source = models.CharField(
         _("source"),
@@ -129,32 +142,44 @@ class Account(models.Model):
     notes = models.TextField(_("notes"), blank=True)
 
     # written by tiering's recompute (set-based); kept here so every list can filter on them
-    tier = models.CharField(_("tier"), max_length=10, choices=Tier, default=Tier.SMALL, db_index=True)
-    abc_class = models.CharField(_("ABC class"), max_length=1, choices=AbcClass, blank=True, db_index=True)
-    rfm_segment = models.CharField(_("RFM segment"), max_length=30, blank=True, db_index=True)
+    tier = models.CharField(_("tier"), max_length=10, choices=Tier, default=Tier.SMALL)
+    abc_class = models.CharField(_("ABC class"), max_length=1, choices=AbcClass, blank=True)
+    rfm_segment = models.CharField(_("RFM segment"), max_length=30, choices=RfmSegment, blank=True)
     revenue_12m = models.DecimalField(
         _("12-month revenue"),
         **MONEY,
         default=Decimal("0"),
-        db_index=True,
         help_text=_("Net revenue over the tier window, as of the last recompute."),
     )
-    last_contact_at = models.DateTimeField(_("last contact"), null=True, blank=True, db_index=True)
+    last_contact_at = models.DateTimeField(_("last contact"), null=True, blank=True)
 
-    is_archived = models.BooleanField(_("archived"), default=False, db_index=True)
+    is_archived = models.BooleanField(_("archived"), default=False)
     archived_at = models.DateTimeField(_("archived at"), null=True, blank=True)
     version = models.PositiveIntegerField(_("version"), default=1, editable=False)
     created_at = models.DateTimeField(_("created at"), auto_now_add=True)
-    updated_at = models.DateTimeField(_("updated at"), auto_now=True, db_index=True)
+    updated_at = models.DateTimeField(_("updated at"), auto_now=True)
     history = HistoricalRecords(excluded_fields=["revenue_12m", "version", "updated_at"])
 
     class Meta:
         ordering = ["name"]
         verbose_name = _("account")
         verbose_name_plural = _("accounts")
+        # plain b-tree indexes (db_index=True on a CharField adds a second, unused LIKE index on
+        # PostgreSQL, and every extra index slows tiering's bulk update); search uses trigram
+        # indexes from migration 0003
         indexes = [
-            models.Index(fields=["owner", "is_archived"]),
-            models.Index(fields=["-revenue_12m", "id"]),
+            models.Index(fields=["-revenue_12m", "id"], name="account_revenue_idx"),
+            models.Index(fields=["name", "id"], name="account_name_idx"),
+            models.Index(fields=["tier", "-revenue_12m"], name="account_tier_revenue_idx"),
+            models.Index(fields=["status"], name="account_status_idx"),
+            models.Index(fields=["category"], name="account_category_idx"),
+            models.Index(fields=["industry"], name="account_industry_idx"),
+            models.Index(fields=["region"], name="account_region_idx"),
+            models.Index(fields=["abc_class"], name="account_abc_idx"),
+            models.Index(fields=["rfm_segment"], name="account_rfm_idx"),
+            models.Index(fields=["last_contact_at"], name="account_last_contact_idx"),
+            models.Index(fields=["updated_at"], name="account_updated_idx"),
+            models.Index(fields=["owner", "is_archived"], name="account_owner_archived_idx"),
         ]
 
     def __str__(self):
@@ -203,7 +228,7 @@ class Contact(models.Model):
         LUNAR = "lunar", _("Chinese lunar (农历)")
 
     account = models.ForeignKey(Account, verbose_name=_("account"), on_delete=models.PROTECT, related_name="contacts")
-    name = models.CharField(_("name"), max_length=100, db_index=True)
+    name = models.CharField(_("name"), max_length=100)
     title = models.CharField(_("job title"), max_length=100, blank=True)
     department = models.CharField(_("department"), max_length=100, blank=True)
     role = models.CharField(
@@ -220,7 +245,7 @@ class Contact(models.Model):
         validators=[MinValueValidator(1), MaxValueValidator(5)],
         help_text=_("1 = little say, 5 = decides."),
     )
-    phone = models.CharField(_("phone"), max_length=30, blank=True, db_index=True, validators=[validate_phone])
+    phone = models.CharField(_("phone"), max_length=30, blank=True, validators=[validate_phone])
     email = models.EmailField(_("e-mail"), blank=True)
     birthday_calendar = models.CharField(
         _("birthday calendar"), max_length=10, choices=Calendar, default=Calendar.GREGORIAN

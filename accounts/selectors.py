@@ -1,7 +1,6 @@
 """Read queries for accounts, always scoped by the visibility policy."""
 
 import datetime
-from decimal import Decimal
 
 from django.db.models import Case, DecimalField, F, Q, Sum, Value, When
 from django.db.models.functions import TruncMonth
@@ -10,6 +9,7 @@ from django.utils import timezone
 from users.visibility import get_visible_or_404, visible_to
 
 from .models import Account, AccountEvent, CompetitorPresence, Contact, Feedback, Transaction
+from .panels import panels_for
 from .timeline import render_event
 
 ACCOUNT_SORTS = {
@@ -56,15 +56,6 @@ def account_get_for_user(*, user, pk) -> Account:
     return get_visible_or_404(user, Account.objects.select_related("owner", "team", "parent"), pk=pk)
 
 
-def account_revenue(*, account: Account, months: int = 12, now=None) -> Decimal:
-    now = now or timezone.now()
-    since = now - datetime.timedelta(days=round(months * 30.4375))
-    total = Transaction.objects.filter(account=account, occurred_at__gte=since).aggregate(s=Sum(signed_amount_expr()))[
-        "s"
-    ]
-    return total or Decimal("0")
-
-
 def account_monthly_revenue(*, account: Account, months: int = 12) -> list[dict]:
     since = (timezone.localdate().replace(day=1) - datetime.timedelta(days=31 * (months - 1))).replace(day=1)
     rows = (
@@ -102,8 +93,8 @@ def account_360(*, user, pk) -> dict:
         "competitors": competitors,
         "subsidiaries": subsidiaries,
         "transactions": recent_txns,
-        "revenue_12m": account_revenue(account=account),
         "monthly_revenue": account_monthly_revenue(account=account),
+        "panels": panels_for(user=user, account=account),
     }
 
 

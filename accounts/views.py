@@ -1,7 +1,7 @@
 """Account pages. Thin: forms validate, services write, selectors read (DESIGN.md)."""
 
 from django.contrib import messages
-from django.contrib.auth.decorators import login_required, permission_required
+from django.contrib.auth.decorators import login_required
 from django.core.exceptions import ValidationError
 from django.core.paginator import Paginator
 from django.shortcuts import redirect, render
@@ -10,6 +10,7 @@ from django.views.decorators.http import require_POST
 from django.views.decorators.vary import vary_on_headers
 
 from core.export import export_response, rows_from
+from users.permissions import crm_permission_required, has_crm_perm
 from users.visibility import get_visible_or_404
 
 from . import selectors, services
@@ -60,7 +61,7 @@ def account_list(request):
         "sort": sort,
         "querystring": params.urlencode(),
         "sort_querystring": "&".join(f"{k}={v}" for k, v in params.items() if k != "sort"),
-        "can_add": request.user.has_perm("accounts.add_account"),
+        "can_add": has_crm_perm(request.user, "accounts.add_account"),
     }
     template = (
         "accounts/_account_table.html" if request.htmx and not request.htmx.boosted else "accounts/account_list.html"
@@ -85,9 +86,10 @@ def account_detail(request, pk):
     user = request.user
     context.update(
         {
-            "can_edit": user.has_perm("accounts.change_account"),
-            "can_add_feedback": user.has_perm("accounts.add_feedback"),
-            "can_add_contact": user.has_perm("accounts.add_contact"),
+            "can_edit": has_crm_perm(user, "accounts.change_account"),
+            "can_add_feedback": has_crm_perm(user, "accounts.add_feedback"),
+            "can_add_contact": has_crm_perm(user, "accounts.add_contact"),
+            "can_change_feedback": has_crm_perm(user, "accounts.change_feedback"),
             "chart_labels": [r["month"] for r in context["monthly_revenue"]],
             "chart_values": [float(r["total"]) for r in context["monthly_revenue"]],
         }
@@ -96,7 +98,7 @@ def account_detail(request, pk):
 
 
 @login_required
-@permission_required("accounts.add_account", raise_exception=True)
+@crm_permission_required("accounts.add_account")
 def account_create(request):
     form = AccountForm(request.POST or None, user=request.user, initial={"owner": request.user.pk})
     if request.method == "POST" and form.is_valid():
@@ -111,7 +113,7 @@ def account_create(request):
 
 
 @login_required
-@permission_required("accounts.change_account", raise_exception=True)
+@crm_permission_required("accounts.change_account")
 def account_edit(request, pk):
     account = selectors.account_get_for_user(user=request.user, pk=pk)
     form = AccountForm(request.POST or None, instance=account, user=request.user)
@@ -132,7 +134,7 @@ def account_edit(request, pk):
 
 
 @login_required
-@permission_required("accounts.change_account", raise_exception=True)
+@crm_permission_required("accounts.change_account")
 def account_archive(request, pk):
     account = selectors.account_get_for_user(user=request.user, pk=pk)
     form = ArchiveForm(request.POST or None)
@@ -151,7 +153,7 @@ def account_archive(request, pk):
 
 
 @login_required
-@permission_required("accounts.change_account", raise_exception=True)
+@crm_permission_required("accounts.change_account")
 @require_POST
 def account_restore(request, pk):
     account = selectors.account_get_for_user(user=request.user, pk=pk)
@@ -165,7 +167,7 @@ def account_restore(request, pk):
 
 
 @login_required
-@permission_required("accounts.add_contact", raise_exception=True)
+@crm_permission_required("accounts.add_contact")
 def contact_create(request, pk):
     account = selectors.account_get_for_user(user=request.user, pk=pk)
     form = ContactForm(request.POST or None)
@@ -181,7 +183,7 @@ def contact_create(request, pk):
 
 
 @login_required
-@permission_required("accounts.change_contact", raise_exception=True)
+@crm_permission_required("accounts.change_contact")
 def contact_edit(request, pk):
     contact = get_visible_or_404(request.user, Contact.objects.select_related("account"), pk=pk, is_archived=False)
     form = ContactForm(request.POST or None, instance=contact)
@@ -211,7 +213,7 @@ def contact_edit(request, pk):
 
 
 @login_required
-@permission_required("accounts.add_feedback", raise_exception=True)
+@crm_permission_required("accounts.add_feedback")
 def feedback_create(request, pk):
     account = selectors.account_get_for_user(user=request.user, pk=pk)
     from django.utils import timezone
@@ -237,7 +239,7 @@ def feedback_create(request, pk):
 
 
 @login_required
-@permission_required("accounts.change_feedback", raise_exception=True)
+@crm_permission_required("accounts.change_feedback")
 @require_POST
 def feedback_status(request, pk):
     feedback = get_visible_or_404(request.user, Feedback.objects.select_related("account"), pk=pk)
@@ -251,7 +253,7 @@ def feedback_status(request, pk):
 
 
 @login_required
-@permission_required("accounts.change_account", raise_exception=True)
+@crm_permission_required("accounts.change_account")
 def competitor_add(request, pk):
     account = selectors.account_get_for_user(user=request.user, pk=pk)
     form = CompetitorPresenceForm(request.POST or None)

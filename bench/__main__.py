@@ -51,14 +51,16 @@ def main() -> int:
         call_command("migrate", verbosity=0)
         started = time.monotonic()
         call_command("seed_demo", accounts=args.accounts, transactions=args.transactions, stdout=io.StringIO())
-        print(f"seed: {args.accounts:,} accounts, {args.transactions:,} transactions in "
-              f"{time.monotonic() - started:.1f} s")
+        print(
+            f"seed: {args.accounts:,} accounts, {args.transactions:,} transactions in "
+            f"{time.monotonic() - started:.1f} s"
+        )
 
     rows = []
     director = User.objects.get(username="director")
     manager = User.objects.get(username="manager")
     top = Account.objects.order_by("-revenue_12m").values_list("pk", flat=True).first()
-    busy = (Account.objects.filter(owner=manager).order_by("-revenue_12m").values_list("pk", flat=True).first())
+    busy = Account.objects.filter(owner=manager).order_by("-revenue_12m").values_list("pk", flat=True).first()
     cases = [
         ("account list page (director, all)", director, "/accounts/"),
         ("account list page, search", director, "/accounts/?q=华信"),
@@ -91,8 +93,10 @@ def main() -> int:
         rows.append((name, seconds_set * 1000, seconds_loop * 1000, 0))
 
     print()
-    print(f"machine: {platform.machine()}, {os.cpu_count()} cores, Python {platform.python_version()}, "
-          f"PostgreSQL {connection.cursor().connection.info.server_version}")
+    print(
+        f"machine: {platform.machine()}, {os.cpu_count()} cores, Python {platform.python_version()}, "
+        f"PostgreSQL {connection.cursor().connection.info.server_version}"
+    )
     print(f"data: {Account.objects.count():,} accounts")
     print()
     print(f"| {'what':42} | {'median ms':>9} | {'p95 ms':>8} | {'queries':>7} |")

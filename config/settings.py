@@ -11,6 +11,7 @@ from pathlib import Path
 import environ
 from celery.schedules import crontab
 from django.utils.translation import gettext_lazy as _
+from import_export.formats.base_formats import CSV, XLSX
 
 BASE_DIR = Path(__file__).resolve().parent.parent
 VAR_DIR = BASE_DIR / "var"
@@ -221,6 +222,9 @@ SECURE_HSTS_PRELOAD = True
 SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https")
 SECURE_REDIRECT_EXEMPT = [r"^healthz$"]
 SESSION_COOKIE_HTTPONLY = True
+# sessions are read from the cache (Redis in production) and written through to the database:
+# no session query on most requests, and sign-out still ends the session server-side
+SESSION_ENGINE = "django.contrib.sessions.backends.cached_db"
 X_FRAME_OPTIONS = "DENY"
 SECURE_CONTENT_TYPE_NOSNIFF = True
 
@@ -264,6 +268,7 @@ SPECTACULAR_SETTINGS = {
     "SWAGGER_UI_FAVICON_HREF": "SIDECAR",
     "REDOC_DIST": "SIDECAR",
     "COMPONENT_SPLIT_REQUEST": True,
+    "ENUM_NAME_OVERRIDES": {"TierEnum": "accounts.models.Tier"},
 }
 
 LOGGING = {
@@ -279,7 +284,4 @@ DEMO_PASSWORD = env("DEMO_PASSWORD", default="")
 # imports: one transaction per file, so a file with a bad row imports nothing
 IMPORT_EXPORT_USE_TRANSACTIONS = True
 IMPORT_EXPORT_SKIP_ADMIN_LOG = False
-IMPORT_EXPORT_FORMATS = [
-    __import__("import_export.formats.base_formats", fromlist=["CSV"]).CSV,
-    __import__("import_export.formats.base_formats", fromlist=["XLSX"]).XLSX,
-]
+IMPORT_EXPORT_FORMATS = [CSV, XLSX]

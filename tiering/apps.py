@@ -7,6 +7,7 @@ class TieringConfig(AppConfig):
     verbose_name = _("Tiering")
 
     def ready(self):
+        from accounts.panels import register_account_panel
         from accounts.timeline import register_event_kind
         from core.demo import register_demo_step
         from core.navigation import register_nav_item
@@ -15,6 +16,7 @@ class TieringConfig(AppConfig):
 
         from .demo import seed_tiers
         from .reasons import describe_event, describe_override_end_event, describe_override_event
+        from .selectors import account_tier_summary
 
         readers = frozenset({Role.ADMIN, Role.DIRECTOR, Role.SERVICE, Role.FINANCE})
         per_account = VisibilityRule(owner_path="account__owner", team_path="account__team", all_roles=readers)
@@ -50,3 +52,8 @@ class TieringConfig(AppConfig):
             visible=lambda user: has_role(user, *Role),
         )
         register_demo_step(name="tiering", order=30, run=seed_tiers)
+        register_account_panel(
+            order=10,
+            template="tiering/includes/account_tier_card.html",
+            context=lambda *, user, account: account_tier_summary(user=user, account=account),
+        )

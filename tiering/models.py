@@ -13,29 +13,13 @@ from django.db import models
 from django.utils.translation import gettext_lazy as _
 from simple_history.models import HistoricalRecords
 
-from accounts.models import AbcClass, Tier
+from accounts.models import AbcClass, RfmSegment, Tier  # noqa: F401 - RfmSegment re-exported
 
 MONEY = {"max_digits": 14, "decimal_places": 2}
 PERCENT = {"max_digits": 5, "decimal_places": 2}
 
 #: tier -> level, for "is this a promotion or a demotion?"
 TIER_LEVEL = {Tier.SMALL: 1, Tier.REGULAR: 2, Tier.VIP: 3}
-
-
-class RfmSegment(models.TextChoices):
-    """Named RFM segments (the classic RFM grid), decided from R and F+M."""
-
-    CHAMPIONS = "champions", _("Champions")
-    LOYAL = "loyal", _("Loyal")
-    POTENTIAL = "potential", _("Potential loyalists")
-    NEW = "new", _("New customers")
-    NEED_ATTENTION = "need_attention", _("Need attention")
-    ABOUT_TO_SLEEP = "about_to_sleep", _("About to sleep")
-    CANT_LOSE = "cant_lose", _("Can't lose them")
-    AT_RISK = "at_risk", _("At risk")
-    HIBERNATING = "hibernating", _("Hibernating")
-    LOST = "lost", _("Lost")
-    NO_PURCHASES = "no_purchases", _("No purchases yet")
 
 
 class TierPolicyQuerySet(models.QuerySet):

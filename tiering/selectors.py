@@ -6,7 +6,7 @@ Other apps read tier benefits (`tier_benefits_for`) and an account's tier card
 
 from decimal import Decimal
 
-from django.db.models import Count, Q, Sum
+from django.db.models import Count, OuterRef, Q, Subquery, Sum
 from django.http import Http404
 
 from accounts.models import AbcClass, Account, Tier
@@ -223,19 +223,27 @@ def abc_accounts(*, user, q: str = "", abc: str = "", tier: str = ""):
     return qs.order_by("-revenue_12m", "id")
 
 
-def account_tier_summary(*, user, account: Account) -> dict:
-    """What the account page shows about tiering (the caller has already checked access)."""
-    score = AccountScore.objects.filter(account=account).first()
-    override = TierOverride.objects.filter(account=account, active=True).select_related("created_by").first()
-    changes = list(tier_changes_for_user(user=user, account_id=account.pk)[:5])
-    return {
+def account_tier_summary(*, user, account: Account, with_changes: bool = False) -> dict:
+    """What the account page shows about tiering (the caller has already checked access).
+
+    Two queries: the score with its active pin folded in, and the tier's benefits; the
+    account page's timeline already lists the tier changes, so they come only when asked.
+    """
+    active_pin = TierOverride.objects.filter(account=OuterRef("account"), active=True).order_by("-pk")
+    score = AccountScore.objects.filter(account=account).annotate(pin_id=Subquery(active_pin.values("pk")[:1])).first()
+    override = None
+    if score is None or score.pin_id:
+        override = TierOverride.objects.filter(account=account, active=True).order_by("-pk").first()
+    summary = {
         "account": account,
         "score": score,
         "override": override,
-        "changes": changes,
         "benefit": tier_benefits_for(account.tier),
         "can_manage": can_manage_tiers(user),
     }
+    if with_changes:
+        summary["changes"] = list(tier_changes_for_user(user=user, account_id=account.pk)[:5])
+    return summary
 
 
 def pending_demotions(*, user):

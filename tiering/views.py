@@ -198,7 +198,7 @@ def override_set(request, pk):
     else:
         initial = {"tier": account.tier}
         form = TierOverrideForm(initial=initial)
-    summary = selectors.account_tier_summary(user=request.user, account=account)
+    summary = selectors.account_tier_summary(user=request.user, account=account, with_changes=True)
     return render(
         request,
         "tiering/override_form.html",

@@ -102,7 +102,7 @@ def test_account_tier_summary(manager, director):
     (account,) = seed(manager, "100")
     tiers_recompute()
     account.refresh_from_db()
-    summary = selectors.account_tier_summary(user=manager, account=account)
+    summary = selectors.account_tier_summary(user=manager, account=account, with_changes=True)
     assert summary["score"].rank == 1
     assert summary["benefit"].tier == account.tier == "vip"
     assert len(summary["changes"]) == 1
