@@ -5,8 +5,8 @@ import pytest
 from openpyxl import load_workbook
 
 from accounts.models import Account, Contact
-from tiering.services import tiers_recompute
 from tests.accounts.factories import AccountFactory, ContactFactory, FeedbackFactory
+from tiering.services import tiers_recompute
 
 pytestmark = pytest.mark.django_db
 
