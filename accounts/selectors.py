@@ -1,6 +1,7 @@
 """Read queries for accounts, always scoped by the visibility policy."""
 
 import datetime
+from decimal import Decimal
 
 from django.db.models import Case, DecimalField, F, Q, Sum, Value, When
 from django.db.models.functions import TruncMonth
@@ -56,16 +57,29 @@ def account_get_for_user(*, user, pk) -> Account:
     return get_visible_or_404(user, Account.objects.select_related("owner", "team", "parent"), pk=pk)
 
 
+def _month_starts(*, months: int, today: datetime.date) -> list[datetime.date]:
+    """The first days of the last `months` months, oldest first, ending with this month."""
+    year, month = today.year, today.month
+    starts = []
+    for _ in range(months):
+        starts.append(datetime.date(year, month, 1))
+        year, month = (year - 1, 12) if month == 1 else (year, month - 1)
+    return starts[::-1]
+
+
 def account_monthly_revenue(*, account: Account, months: int = 12) -> list[dict]:
-    since = (timezone.localdate().replace(day=1) - datetime.timedelta(days=31 * (months - 1))).replace(day=1)
+    """Net revenue per local calendar month, the last `months` months, zero where nothing happened."""
+    starts = _month_starts(months=months, today=timezone.localdate())
+    since = timezone.make_aware(datetime.datetime.combine(starts[0], datetime.time.min))
     rows = (
-        Transaction.objects.filter(account=account, occurred_at__date__gte=since)
+        Transaction.objects.filter(account=account, occurred_at__gte=since)
         .annotate(month=TruncMonth("occurred_at"))
         .values("month")
         .annotate(total=Sum(signed_amount_expr()))
         .order_by("month")
     )
-    return [{"month": r["month"].strftime("%Y-%m"), "total": r["total"]} for r in rows]
+    totals = {r["month"].strftime("%Y-%m"): r["total"] for r in rows}
+    return [{"month": m.strftime("%Y-%m"), "total": totals.get(m.strftime("%Y-%m"), Decimal("0"))} for m in starts]
 
 
 def account_360(*, user, pk) -> dict:

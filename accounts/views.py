@@ -92,6 +92,7 @@ def account_detail(request, pk):
             "can_change_feedback": has_crm_perm(user, "accounts.change_feedback"),
             "chart_labels": [r["month"] for r in context["monthly_revenue"]],
             "chart_values": [float(r["total"]) for r in context["monthly_revenue"]],
+            "has_revenue": any(r["total"] for r in context["monthly_revenue"]),
         }
     )
     return render(request, "accounts/account_detail.html", context)
