@@ -15,6 +15,7 @@ from .models import (
     Transaction,
 )
 from .resources import AccountResource, ContactResource, TransactionResource
+from .search import refresh_search_text
 
 
 class ContactInline(admin.TabularInline):
@@ -90,6 +91,10 @@ class AccountAdmin(VisibilityAdminMixin, ImportExportModelAdmin, SimpleHistoryAd
                 data = {f: form.cleaned_data[f] for f in form.changed_data if f in services.ACCOUNT_EDITABLE}
                 services.account_update(account=obj, actor=request.user, expected_version=None, data=data)
 
+    def save_related(self, request, form, formsets, change):
+        super().save_related(request, form, formsets, change)  # inline contacts
+        refresh_search_text([form.instance.pk])
+
     @admin.action(description=_("Archive selected accounts"), permissions=["change"])
     def archive_selected(self, request, queryset):
         from django.core.exceptions import ValidationError
@@ -125,6 +130,10 @@ class ContactAdmin(VisibilityAdminMixin, ImportExportModelAdmin, SimpleHistoryAd
     list_select_related = ("account",)
     raw_id_fields = ("account",)
     readonly_fields = ("version",)
+
+    def save_model(self, request, obj, form, change):
+        super().save_model(request, obj, form, change)
+        refresh_search_text([obj.account_id])
 
 
 @admin.register(Transaction)

@@ -3,6 +3,7 @@ contacts with birthdays over the year, and two years of revenue with a Pareto-li
 
 import datetime
 import random
+from collections import defaultdict
 from decimal import Decimal
 
 from django.db import connection, transaction
@@ -19,6 +20,7 @@ from .models import (
     Feedback,
     Transaction,
 )
+from .search import build_search_text
 
 CITIES = [
     ("北京", "Beijing"),
@@ -256,85 +258,6 @@ def seed_accounts(context: dict) -> None:
                 parent_of[acc_id] = rng.choice(heads)
         statuses = ["active"] * 75 + ["prospect"] * 10 + ["dormant"] * 10 + ["churned"] * 5
 
-        def account_rows():
-            for acc_id in ids:
-                name, city, industry, category = _company(rng, acc_id)
-                if acc_id in group_heads or acc_id in parent_of:
-                    category = "group"
-                elif category is None:
-                    category = rng.choices(["high_value", "strategic"], [85, 15])[0]
-                owner = rng.choice(managers) if managers else None
-                owner_id = owner.pk if owner else None
-                changed = today - datetime.timedelta(days=rng.randint(0, 700))
-                yield (
-                    acc_id,
-                    f"KA{acc_id:08d}",
-                    name,
-                    name[:12],
-                    category,
-                    industry,
-                    city,
-                    f"{city} {rng.randint(1, 999)}号",
-                    _phone(rng),
-                    f"info{acc_id}@example.cn",
-                    "",
-                    parent_of.get(acc_id),
-                    owner_id,
-                    team_of.get(owner_id),
-                    rng.choice(statuses),
-                    changed,
-                    rng.choice(SOURCES),
-                    "",
-                    "",
-                    "small",
-                    "",
-                    "",
-                    Decimal("0"),
-                    now - datetime.timedelta(days=rng.randint(0, 120)),
-                    False,
-                    None,
-                    1,
-                    now,
-                    now,
-                )
-
-        bulk_insert(
-            Account,
-            [
-                "id",
-                "number",
-                "name",
-                "nickname",
-                "category",
-                "industry",
-                "region",
-                "address",
-                "phone",
-                "email",
-                "website",
-                "parent_id",
-                "owner_id",
-                "team_id",
-                "status",
-                "status_changed_on",
-                "source",
-                "tags",
-                "notes",
-                "tier",
-                "abc_class",
-                "rfm_segment",
-                "revenue_12m",
-                "last_contact_at",
-                "is_archived",
-                "archived_at",
-                "version",
-                "created_at",
-                "updated_at",
-            ],
-            account_rows(),
-        )
-        reset_sequence(Account)
-
         first_contact_id = next_id(Contact)  # before COPY starts: the connection is busy during it
         first_txn_id = next_id(Transaction)
 
@@ -380,6 +303,94 @@ def seed_accounts(context: dict) -> None:
                     )
                     cid += 1
 
+        contact_list = list(contact_rows())
+        contacts_of = defaultdict(list)
+        for row in contact_list:
+            contacts_of[row[1]].append((row[2], row[8]))  # name, phone
+
+        def account_rows():
+            for acc_id in ids:
+                name, city, industry, category = _company(rng, acc_id)
+                if acc_id in group_heads or acc_id in parent_of:
+                    category = "group"
+                elif category is None:
+                    category = rng.choices(["high_value", "strategic"], [85, 15])[0]
+                owner = rng.choice(managers) if managers else None
+                owner_id = owner.pk if owner else None
+                changed = today - datetime.timedelta(days=rng.randint(0, 700))
+                yield (
+                    acc_id,
+                    f"KA{acc_id:08d}",
+                    name,
+                    name[:12],
+                    category,
+                    industry,
+                    city,
+                    f"{city} {rng.randint(1, 999)}号",
+                    _phone(rng),
+                    f"info{acc_id}@example.cn",
+                    "",
+                    parent_of.get(acc_id),
+                    owner_id,
+                    team_of.get(owner_id),
+                    rng.choice(statuses),
+                    changed,
+                    rng.choice(SOURCES),
+                    "",
+                    "",
+                    "small",
+                    "",
+                    "",
+                    Decimal("0"),
+                    now - datetime.timedelta(days=rng.randint(0, 120)),
+                    build_search_text(
+                        name=name, nickname=name[:12], number=f"KA{acc_id:08d}", contacts=contacts_of[acc_id]
+                    ),
+                    False,
+                    None,
+                    1,
+                    now,
+                    now,
+                )
+
+        bulk_insert(
+            Account,
+            [
+                "id",
+                "number",
+                "name",
+                "nickname",
+                "category",
+                "industry",
+                "region",
+                "address",
+                "phone",
+                "email",
+                "website",
+                "parent_id",
+                "owner_id",
+                "team_id",
+                "status",
+                "status_changed_on",
+                "source",
+                "tags",
+                "notes",
+                "tier",
+                "abc_class",
+                "rfm_segment",
+                "revenue_12m",
+                "last_contact_at",
+                "search_text",
+                "is_archived",
+                "archived_at",
+                "version",
+                "created_at",
+                "updated_at",
+            ],
+            account_rows(),
+        )
+        reset_sequence(Account)
+
         bulk_insert(
             Contact,
             [
@@ -407,7 +418,7 @@ def seed_accounts(context: dict) -> None:
                 "created_at",
                 "updated_at",
             ],
-            contact_rows(),
+            contact_list,
         )
         reset_sequence(Contact)
 

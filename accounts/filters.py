@@ -8,13 +8,12 @@ from users.models import Team, User
 from users.roles import Role
 
 from .models import AbcClass, Account, Contact, Feedback, RfmSegment, Tier, Transaction
+from .search import normalise_term
 
 
 def account_search_q(term: str) -> Q:
-    """Name, nickname, number, or any contact's name or phone (a subquery, so no duplicate rows)."""
-    term = term.strip()
-    contact_match = Contact.objects.filter(Q(name__icontains=term) | Q(phone__contains=term)).values("account_id")
-    return Q(name__icontains=term) | Q(nickname__icontains=term) | Q(number__iexact=term) | Q(pk__in=contact_match)
+    """Name, short name, number, or any live contact's name or phone (see accounts.search)."""
+    return Q(search_text__contains=normalise_term(term))
 
 
 class AccountFilter(django_filters.FilterSet):

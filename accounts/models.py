@@ -152,13 +152,16 @@ class Account(models.Model):
         help_text=_("Net revenue over the tier window, as of the last recompute."),
     )
     last_contact_at = models.DateTimeField(_("last contact"), null=True, blank=True)
+    # lower-cased name, short name, number, and the live contacts' names and phone digits:
+    # the list's search is one LIKE on one column (trigram-indexed on PostgreSQL)
+    search_text = models.TextField(_("search text"), blank=True, editable=False)
 
     is_archived = models.BooleanField(_("archived"), default=False)
     archived_at = models.DateTimeField(_("archived at"), null=True, blank=True)
     version = models.PositiveIntegerField(_("version"), default=1, editable=False)
     created_at = models.DateTimeField(_("created at"), auto_now_add=True)
     updated_at = models.DateTimeField(_("updated at"), auto_now=True)
-    history = HistoricalRecords(excluded_fields=["revenue_12m", "version", "updated_at"])
+    history = HistoricalRecords(excluded_fields=["revenue_12m", "version", "updated_at", "search_text"])
 
     class Meta:
         ordering = ["name"]

@@ -10,6 +10,7 @@ from import_export import fields, resources, widgets
 from users.models import User
 
 from .models import Account, Contact, Transaction
+from .search import refresh_search_text
 
 
 class AllOrNothingResource(resources.ModelResource):
@@ -20,7 +21,12 @@ class AllOrNothingResource(resources.ModelResource):
             result = super().import_data(dataset, dry_run=dry_run, raise_errors=raise_errors, **kwargs)
             if result.has_validation_errors() or result.has_errors():
                 transaction.set_rollback(True)
+            elif not dry_run:
+                self.after_successful_import(result)
         return result
+
+    def after_successful_import(self, result):
+        pass
 
 
 class AccountResource(AllOrNothingResource):
@@ -75,10 +81,17 @@ class AccountResource(AllOrNothingResource):
     def before_save_instance(self, instance, row, **kwargs):
         instance.number = instance.number or None
 
+    def after_successful_import(self, result):
+        refresh_search_text(_imported_ids(result))
+
     def after_save_instance(self, instance, row, **kwargs):
         if not instance.number and not kwargs.get("dry_run"):
             instance.number = f"KA{instance.pk:08d}"
             Account.objects.filter(pk=instance.pk).update(number=instance.number)
+
+
+def _imported_ids(result) -> list[int]:
+    return [row.object_id for row in result.rows if row.object_id and row.import_type in ("new", "update")]
 
 
 class ContactResource(AllOrNothingResource):
@@ -87,6 +100,10 @@ class ContactResource(AllOrNothingResource):
         attribute="account",
         widget=widgets.ForeignKeyWidget(Account, field="number"),
     )
+
+    def after_successful_import(self, result):
+        ids = Contact.objects.filter(pk__in=_imported_ids(result)).values_list("account_id", flat=True)
+        refresh_search_text(ids)
 
     class Meta:
         model = Contact

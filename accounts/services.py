@@ -12,6 +12,7 @@ from django.utils.translation import gettext as _
 from core.locking import save_versioned
 
 from .models import Account, CompetitorPresence, Contact, Feedback, Transaction
+from .search import refresh_search_text
 from .timeline import record_event
 
 ACCOUNT_EDITABLE = [
@@ -66,6 +67,7 @@ def account_create(*, actor, **fields) -> Account:
     account.save()
     account.number = f"KA{account.pk:08d}"
     account.save(update_fields=["number"])
+    refresh_search_text([account.pk])
     record_event(account=account, kind="account.created", data={"name": account.name}, actor=actor)
     return account
 
@@ -80,6 +82,7 @@ def account_update(*, account: Account, actor, expected_version: int | None, dat
     if account.status != before.status:
         account.status_changed_on = _local_today()
     save_versioned(account, expected_version=expected_version)
+    refresh_search_text([account.pk])
     if account.status != before.status:
         record_event(
             account=account,
@@ -133,6 +136,7 @@ def contact_create(*, account: Account, actor, **fields) -> Contact:
     contact.full_clean()
     contact.save()
     _keep_one_primary(contact)
+    refresh_search_text([contact.account_id])
     return contact
 
 
@@ -144,6 +148,7 @@ def contact_update(*, contact: Contact, actor, expected_version: int | None, dat
         setattr(contact, field, value)
     save_versioned(contact, expected_version=expected_version)
     _keep_one_primary(contact)
+    refresh_search_text([contact.account_id])
     return contact
 
 
@@ -152,6 +157,7 @@ def contact_archive(*, contact: Contact, actor) -> Contact:
     contact.is_archived = True
     contact.is_primary = False
     save_versioned(contact, expected_version=None)
+    refresh_search_text([contact.account_id])
     return contact
 
 

@@ -1,5 +1,6 @@
 from django.db import migrations
 
+# (superseded by 0005: one trigram index on Account.search_text)
 # Django's icontains on PostgreSQL is UPPER(col::text) LIKE UPPER('%term%'); trigram GIN
 # indexes on those expressions let the account search avoid scanning 100k+ rows.
 INDEXES = [

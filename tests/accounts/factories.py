@@ -13,6 +13,7 @@ from accounts.models import (
     Feedback,
     Transaction,
 )
+from accounts.search import refresh_search_text
 from tests.users.factories import UserFactory
 from users.roles import Role
 
@@ -20,6 +21,7 @@ from users.roles import Role
 class AccountFactory(factory.django.DjangoModelFactory):
     class Meta:
         model = Account
+        skip_postgeneration_save = True
 
     number = factory.Sequence(lambda n: f"KT{n:08d}")
     name = factory.Sequence(lambda n: f"Account {n} Co., Ltd.")
@@ -29,10 +31,16 @@ class AccountFactory(factory.django.DjangoModelFactory):
     status = Account.Status.ACTIVE
     owner = factory.SubFactory(UserFactory, role=Role.MANAGER)
 
+    @factory.post_generation
+    def search(self, create, extracted, **kwargs):
+        if create:  # as the services do: keep the search column current
+            refresh_search_text([self.pk])
+
 
 class ContactFactory(factory.django.DjangoModelFactory):
     class Meta:
         model = Contact
+        skip_postgeneration_save = True
 
     account = factory.SubFactory(AccountFactory)
     name = factory.Sequence(lambda n: f"Contact {n}")
@@ -40,6 +48,11 @@ class ContactFactory(factory.django.DjangoModelFactory):
     attitude = Contact.Attitude.NEUTRAL
     influence = 3
     phone = "13800138000"
+
+    @factory.post_generation
+    def search(self, create, extracted, **kwargs):
+        if create:
+            refresh_search_text([self.account_id])
 
 
 class TransactionFactory(factory.django.DjangoModelFactory):

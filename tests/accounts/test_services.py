@@ -194,3 +194,22 @@ def test_touch_contact_only_moves_forward(db):
     services.account_touch_contact(account_id=account.pk, at=later - datetime.timedelta(days=3))
     account.refresh_from_db()
     assert account.last_contact_at == later
+
+
+@pytest.mark.django_db
+class TestSearchColumn:
+    def test_contacts_names_and_phone_digits_are_searchable_and_archiving_removes_them(self, manager):
+        from accounts.filters import account_search_q
+
+        account = services.account_create(actor=manager, name="Apex Systems", owner=manager)
+        contact = services.contact_create(account=account, actor=manager, name="王小明", phone="138 0013 8000")
+
+        def found(term):
+            return Account.objects.filter(account_search_q(term)).exists()
+
+        assert found("apex") and found("APEX") and found(account.number.lower()) and found("王小明")
+        assert found("138 0013") and found("13800138000")
+        services.contact_archive(contact=contact, actor=manager)
+        assert not found("王小明")
+        services.account_update(account=account, actor=manager, expected_version=1, data={"name": "Vertex"})
+        assert found("vertex") and not found("apex")
