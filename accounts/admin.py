@@ -1,5 +1,6 @@
 from django.contrib import admin
 from django.utils.translation import gettext_lazy as _
+from django.utils.translation import ngettext
 from import_export.admin import ImportExportModelAdmin
 from simple_history.admin import SimpleHistoryAdmin
 
@@ -108,7 +109,7 @@ class AccountAdmin(VisibilityAdminMixin, ImportExportModelAdmin, SimpleHistoryAd
                 done += 1
             except ValidationError as exc:
                 self.message_user(request, f"{account}: {' '.join(exc.messages)}", level="error")
-        self.message_user(request, _("%(n)d accounts archived.") % {"n": done})
+        self.message_user(request, ngettext("%(n)d account archived.", "%(n)d accounts archived.", done) % {"n": done})
 
 
 @admin.register(Contact)

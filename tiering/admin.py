@@ -1,5 +1,6 @@
 from django.contrib import admin, messages
 from django.utils.translation import gettext_lazy as _
+from django.utils.translation import ngettext
 from simple_history.admin import SimpleHistoryAdmin
 
 from . import services
@@ -117,7 +118,7 @@ class TierOverrideAdmin(SimpleHistoryAdmin):
         for override in queryset.filter(active=True):
             services.tier_override_clear(override=override, actor=request.user, reason=str(_("ended in admin")))
             ended += 1
-        messages.success(request, _("%(n)s pins ended.") % {"n": ended})
+        messages.success(request, ngettext("%(n)s pin ended.", "%(n)s pins ended.", ended) % {"n": ended})
 
 
 @admin.register(AccountScore)

@@ -33,6 +33,7 @@ class TierPolicy(models.Model):
     (`services.tier_policy_new_version`), so every tier change names the rules it followed."""
 
     class Method(models.TextChoices):
+        # xgettext:no-python-format
         REVENUE_RANK = "revenue_rank", _("Revenue rank (top % of accounts)")
         THRESHOLDS = "thresholds", _("Revenue thresholds")
         RFM = "rfm", _("RFM score")
@@ -94,12 +95,14 @@ class TierPolicy(models.Model):
         help_text=_("RFM method: R+F+M at or above this is regular."),
     )
     abc_a_percent = models.DecimalField(
+        # xgettext:no-python-format
         _("class A up to (% of revenue)"),
         **PERCENT,
         default=Decimal("80"),
         validators=[MinValueValidator(1), MaxValueValidator(100)],
     )
     abc_b_percent = models.DecimalField(
+        # xgettext:no-python-format
         _("class B up to (% of revenue)"),
         **PERCENT,
         default=Decimal("95"),
