@@ -10,6 +10,7 @@ from django.views.decorators.http import require_POST
 from django.views.decorators.vary import vary_on_headers
 
 from core.export import export_response, rows_from
+from core.pagination import CappedPaginator
 from users.permissions import crm_permission_required, has_crm_perm
 from users.visibility import get_visible_or_404
 
@@ -52,7 +53,9 @@ def _filtered(request):
 @vary_on_headers("HX-Request")
 def account_list(request):
     filterset, qs, sort = _filtered(request)
-    page = Paginator(qs, PAGE_SIZE).get_page(request.GET.get("page"))
+    # a text search counts at most 1,000 matches: short Chinese terms cannot use the trigram index
+    paginator = CappedPaginator(qs, PAGE_SIZE) if request.GET.get("q", "").strip() else Paginator(qs, PAGE_SIZE)
+    page = paginator.get_page(request.GET.get("page"))
     params = request.GET.copy()
     params.pop("page", None)
     context = {

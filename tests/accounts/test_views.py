@@ -201,3 +201,21 @@ def test_dashboard_renders_for_each_role(client_for, manager, director, service_
         response = client_for(user).get("/")
         assert response.status_code == 200
         assert response.context["summary"]["accounts"] == 1
+
+
+def test_a_broad_search_stops_counting_at_the_cap(client_for, manager, monkeypatch):
+    from core.pagination import CappedPaginator
+
+    monkeypatch.setattr(CappedPaginator, "__init__", _small_cap(CappedPaginator.__init__))
+    AccountFactory.create_batch(4, owner=manager, name="Apex Co")
+    response = client_for(manager).get("/accounts/?q=apex")
+    assert response.context["page"].paginator.capped
+    assert "More than 3 accounts" in response.content.decode()
+    assert len(response.context["page"].object_list) == 4
+
+
+def _small_cap(original):
+    def init(self, *args, **kwargs):
+        original(self, *args, **{**kwargs, "cap": 3})
+
+    return init
