@@ -14,6 +14,7 @@ from core.bulk import bulk_insert, next_id, reset_sequence
 from .models import (
     Account,
     AccountEvent,
+    AccountSearch,
     Competitor,
     CompetitorPresence,
     Contact,
@@ -308,9 +309,19 @@ def seed_accounts(context: dict) -> None:
         for row in contact_list:
             contacts_of[row[1]].append((row[2], row[8]))  # name, phone
 
+        search_rows = []
+
         def account_rows():
             for acc_id in ids:
                 name, city, industry, category = _company(rng, acc_id)
+                search_rows.append(
+                    (
+                        acc_id,
+                        build_search_text(
+                            name=name, nickname=name[:12], number=f"KA{acc_id:08d}", contacts=contacts_of[acc_id]
+                        ),
+                    )
+                )
                 if acc_id in group_heads or acc_id in parent_of:
                     category = "group"
                 elif category is None:
@@ -343,9 +354,6 @@ def seed_accounts(context: dict) -> None:
                     "",
                     Decimal("0"),
                     now - datetime.timedelta(days=rng.randint(0, 120)),
-                    build_search_text(
-                        name=name, nickname=name[:12], number=f"KA{acc_id:08d}", contacts=contacts_of[acc_id]
-                    ),
                     False,
                     None,
                     1,
@@ -380,7 +388,6 @@ def seed_accounts(context: dict) -> None:
                 "rfm_segment",
                 "revenue_12m",
                 "last_contact_at",
-                "search_text",
                 "is_archived",
                 "archived_at",
                 "version",
@@ -390,6 +397,7 @@ def seed_accounts(context: dict) -> None:
             account_rows(),
         )
         reset_sequence(Account)
+        bulk_insert(AccountSearch, ["account_id", "text"], search_rows)
 
         bulk_insert(
             Contact,

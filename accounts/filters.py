@@ -7,13 +7,14 @@ from django.utils.translation import gettext_lazy as _
 from users.models import Team, User
 from users.roles import Role
 
-from .models import AbcClass, Account, Contact, Feedback, RfmSegment, Tier, Transaction
+from .models import AbcClass, Account, AccountSearch, Contact, Feedback, RfmSegment, Tier, Transaction
 from .search import normalise_term
 
 
 def account_search_q(term: str) -> Q:
     """Name, short name, number, or any live contact's name or phone (see accounts.search)."""
-    return Q(search_text__contains=normalise_term(term))
+    matches = AccountSearch.objects.filter(text__contains=normalise_term(term)).values("account_id")
+    return Q(pk__in=matches)
 
 
 class AccountFilter(django_filters.FilterSet):

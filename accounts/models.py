@@ -153,16 +153,13 @@ class Account(models.Model):
         help_text=_("Net revenue over the tier window, as of the last recompute."),
     )
     last_contact_at = models.DateTimeField(_("last contact"), null=True, blank=True)
-    # lower-cased name, short name, number, and the live contacts' names and phone digits:
-    # the list's search is one LIKE on one column (trigram-indexed on PostgreSQL)
-    search_text = models.TextField(_("search text"), blank=True, editable=False)
 
     is_archived = models.BooleanField(_("archived"), default=False)
     archived_at = models.DateTimeField(_("archived at"), null=True, blank=True)
     version = models.PositiveIntegerField(_("version"), default=1, editable=False)
     created_at = models.DateTimeField(_("created at"), auto_now_add=True)
     updated_at = models.DateTimeField(_("updated at"), auto_now=True)
-    history = HistoricalRecords(excluded_fields=["revenue_12m", "version", "updated_at", "search_text"])
+    history = HistoricalRecords(excluded_fields=["revenue_12m", "version", "updated_at"])
 
     class Meta:
         ordering = ["name"]
@@ -205,6 +202,22 @@ class Account(models.Model):
                 seen.add(node.pk)
                 node = node.parent
                 depth += 1
+
+
+class AccountSearch(models.Model):
+    """The text the account list searches: lower-cased name, short name, number, and the live
+    contacts' names and phone digits (see accounts.search). A table of its own, so the trigram
+    index on it is not rewritten each time tiering updates the accounts."""
+
+    account = models.OneToOneField(Account, on_delete=models.CASCADE, primary_key=True, related_name="search")
+    text = models.TextField(_("search text"), blank=True)
+
+    class Meta:
+        verbose_name = _("account search text")
+        verbose_name_plural = _("account search texts")
+
+    def __str__(self):
+        return self.text[:60]
 
 
 class Contact(models.Model):

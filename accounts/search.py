@@ -1,4 +1,4 @@
-"""The account search column: one lower-cased text per account that the list searches with LIKE.
+"""The account search text: one lower-cased text per account that the list searches with LIKE.
 
 It holds the account's name, short name and number and its live contacts' names and phone
 digits. Services refresh it whenever one of those changes; seeding builds it while generating.
@@ -33,8 +33,8 @@ def normalise_term(term: str) -> str:
 
 
 def refresh_search_text(account_ids: Iterable[int]) -> None:
-    """Rebuild the search column of these accounts (two reads and one write per batch of 500)."""
-    from .models import Account, Contact
+    """Rebuild the search text of these accounts (two reads and one upsert per batch of 500)."""
+    from .models import Account, AccountSearch, Contact
 
     ids = sorted(set(account_ids))
     for start in range(0, len(ids), 500):
@@ -44,9 +44,15 @@ def refresh_search_text(account_ids: Iterable[int]) -> None:
             "account_id", "name", "phone"
         ):
             contacts[account_id].append((name, phone))
-        accounts = list(Account.objects.filter(pk__in=chunk).only("id", "name", "nickname", "number"))
-        for account in accounts:
-            account.search_text = build_search_text(
-                name=account.name, nickname=account.nickname, number=account.number, contacts=contacts[account.pk]
+        rows = [
+            AccountSearch(
+                account_id=pk,
+                text=build_search_text(name=name, nickname=nickname, number=number, contacts=contacts[pk]),
             )
-        Account.objects.bulk_update(accounts, ["search_text"])
+            for pk, name, nickname, number in Account.objects.filter(pk__in=chunk).values_list(
+                "pk", "name", "nickname", "number"
+            )
+        ]
+        AccountSearch.objects.bulk_create(
+            rows, update_conflicts=True, unique_fields=["account"], update_fields=["text"]
+        )
