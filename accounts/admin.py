@@ -9,6 +9,7 @@ from users.admin_mixins import VisibilityAdminMixin
 from .models import (
     Account,
     AccountEvent,
+    AccountSearch,
     Competitor,
     CompetitorPresence,
     Contact,
@@ -193,4 +194,19 @@ class AccountEventAdmin(VisibilityAdminMixin, admin.ModelAdmin):
         return False
 
     def has_add_permission(self, request):
+        return False
+
+
+@admin.register(AccountSearch)
+class AccountSearchAdmin(VisibilityAdminMixin, admin.ModelAdmin):
+    """Read-only: the services keep this text current."""
+
+    list_display = ("account", "text")
+    search_fields = ("text",)
+    list_select_related = ("account",)
+
+    def has_add_permission(self, request):
+        return False
+
+    def has_change_permission(self, request, obj=None):
         return False

@@ -19,7 +19,7 @@ class AccountsConfig(AppConfig):
         account_rule = VisibilityRule(owner_path="owner", team_path="team", all_roles=readers)
         child_rule = VisibilityRule(owner_path="account__owner", team_path="account__team", all_roles=readers)
         register_visibility("accounts.Account", account_rule)
-        for label in ("Contact", "Transaction", "Feedback", "CompetitorPresence", "AccountEvent"):
+        for label in ("Contact", "Transaction", "Feedback", "CompetitorPresence", "AccountEvent", "AccountSearch"):
             register_visibility(f"accounts.{label}", child_rule)
 
         register_nav_item(

@@ -7,6 +7,7 @@ from openpyxl import load_workbook
 from accounts.models import Account, Contact
 from tests.accounts.factories import AccountFactory, ContactFactory, FeedbackFactory
 from tiering.services import tiers_recompute
+from users.roles import Role
 
 pytestmark = pytest.mark.django_db
 
@@ -219,3 +220,15 @@ def _small_cap(original):
         original(self, *args, **{**kwargs, "cap": 3})
 
     return init
+
+
+def test_admin_lists_only_what_the_policy_allows(client_for, make_user, other_manager):
+    """A staff account manager sees only their own accounts in Django admin too."""
+    manager = make_user(Role.MANAGER, username="staff-manager", is_staff=True)
+    mine = AccountFactory(owner=manager, name="Mine In Admin")
+    theirs = AccountFactory(owner=other_manager, name="Theirs In Admin")
+    client = client_for(manager)
+    html = client.get("/admin/accounts/account/").content.decode()
+    assert "Mine In Admin" in html and "Theirs In Admin" not in html
+    assert client.get(f"/admin/accounts/account/{mine.pk}/change/").status_code == 200
+    assert client.get(f"/admin/accounts/account/{theirs.pk}/change/").status_code == 302  # admin: "does not exist"
