@@ -23,13 +23,13 @@ $(DEV_STAMP): pyproject.toml | $(BIN)/python
 ## run: install, migrate, load demo data if the database is empty, start web + worker + beat
 run: $(STAMP)
 	$(BIN)/python manage.py migrate --noinput
-	$(BIN)/python manage.py compilemessages --ignore=.venv -v0
+	$(BIN)/python scripts/compile_messages.py
 	$(BIN)/python manage.py seed_demo --if-empty
 	$(BIN)/python scripts/run_dev.py
 
 ## test: install test dependencies and run the whole suite in parallel
 test: $(DEV_STAMP)
-	$(BIN)/python manage.py compilemessages --ignore=.venv -v0
+	$(BIN)/python scripts/compile_messages.py
 	$(BIN)/pytest -n $${PYTEST_WORKERS:-auto} --dist loadfile
 
 ## lint: ruff and the import layers contract
