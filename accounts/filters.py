@@ -1,4 +1,7 @@
-"""The account list's filters, shared by the page, the export and the API."""
+"""The account list's filters, shared by the page, the export and the API.
+
+Multiple-choice filters say distinct=False: they join nothing, and SELECT DISTINCT over every
+column costs more than the rest of the query on 100k accounts."""
 
 import django_filters
 from django.db.models import Q
@@ -19,12 +22,18 @@ def account_search_q(term: str) -> Q:
 
 class AccountFilter(django_filters.FilterSet):
     q = django_filters.CharFilter(method="search", label=_("Search"))
-    category = django_filters.MultipleChoiceFilter(choices=Account.Category.choices, label=_("Category"))
-    status = django_filters.MultipleChoiceFilter(choices=Account.Status.choices, label=_("Status"))
-    tier = django_filters.MultipleChoiceFilter(choices=Tier.choices, label=_("Tier"))
-    abc_class = django_filters.MultipleChoiceFilter(choices=AbcClass.choices, label=_("ABC class"))
-    rfm_segment = django_filters.MultipleChoiceFilter(choices=RfmSegment.choices, label=_("RFM segment"))
-    industry = django_filters.MultipleChoiceFilter(choices=Account.Industry.choices, label=_("Industry"))
+    category = django_filters.MultipleChoiceFilter(
+        choices=Account.Category.choices, distinct=False, label=_("Category")
+    )
+    status = django_filters.MultipleChoiceFilter(choices=Account.Status.choices, distinct=False, label=_("Status"))
+    tier = django_filters.MultipleChoiceFilter(choices=Tier.choices, distinct=False, label=_("Tier"))
+    abc_class = django_filters.MultipleChoiceFilter(choices=AbcClass.choices, distinct=False, label=_("ABC class"))
+    rfm_segment = django_filters.MultipleChoiceFilter(
+        choices=RfmSegment.choices, distinct=False, label=_("RFM segment")
+    )
+    industry = django_filters.MultipleChoiceFilter(
+        choices=Account.Industry.choices, distinct=False, label=_("Industry")
+    )
     region = django_filters.CharFilter(lookup_expr="iexact", label=_("Region"))
     owner = django_filters.ModelChoiceFilter(
         queryset=User.objects.filter(groups__name=Role.MANAGER.value).distinct(),
@@ -65,8 +74,8 @@ class AccountFilter(django_filters.FilterSet):
 
 class ContactFilter(django_filters.FilterSet):
     account = django_filters.NumberFilter(field_name="account_id")
-    role = django_filters.MultipleChoiceFilter(choices=Contact.Role.choices)
-    attitude = django_filters.MultipleChoiceFilter(choices=Contact.Attitude.choices)
+    role = django_filters.MultipleChoiceFilter(choices=Contact.Role.choices, distinct=False)
+    attitude = django_filters.MultipleChoiceFilter(choices=Contact.Attitude.choices, distinct=False)
     birth_month = django_filters.NumberFilter()
     archived = django_filters.BooleanFilter(field_name="is_archived")
 
@@ -77,7 +86,7 @@ class ContactFilter(django_filters.FilterSet):
 
 class TransactionFilter(django_filters.FilterSet):
     account = django_filters.NumberFilter(field_name="account_id")
-    kind = django_filters.MultipleChoiceFilter(choices=Transaction.Kind.choices)
+    kind = django_filters.MultipleChoiceFilter(choices=Transaction.Kind.choices, distinct=False)
     occurred_after = django_filters.IsoDateTimeFilter(field_name="occurred_at", lookup_expr="gte")
     occurred_before = django_filters.IsoDateTimeFilter(field_name="occurred_at", lookup_expr="lt")
     source_system = django_filters.CharFilter()
@@ -91,7 +100,7 @@ class TransactionFilter(django_filters.FilterSet):
 
 class FeedbackFilter(django_filters.FilterSet):
     account = django_filters.NumberFilter(field_name="account_id")
-    status = django_filters.MultipleChoiceFilter(choices=Feedback.Status.choices)
+    status = django_filters.MultipleChoiceFilter(choices=Feedback.Status.choices, distinct=False)
     satisfaction_max = django_filters.NumberFilter(field_name="satisfaction", lookup_expr="lte")
     received_after = django_filters.DateFilter(field_name="received_on", lookup_expr="gte")
 

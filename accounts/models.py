@@ -17,6 +17,7 @@ from simple_history.models import HistoricalRecords
 from .validators import validate_phone
 
 MONEY = {"max_digits": 14, "decimal_places": 2}
+LIVE = models.Q(is_archived=False)
 
 
 class Tier(models.TextChoices):
@@ -172,12 +173,14 @@ class Account(models.Model):
             models.Index(fields=["-revenue_12m", "id"], name="account_revenue_idx"),
             models.Index(fields=["name", "id"], name="account_name_idx"),
             models.Index(fields=["tier", "-revenue_12m"], name="account_tier_revenue_idx"),
-            models.Index(fields=["status"], name="account_status_idx"),
-            models.Index(fields=["category"], name="account_category_idx"),
-            models.Index(fields=["industry"], name="account_industry_idx"),
-            models.Index(fields=["region"], name="account_region_idx"),
-            models.Index(fields=["abc_class"], name="account_abc_idx"),
-            models.Index(fields=["rfm_segment"], name="account_rfm_idx"),
+            # partial on live accounts, so a filtered list's COUNT is an index-only scan
+            models.Index(fields=["tier", "status"], name="account_live_tier_status_idx", condition=LIVE),
+            models.Index(fields=["status", "category"], name="account_live_status_idx", condition=LIVE),
+            models.Index(fields=["category"], name="account_live_category_idx", condition=LIVE),
+            models.Index(fields=["industry"], name="account_live_industry_idx", condition=LIVE),
+            models.Index(fields=["region"], name="account_live_region_idx", condition=LIVE),
+            models.Index(fields=["abc_class"], name="account_live_abc_idx", condition=LIVE),
+            models.Index(fields=["rfm_segment"], name="account_live_rfm_idx", condition=LIVE),
             models.Index(fields=["last_contact_at"], name="account_last_contact_idx"),
             models.Index(fields=["updated_at"], name="account_updated_idx"),
             models.Index(fields=["owner", "is_archived"], name="account_owner_archived_idx"),

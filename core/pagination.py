@@ -12,7 +12,8 @@ class CappedPaginator(Paginator):
 
     @cached_property
     def count(self):
-        return min(self.object_list[: self.cap + 1].count(), self.cap + 1)
+        # without ORDER BY the database may stop at the first cap + 1 matches in any order
+        return min(self.object_list.order_by()[: self.cap + 1].count(), self.cap + 1)
 
     @property
     def capped(self) -> bool:

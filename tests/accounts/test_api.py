@@ -237,3 +237,10 @@ def test_openapi_schema_and_docs(client_for, manager):
     docs = client.get("/api/docs/")
     assert docs.status_code == 200
     assert b"swagger-ui" in docs.content and b"cdn" not in docs.content.lower()
+
+
+def test_filtered_list_does_not_use_select_distinct(api_for, manager, django_assert_max_num_queries):
+    AccountFactory(owner=manager, tier="vip", status="active")
+    with django_assert_max_num_queries(8) as ctx:
+        api_for(manager).get("/api/accounts/?tier=vip&status=active&category=high_value")
+    assert not any("DISTINCT" in q["sql"] for q in ctx.captured_queries if "accounts_account" in q["sql"])
