@@ -123,6 +123,7 @@ class Account(models.Model):
         on_delete=models.PROTECT,
         related_name="owned_accounts",
         help_text=_("The one person responsible (专人负责)."),
+        db_index=False,  # account_owner_archived_idx starts with owner
     )
     team = models.ForeignKey(
         "users.Team",
@@ -172,7 +173,6 @@ class Account(models.Model):
         indexes = [
             models.Index(fields=["-revenue_12m", "id"], name="account_revenue_idx"),
             models.Index(fields=["name", "id"], name="account_name_idx"),
-            models.Index(fields=["tier", "-revenue_12m"], name="account_tier_revenue_idx"),
             # partial on live accounts, so a filtered list's COUNT is an index-only scan
             models.Index(fields=["tier", "status"], name="account_live_tier_status_idx", condition=LIVE),
             models.Index(fields=["status", "category"], name="account_live_status_idx", condition=LIVE),
@@ -182,7 +182,6 @@ class Account(models.Model):
             models.Index(fields=["abc_class"], name="account_live_abc_idx", condition=LIVE),
             models.Index(fields=["rfm_segment"], name="account_live_rfm_idx", condition=LIVE),
             models.Index(fields=["last_contact_at"], name="account_last_contact_idx"),
-            models.Index(fields=["updated_at"], name="account_updated_idx"),
             models.Index(fields=["owner", "is_archived"], name="account_owner_archived_idx"),
         ]
 
