@@ -48,7 +48,8 @@ def account_queryset_for(user):
 
 
 def account_list(*, user, filterset_qs=None, sort: str = DEFAULT_SORT):
-    qs = filterset_qs if filterset_qs is not None else account_queryset_for(user).filter(is_archived=False)
+    """Accounts for a list, scoped here (callers pass an unscoped filtered queryset)."""
+    qs = filterset_qs if filterset_qs is not None else Account.objects.filter(is_archived=False)
     order = ACCOUNT_SORTS.get(sort, ACCOUNT_SORTS[DEFAULT_SORT])
     return visible_to(user, qs).select_related("owner", "team").order_by(order, "pk")
 

@@ -619,6 +619,7 @@ def tiers_recompute(
         with transaction.atomic():
             if connection.vendor == "postgresql":  # room for the window sorts in memory
                 _execute("SET LOCAL work_mem = '64MB'")
+                _execute("SET LOCAL synchronous_commit = off")  # scratch rows only
             _compute_rows(job=job, policy=policy, now=now)
         _progress(job, 50, _("Counting moves"))
         matrix, counts = _count_moves(job)
@@ -627,6 +628,10 @@ def tiers_recompute(
         if not dry_run:
             _progress(job, 70, _("Writing tiers and history"), matrix=matrix, counts=counts)
             with transaction.atomic():
+                if connection.vendor == "postgresql":
+                    # Don't wait for the WAL flush of this large commit: the recompute is
+                    # idempotent, so a crash in that instant is repaired by the next run.
+                    _execute("SET LOCAL synchronous_commit = off")
                 _apply_rows(job=job, policy=policy, actor=actor, now=now)
         RecomputeRow.objects.filter(job=job).delete()
     except Exception as exc:
