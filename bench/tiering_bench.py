@@ -122,8 +122,11 @@ def run(report=print, *, now=None, loop: bool = True) -> dict:
         # the reset above is a benchmark artefact (100k dead rows at once); vacuum it away so
         # the timed run starts from a table in the state autovacuum keeps it in
         with connection.cursor() as cursor:
-            cursor.execute("VACUUM ANALYZE accounts_account")
-            cursor.execute("VACUUM ANALYZE tiering_accountscore")
+            if connection.in_atomic_block:  # under a test's transaction VACUUM is not allowed
+                cursor.execute("ANALYZE accounts_account")
+            else:
+                cursor.execute("VACUUM ANALYZE accounts_account")
+                cursor.execute("VACUUM ANALYZE tiering_accountscore")
             cursor.execute("ANALYZE accounts_transaction")
 
     started = time.perf_counter()

@@ -618,8 +618,7 @@ def tiers_recompute(
         RecomputeRow.objects.filter(job=job).delete()  # a redelivered task starts clean
         with transaction.atomic():
             if connection.vendor == "postgresql":  # room for the window sorts in memory
-                _execute("SET LOCAL work_mem = '64MB'")
-                _execute("SET LOCAL synchronous_commit = off")  # scratch rows only
+                _execute("SET LOCAL work_mem = '64MB'; SET LOCAL synchronous_commit = off")
             _compute_rows(job=job, policy=policy, now=now)
         _progress(job, 50, _("Counting moves"))
         matrix, counts = _count_moves(job)
