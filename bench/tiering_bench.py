@@ -102,7 +102,7 @@ def run(report=print, *, now=None, loop: bool = True) -> dict:
     from django.utils import timezone
 
     from accounts.models import Account, Transaction
-    from tiering.models import AccountScore, RecomputeRow
+    from tiering.models import AccountScore
     from tiering.services import tier_policy_get_active, tiers_recompute
 
     now = now or timezone.now()
@@ -117,7 +117,6 @@ def run(report=print, *, now=None, loop: bool = True) -> dict:
     # a clean first run: everybody small, no scores (so no pending demotions either)
     Account.objects.update(tier="small")
     AccountScore.objects.all().delete()
-    RecomputeRow.objects.all().delete()
     if connection.vendor == "postgresql":
         # the reset above is a benchmark artefact (100k dead rows at once); vacuum it away so
         # the timed run starts from a table in the state autovacuum keeps it in

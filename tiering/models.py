@@ -468,38 +468,3 @@ class AccountScore(models.Model):
     @property
     def rfm_score(self) -> int | None:
         return (self.r + self.f + self.m) if self.r else None
-
-
-class RecomputeRow(models.Model):
-    """Scratch rows of one recompute (one per account), computed in one SQL statement, read to
-    count movements, applied in one transaction, then deleted. Not user data."""
-
-    job = models.ForeignKey(RecomputeJob, on_delete=models.CASCADE, related_name="+")
-    account_id = models.BigIntegerField()
-    previous_tier = models.CharField(max_length=10)
-    revenue = models.DecimalField(**MONEY, default=Decimal("0"))
-    frequency = models.IntegerField(default=0)
-    last_purchase_at = models.DateTimeField(null=True)
-    rank = models.IntegerField(null=True)
-    ranked_count = models.IntegerField(default=0)
-    r = models.SmallIntegerField(null=True)
-    f = models.SmallIntegerField(null=True)
-    m = models.SmallIntegerField(null=True)
-    segment = models.CharField(max_length=30, blank=True)
-    abc_class = models.CharField(max_length=1, blank=True)
-    computed_tier = models.CharField(max_length=10)
-    override_id = models.BigIntegerField(null=True)
-    override_state = models.CharField(max_length=10, blank=True)  # "", "active", "expired"
-    target_tier = models.CharField(max_length=10)
-    pending_tier = models.CharField(max_length=10, blank=True)
-    pending_streak = models.SmallIntegerField(default=0)
-    pending_on = models.DateField(null=True)
-    change_kind = models.CharField(max_length=20, blank=True)
-
-    class Meta:
-        verbose_name = _("recompute row")
-        verbose_name_plural = _("recompute rows")
-        constraints = [models.UniqueConstraint(fields=["job", "account_id"], name="recomputerow_job_account")]
-
-    def __str__(self):
-        return f"job {self.job_id} account {self.account_id}: {self.previous_tier} -> {self.target_tier}"

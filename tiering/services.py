@@ -4,14 +4,15 @@ recompute jobs.
 The recompute is a handful of SQL statements over the whole table, whatever the number of
 accounts (DESIGN.md "Set-based work"):
 
-1. one INSERT ... SELECT computes, for every live account, the window revenue (purchases +
-   recharges − refunds), its rank (ties share a rank), RFM quintiles, the ABC class by cumulative
-   revenue share, the tier the policy gives, the pin in force and the demotion streak, into
-   scratch rows of this job (`RecomputeRow`);
+1. one CREATE TEMPORARY TABLE ... AS SELECT computes, for every live account, the window
+   revenue (purchases + recharges − refunds), its rank (ties share a rank), RFM quintiles, the ABC
+   class by cumulative revenue share, the tier the policy gives, the pin in force and the demotion
+   streak, into scratch rows (`tiering_scratch`, private to this database session: no write-ahead
+   log, no indexes to keep, nothing for other sessions to see or clean up);
 2. a few GROUP BY queries count the moves (the from→to matrix) — a dry run stops here;
 3. in one transaction: INSERT ... SELECT the `TierChange` rows and the timeline events for the
    accounts whose tier changes, UPDATE ... FROM the accounts, upsert the scores, end expired pins;
-4. the scratch rows are deleted.
+4. the scratch table is dropped.
 """
 
 import datetime
@@ -31,7 +32,6 @@ from accounts.timeline import record_event
 from .models import (
     AccountScore,
     RecomputeJob,
-    RecomputeRow,
     TierChange,
     TierOverride,
     TierPolicy,
@@ -42,6 +42,7 @@ logger = logging.getLogger(__name__)
 
 TIERS = [Tier.VIP.value, Tier.REGULAR.value, Tier.SMALL.value]
 ADVISORY_LOCK_KEY = 7_310_001  # pg_advisory_xact_lock key for the apply phase
+SCRATCH = "tiering_scratch"  # the session's temporary table of one recompute
 
 
 class RecomputeInProgress(ValidationError):
@@ -196,12 +197,6 @@ def _progress(job: RecomputeJob, progress: int, step: str, **extra) -> None:
 
 # --- the recompute ----------------------------------------------------------------------------
 
-_ROW_COLUMNS = (
-    "job_id, account_id, previous_tier, revenue, frequency, last_purchase_at, rank, ranked_count, "
-    "r, f, m, segment, abc_class, computed_tier, override_id, override_state, target_tier, "
-    "pending_tier, pending_streak, pending_on, change_kind"
-)
-
 
 def _tier_case(policy: TierPolicy) -> str:
     """The tier the policy gives, as SQL over the CTE columns (numbers come in as parameters)."""
@@ -247,11 +242,12 @@ def _policy_params(policy: TierPolicy) -> dict:
 
 def _compute_rows(*, job: RecomputeJob, policy: TierPolicy, now: datetime.datetime) -> int:
     """Statement 1: one scratch row per live account with everything the recompute decides."""
+    _drop_scratch()
     start, end = tier_window(now=now, months=policy.window_months)
     today = timezone.localtime(now, timezone.get_default_timezone()).date()
     lvl_computed, lvl_previous = _level("computed_tier"), _level("previous_tier")
     sql = f"""
-    INSERT INTO tiering_recomputerow ({_ROW_COLUMNS})
+    CREATE TEMPORARY TABLE {SCRATCH} AS
     WITH agg AS (SELECT account_id, revenue, frequency, last_at FROM tiering_window_agg),
     base AS (
         SELECT a.id AS account_id, a.tier AS previous_tier,
@@ -324,15 +320,16 @@ def _compute_rows(*, job: RecomputeJob, policy: TierPolicy, now: datetime.dateti
             CASE WHEN streak > 0 AND streak < %(need)s THEN 1 ELSE 0 END AS is_pending
         FROM dec
     )
-    SELECT %(job)s, account_id, previous_tier, revenue, frequency, last_at, rnk, ranked_count,
-        r, f, m, segment, abc_class, computed_tier, override_id, override_state, target_tier,
-        CASE WHEN is_pending = 1 THEN computed_tier ELSE '' END,
-        CASE WHEN is_pending = 1 THEN streak ELSE 0 END,
-        CASE WHEN is_pending = 1 THEN %(today)s ELSE NULL END,
+    SELECT account_id, previous_tier, revenue, frequency, last_at AS last_purchase_at,
+        rnk AS rank, ranked_count, r, f, m, segment, abc_class, computed_tier, override_id,
+        override_state, target_tier,
+        CASE WHEN is_pending = 1 THEN computed_tier ELSE '' END AS pending_tier,
+        CASE WHEN is_pending = 1 THEN streak ELSE 0 END AS pending_streak,
+        CASE WHEN is_pending = 1 THEN %(today)s ELSE NULL END AS pending_on,
         CASE WHEN target_tier = previous_tier THEN ''
              WHEN override_state = 'active' THEN 'override'
              WHEN override_state = 'expired' THEN 'override_expired'
-             ELSE 'computed' END
+             ELSE 'computed' END AS change_kind
     FROM fin
     """
     params = {
@@ -340,7 +337,6 @@ def _compute_rows(*, job: RecomputeJob, policy: TierPolicy, now: datetime.dateti
         "start": _dt(start),
         "end": _dt(end),
         "today": _date(today),
-        "job": job.pk,
         "true": True,
         "false": False,
     }
@@ -364,47 +360,37 @@ def _compute_rows(*, job: RecomputeJob, policy: TierPolicy, now: datetime.dateti
         params,
     )
     try:
-        return _execute(sql, params)
+        rows = _execute(sql, params)
     finally:
         _execute("DROP TABLE IF EXISTS tiering_window_agg")
+    if connection.vendor == "postgresql":  # autovacuum never sees temporary tables: give the
+        _execute(f"ANALYZE {SCRATCH}")  # planner the real row counts for the joins that follow
+    return rows
 
 
-def _count_moves(job: RecomputeJob) -> tuple[dict, dict]:
+def _drop_scratch() -> None:
+    _execute(f"DROP TABLE IF EXISTS {SCRATCH}")
+
+
+def _count_moves() -> tuple[dict, dict]:
     """Statement 2: the from→to matrix and the totals of this recompute (scratch rows)."""
     matrix = {old: dict.fromkeys(TIERS, 0) for old in TIERS}
     for old, new, n in _fetch(
-        "SELECT previous_tier, target_tier, COUNT(*) FROM tiering_recomputerow "
-        "WHERE job_id = %(job)s GROUP BY previous_tier, target_tier",
-        {"job": job.pk},
+        f"SELECT previous_tier, target_tier, COUNT(*) FROM {SCRATCH} GROUP BY previous_tier, target_tier"
     ):
         matrix.setdefault(old, dict.fromkeys(TIERS, 0))[new] = n
     tiers = {t: {"accounts": 0, "revenue": "0.00"} for t in TIERS}
-    for tier, n, revenue in _fetch(
-        "SELECT target_tier, COUNT(*), SUM(revenue) FROM tiering_recomputerow "
-        "WHERE job_id = %(job)s GROUP BY target_tier",
-        {"job": job.pk},
-    ):
+    for tier, n, revenue in _fetch(f"SELECT target_tier, COUNT(*), SUM(revenue) FROM {SCRATCH} GROUP BY target_tier"):
         tiers[tier] = {"accounts": n, "revenue": f"{Decimal(str(revenue or 0)):.2f}"}
-    abc = dict(
-        _fetch(
-            "SELECT abc_class, COUNT(*) FROM tiering_recomputerow WHERE job_id = %(job)s GROUP BY abc_class",
-            {"job": job.pk},
-        )
-    )
-    segments = dict(
-        _fetch(
-            "SELECT segment, COUNT(*) FROM tiering_recomputerow WHERE job_id = %(job)s GROUP BY segment",
-            {"job": job.pk},
-        )
-    )
+    abc = dict(_fetch(f"SELECT abc_class, COUNT(*) FROM {SCRATCH} GROUP BY abc_class"))
+    segments = dict(_fetch(f"SELECT segment, COUNT(*) FROM {SCRATCH} GROUP BY segment"))
     ((total, changed, pending, pinned, ranked),) = _fetch(
         "SELECT COUNT(*), "
         "SUM(CASE WHEN target_tier <> previous_tier THEN 1 ELSE 0 END), "
         "SUM(CASE WHEN pending_tier <> '' THEN 1 ELSE 0 END), "
         "SUM(CASE WHEN override_state = 'active' THEN 1 ELSE 0 END), "
         "SUM(CASE WHEN rank IS NOT NULL THEN 1 ELSE 0 END) "
-        "FROM tiering_recomputerow WHERE job_id = %(job)s",
-        {"job": job.pk},
+        f"FROM {SCRATCH}"
     )
     promoted = sum(matrix[o][n] for o in TIERS for n in TIERS if TIERS.index(n) < TIERS.index(o))
     demoted = sum(matrix[o][n] for o in TIERS for n in TIERS if TIERS.index(n) > TIERS.index(o))
@@ -477,11 +463,11 @@ def _apply_rows(*, job: RecomputeJob, policy: TierPolicy, actor, now) -> None:
         "kind": "tier.changed",
         "empty": "",
     }
-    changed_rows = """
-        FROM tiering_recomputerow st
+    changed_rows = f"""
+        FROM {SCRATCH} st
         JOIN accounts_account a ON a.id = st.account_id
         LEFT JOIN tiering_tieroverride o ON o.id = st.override_id
-        WHERE st.job_id = %(job)s AND st.target_tier <> a.tier AND a.is_archived = %(false)s
+        WHERE st.target_tier <> a.tier AND a.is_archived = %(false)s
     """
     reason_json = _reason_json(policy)
     _execute(
@@ -506,12 +492,12 @@ def _apply_rows(*, job: RecomputeJob, policy: TierPolicy, actor, now) -> None:
         params,
     )
     _execute(
-        """
+        f"""
         UPDATE accounts_account
         SET tier = st.target_tier, abc_class = st.abc_class, rfm_segment = st.segment,
             revenue_12m = st.revenue
-        FROM tiering_recomputerow st
-        WHERE st.account_id = accounts_account.id AND st.job_id = %(job)s
+        FROM {SCRATCH} st
+        WHERE st.account_id = accounts_account.id
           AND (accounts_account.tier <> st.target_tier OR accounts_account.abc_class <> st.abc_class
                OR accounts_account.rfm_segment <> st.segment
                OR accounts_account.revenue_12m <> st.revenue)
@@ -519,14 +505,14 @@ def _apply_rows(*, job: RecomputeJob, policy: TierPolicy, actor, now) -> None:
         params,
     )
     _execute(
-        """
+        f"""
         INSERT INTO tiering_accountscore (account_id, revenue, frequency, last_purchase_at, rank,
             ranked_count, r, f, m, segment, abc_class, computed_tier, pending_tier, pending_streak,
             pending_on, policy_version, computed_at)
         SELECT st.account_id, st.revenue, st.frequency, st.last_purchase_at, st.rank,
             st.ranked_count, st.r, st.f, st.m, st.segment, st.abc_class, st.computed_tier,
             st.pending_tier, st.pending_streak, st.pending_on, %(version)s, %(now)s
-        FROM tiering_recomputerow st WHERE st.job_id = %(job)s
+        FROM {SCRATCH} st WHERE 1 = 1  -- SQLite: without a WHERE, ON would parse as a join
         ON CONFLICT (account_id) DO UPDATE SET
             revenue = excluded.revenue, frequency = excluded.frequency,
             last_purchase_at = excluded.last_purchase_at, rank = excluded.rank,
@@ -567,16 +553,14 @@ def _apply_rows(*, job: RecomputeJob, policy: TierPolicy, actor, now) -> None:
         INSERT INTO accounts_accountevent (account_id, occurred_at, kind, data, actor_id, link)
         SELECT o.account_id, %(now)s, 'tier.override_ended', {end_json}, %(actor)s, %(empty)s
         FROM tiering_tieroverride o
-        WHERE o.id IN (SELECT override_id FROM tiering_recomputerow
-                       WHERE job_id = %(job)s AND override_state = 'expired')
+        WHERE o.id IN (SELECT override_id FROM {SCRATCH} WHERE override_state = 'expired')
         """,
         params,
     )
     _execute(
-        """
+        f"""
         UPDATE tiering_tieroverride SET active = %(false)s, ended_at = %(now)s
-        WHERE id IN (SELECT override_id FROM tiering_recomputerow
-                     WHERE job_id = %(job)s AND override_state = 'expired')
+        WHERE id IN (SELECT override_id FROM {SCRATCH} WHERE override_state = 'expired')
         """,
         params,
     )
@@ -615,13 +599,12 @@ def tiers_recompute(
         error="",
     )
     try:
-        RecomputeRow.objects.filter(job=job).delete()  # a redelivered task starts clean
         with transaction.atomic():
             if connection.vendor == "postgresql":  # room for the window sorts in memory
-                _execute("SET LOCAL work_mem = '64MB'; SET LOCAL synchronous_commit = off")
+                _execute("SET LOCAL work_mem = '64MB'; SET LOCAL synchronous_commit = off; SET LOCAL jit = off")
             _compute_rows(job=job, policy=policy, now=now)
         _progress(job, 50, _("Counting moves"))
-        matrix, counts = _count_moves(job)
+        matrix, counts = _count_moves()
         counts["policy_version"] = policy.version
         counts["as_of"] = timezone.localtime(now).date().isoformat()
         if not dry_run:
@@ -630,12 +613,12 @@ def tiers_recompute(
                 if connection.vendor == "postgresql":
                     # Don't wait for the WAL flush of this large commit: the recompute is
                     # idempotent, so a crash in that instant is repaired by the next run.
-                    _execute("SET LOCAL synchronous_commit = off")
+                    _execute("SET LOCAL synchronous_commit = off; SET LOCAL jit = off")
                 _apply_rows(job=job, policy=policy, actor=actor, now=now)
-        RecomputeRow.objects.filter(job=job).delete()
+        _drop_scratch()
     except Exception as exc:
         logger.exception("tier recompute %s failed", job.pk)
-        RecomputeRow.objects.filter(job=job).delete()
+        _drop_scratch()
         _progress(
             job,
             job.progress,

@@ -6,13 +6,15 @@ from zoneinfo import ZoneInfo
 
 import pytest
 from django.core.exceptions import ValidationError
+from django.db import DatabaseError, connection, transaction
 from django.utils import timezone
 
 from accounts.models import Account, AccountEvent, Tier, Transaction
 from accounts.timeline import render_event
 from tests.accounts.factories import AccountFactory, TransactionFactory
-from tiering.models import AccountScore, RecomputeJob, RecomputeRow, TierChange, TierOverride, TierPolicy
+from tiering.models import AccountScore, RecomputeJob, TierChange, TierOverride, TierPolicy
 from tiering.services import (
+    SCRATCH,
     add_months,
     tier_override_clear,
     tier_override_set,
@@ -46,6 +48,16 @@ def with_revenue(*amounts, when=None, kind=Transaction.Kind.PURCHASE):
 
 def tiers(accounts):
     return [Account.objects.get(pk=a.pk).tier for a in accounts]
+
+
+def scratch_table_left() -> bool:
+    """Whether the recompute's temporary table outlived the recompute."""
+    try:
+        with transaction.atomic(), connection.cursor() as cursor:
+            cursor.execute(f"SELECT COUNT(*) FROM {SCRATCH}")
+    except DatabaseError:
+        return False
+    return True
 
 
 def set_policy(**fields):
@@ -259,7 +271,7 @@ def test_rerun_without_new_data_changes_nothing():
     assert (TierChange.objects.count(), AccountEvent.objects.count()) == (changes, events)
     after = list(Account.objects.order_by("pk").values_list("tier", "abc_class", "rfm_segment", "revenue_12m"))
     assert after == before
-    assert not RecomputeRow.objects.exists()
+    assert not scratch_table_left()
 
 
 def test_promotion_is_immediate_and_demotion_needs_two_recompute_days():
@@ -331,7 +343,7 @@ def test_dry_run_counts_moves_and_writes_nothing():
     assert tiers(accounts) == ["small"] * 5
     assert not TierChange.objects.exists()
     assert not AccountScore.objects.exists()
-    assert not RecomputeRow.objects.exists()
+    assert not scratch_table_left()
 
 
 def test_recompute_is_set_based(django_assert_max_num_queries):
