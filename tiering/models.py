@@ -356,12 +356,17 @@ class TierChange(models.Model):
         verbose_name=_("account"),
         on_delete=models.CASCADE,
         related_name="tier_changes",
+        db_index=False,  # (account, -at) below serves it
     )
     previous_tier = models.CharField(_("from"), max_length=10, choices=Tier)
-    new_tier = models.CharField(_("to"), max_length=10, choices=Tier, db_index=True)
+    new_tier = models.CharField(_("to"), max_length=10, choices=Tier)
     kind = models.CharField(_("kind"), max_length=20, choices=Kind, default=Kind.COMPUTED)
     reason = models.TextField(_("reason"), blank=True, help_text=_("The person's words (pins)."))
     details = models.JSONField(_("numbers"), default=dict, blank=True)
+    # Policy and job are references for the reader, written by the tens of thousands per
+    # recompute: no database constraint (a per-row check at COMMIT) and no index on the policy.
+    # Django still enforces PROTECT / SET_NULL when one is deleted; policies are never deleted
+    # (every change is a new version) and policy_version keeps the number regardless.
     policy = models.ForeignKey(
         TierPolicy,
         verbose_name=_("policy"),
@@ -369,6 +374,8 @@ class TierChange(models.Model):
         blank=True,
         on_delete=models.PROTECT,
         related_name="+",
+        db_index=False,
+        db_constraint=False,
     )
     policy_version = models.PositiveIntegerField(_("policy version"), null=True, blank=True)
     job = models.ForeignKey(
@@ -378,6 +385,7 @@ class TierChange(models.Model):
         blank=True,
         on_delete=models.SET_NULL,
         related_name="changes",
+        db_constraint=False,
     )
     override = models.ForeignKey(
         TierOverride,
@@ -401,7 +409,10 @@ class TierChange(models.Model):
         ordering = ["-at", "-id"]
         verbose_name = _("tier change")
         verbose_name_plural = _("tier changes")
-        indexes = [models.Index(fields=["account", "-at"])]
+        indexes = [
+            models.Index(fields=["account", "-at"]),
+            models.Index(fields=["new_tier", "-at"], name="tierchange_new_tier_at"),
+        ]
 
     def __str__(self):
         return f"{self.account_id}: {self.previous_tier} → {self.new_tier} @ {self.at:%Y-%m-%d}"
@@ -427,6 +438,9 @@ class AccountScore(models.Model):
         primary_key=True,
         on_delete=models.CASCADE,
         related_name="tier_score",
+        # Scores are the recompute's cache, rewritten for every live account each run (100,000
+        # rows on a first run): no per-row constraint check at COMMIT; Django cascades deletes.
+        db_constraint=False,
     )
     revenue = models.DecimalField(_("window revenue"), **MONEY, default=Decimal("0"))
     frequency = models.PositiveIntegerField(_("purchases in window"), default=0)
@@ -436,10 +450,10 @@ class AccountScore(models.Model):
     r = models.PositiveSmallIntegerField(_("R"), null=True, blank=True)
     f = models.PositiveSmallIntegerField(_("F"), null=True, blank=True)
     m = models.PositiveSmallIntegerField(_("M"), null=True, blank=True)
-    segment = models.CharField(_("RFM segment"), max_length=30, choices=RfmSegment, blank=True, db_index=True)
+    segment = models.CharField(_("RFM segment"), max_length=30, choices=RfmSegment, blank=True)
     abc_class = models.CharField(_("ABC class"), max_length=1, choices=AbcClass, blank=True)
     computed_tier = models.CharField(_("tier by policy"), max_length=10, choices=Tier, blank=True)
-    pending_tier = models.CharField(_("pending demotion to"), max_length=10, choices=Tier, blank=True, db_index=True)
+    pending_tier = models.CharField(_("pending demotion to"), max_length=10, choices=Tier, blank=True)
     pending_streak = models.PositiveSmallIntegerField(_("recomputes qualified"), default=0)
     pending_on = models.DateField(_("last counted on"), null=True, blank=True)
     policy_version = models.PositiveIntegerField(_("policy version"), null=True, blank=True)
@@ -456,6 +470,11 @@ class AccountScore(models.Model):
                 & (models.Q(m__isnull=True) | models.Q(m__gte=1, m__lte=5)),
                 name="accountscore_rfm_1_5",
             ),
+        ]
+        indexes = [
+            models.Index(fields=["segment"], name="accountscore_segment"),
+            # only the few accounts with a pending demotion are in it (the pending list)
+            models.Index(fields=["pending_tier"], name="accountscore_pending", condition=~models.Q(pending_tier="")),
         ]
 
     def __str__(self):

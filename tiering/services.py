@@ -363,8 +363,6 @@ def _compute_rows(*, job: RecomputeJob, policy: TierPolicy, now: datetime.dateti
         rows = _execute(sql, params)
     finally:
         _execute("DROP TABLE IF EXISTS tiering_window_agg")
-    if connection.vendor == "postgresql":  # autovacuum never sees temporary tables: give the
-        _execute(f"ANALYZE {SCRATCH}")  # planner the real row counts for the joins that follow
     return rows
 
 
@@ -483,11 +481,12 @@ def _apply_rows(*, job: RecomputeJob, policy: TierPolicy, actor, now) -> None:
         """,
         params,
     )
+    # the timeline event of each change carries the same numbers: copied, not built again
     _execute(
-        f"""
+        """
         INSERT INTO accounts_accountevent (account_id, occurred_at, kind, data, actor_id, link)
-        SELECT st.account_id, %(now)s, %(kind)s, {reason_json}, %(actor)s, %(empty)s
-        {changed_rows}
+        SELECT c.account_id, c.at, %(kind)s, c.details, c.actor_id, %(empty)s
+        FROM tiering_tierchange c WHERE c.job_id = %(job)s AND c.at = %(now)s
         """,
         params,
     )

@@ -261,6 +261,22 @@ def test_history_only_on_change_with_readable_reason_and_timeline_event():
     assert TierChange.objects.count() == 3  # rank 1 VIP; ranks 2-3 regular; 4-5 stay small
 
 
+def test_each_change_has_one_timeline_event_with_its_numbers():
+    accounts = with_revenue("500", "400", "300", "200", "100")
+    job = tiers_recompute(now=NOW)
+    changes = {c.account_id: c for c in TierChange.objects.filter(job=job)}
+    events = list(AccountEvent.objects.filter(kind="tier.changed"))
+    assert sorted(e.account_id for e in events) == sorted(changes) == [a.pk for a in accounts[:3]]
+    for event in events:
+        assert event.data == changes[event.account_id].details
+        assert event.occurred_at == changes[event.account_id].at
+    # the same job run again (a redelivered task) copies no event of its first run
+    set_policy(vip_percent=Decimal("40"))
+    tiers_recompute(job=job, now=NOW + datetime.timedelta(hours=1))
+    # (40% VIP: rank 2 regular → VIP, rank 4 small → regular)
+    assert AccountEvent.objects.filter(kind="tier.changed").count() == TierChange.objects.count() == 5
+
+
 def test_rerun_without_new_data_changes_nothing():
     with_revenue("500", "400", "300", "200", "100", None)
     tiers_recompute(now=NOW)
