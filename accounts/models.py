@@ -171,10 +171,18 @@ class Account(models.Model):
         # PostgreSQL, and every extra index slows tiering's bulk update); search uses trigram
         # indexes from migration 0003
         indexes = [
-            models.Index(fields=["-revenue_12m", "id"], name="account_revenue_idx"),
+            # live only: the revenue sort of the lists and the Pareto curve (an index-only scan)
+            models.Index(fields=["-revenue_12m", "id"], name="account_live_revenue_idx", condition=LIVE),
             models.Index(fields=["name", "id"], name="account_name_idx"),
             # partial on live accounts, so a filtered list's COUNT is an index-only scan
-            models.Index(fields=["tier", "status"], name="account_live_tier_status_idx", condition=LIVE),
+            # The included columns let the dashboard and tier totals (counts and sums over every
+            # live account the user sees) read this index alone instead of the wide table.
+            models.Index(
+                fields=["tier", "status"],
+                name="account_live_tier_stats_idx",
+                condition=LIVE,
+                include=["revenue_12m", "last_contact_at", "owner", "team"],
+            ),
             models.Index(fields=["status", "category"], name="account_live_status_idx", condition=LIVE),
             models.Index(fields=["category"], name="account_live_category_idx", condition=LIVE),
             models.Index(fields=["industry"], name="account_live_industry_idx", condition=LIVE),
@@ -458,7 +466,12 @@ class Feedback(models.Model):
         ordering = ["-received_on", "-id"]
         verbose_name = _("feedback")
         verbose_name_plural = _("feedback")
-        indexes = [models.Index(fields=["account", "received_on"])]
+        indexes = [
+            models.Index(fields=["account", "received_on"]),
+            # newest first across accounts (feedback lists, the dashboard's unhappy customers):
+            # read in order and stop at the page, instead of joining every account first
+            models.Index(fields=["-received_on", "-id"], name="feedback_recent_idx"),
+        ]
         constraints = [
             models.CheckConstraint(
                 condition=models.Q(satisfaction__gte=1, satisfaction__lte=5),

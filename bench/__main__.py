@@ -75,9 +75,15 @@ def main() -> int:
         ("account 360 page (manager)", manager, f"/accounts/{busy}/"),
         ("accounts list API", director, "/api/accounts/"),
         ("accounts list API, filtered", director, "/api/accounts/?tier=vip&ordering=name"),
+        ("dashboard (director)", director, "/"),
+        ("dashboard (manager)", manager, "/"),
+        ("tier overview (director)", director, "/tiers/"),
+        ("tier overview (manager)", manager, "/tiers/"),
+        ("RFM grid", director, "/tiers/rfm/"),
+        ("ABC list", director, "/tiers/abc/"),
+        ("tier history", director, "/tiers/changes/"),
+        ("tier changes API", director, "/api/tier-changes/"),
     ]
-    for extra in _extra_cases():
-        cases.append(extra)
     for label, user, url in cases:
         client = Client()
         client.force_login(user, backend="django.contrib.auth.backends.ModelBackend")
@@ -118,11 +124,6 @@ def main() -> int:
         print(f"| {'per-account Python loop':42} | {recompute['loop_seconds']:9.2f} |")
         print(f"\nloop / set-based: {recompute['ratio']:.1f}x; identical tiers: {recompute['identical']}")
     return 0
-
-
-def _extra_cases():
-    """Other apps add their pages here once their bench hooks exist."""
-    return []
 
 
 if __name__ == "__main__":

@@ -70,6 +70,14 @@ def test_tier_summary_and_pareto_for_visible_accounts(manager, other_manager, di
     assert curve["share_for_80"] == 20.0
 
 
+def test_pareto_80_percent_reached_exactly_and_sampled(manager):
+    seed(manager, "80", "10", "10")
+    tiers_recompute()
+    curve = selectors.pareto_curve(user=manager, points=2)
+    assert curve["share_for_80"] == 33.3  # the first of three brings exactly 80%
+    assert curve["x"] == [0.0, 33.33, 66.67, 100.0] and curve["y"] == [0.0, 80.0, 90.0, 100.0]
+
+
 def test_pareto_is_empty_without_revenue(manager):
     AccountFactory(owner=manager)
     assert selectors.pareto_curve(user=manager) == {"x": [], "y": [], "accounts": 0, "share_for_80": None}
@@ -82,6 +90,8 @@ def test_rfm_grid_and_abc_lists_are_scoped(manager, other_manager):
     grid = selectors.rfm_grid(user=manager)
     assert grid["total"] == 2
     assert sum(c["n"] for row in grid["grid"] for c in row["cells"]) == 2
+    assert sum(s["accounts"] for s in grid["segments"]) == 2
+    assert sum(s["revenue"] for s in grid["segments"]) == Decimal("900.00")
     assert selectors.abc_accounts(user=manager).count() == 2
     assert [a.revenue_12m for a in selectors.abc_accounts(user=manager)] == [Decimal("800.00"), Decimal("100.00")]
     assert selectors.abc_accounts(user=manager, q="zzz-none").count() == 0
