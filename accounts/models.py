@@ -175,13 +175,14 @@ class Account(models.Model):
             models.Index(fields=["-revenue_12m", "id"], name="account_live_revenue_idx", condition=LIVE),
             models.Index(fields=["name", "id"], name="account_name_idx"),
             # partial on live accounts, so a filtered list's COUNT is an index-only scan
-            # The included columns let the dashboard and tier totals (counts and sums over every
-            # live account the user sees) read this index alone instead of the wide table.
+            # The included columns let the dashboard, tier and ABC totals (counts and sums over
+            # every live account the user sees) and the joins of scores to live accounts read
+            # this index alone instead of the wide table.
             models.Index(
                 fields=["tier", "status"],
                 name="account_live_tier_stats_idx",
                 condition=LIVE,
-                include=["revenue_12m", "last_contact_at", "owner", "team"],
+                include=["revenue_12m", "last_contact_at", "abc_class", "owner", "team", "id"],
             ),
             models.Index(fields=["status", "category"], name="account_live_status_idx", condition=LIVE),
             models.Index(fields=["category"], name="account_live_category_idx", condition=LIVE),

@@ -403,7 +403,7 @@ class TierChange(models.Model):
         on_delete=models.SET_NULL,
         related_name="+",
     )
-    at = models.DateTimeField(_("at"), db_index=True)
+    at = models.DateTimeField(_("at"))
 
     class Meta:
         ordering = ["-at", "-id"]
@@ -411,7 +411,10 @@ class TierChange(models.Model):
         verbose_name_plural = _("tier changes")
         indexes = [
             models.Index(fields=["account", "-at"]),
-            models.Index(fields=["new_tier", "-at"], name="tierchange_new_tier_at"),
+            # the history lists, newest first: a recompute writes thousands of rows with the same
+            # `at`, so the id is part of the order (no sort of a whole recompute's rows)
+            models.Index(fields=["-at", "-id"], name="tierchange_recent_idx"),
+            models.Index(fields=["new_tier", "-at", "-id"], name="tierchange_new_tier_at"),
         ]
 
     def __str__(self):

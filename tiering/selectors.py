@@ -8,6 +8,7 @@ import bisect
 import itertools
 from decimal import Decimal
 
+from django.db import connection
 from django.db.models import Case, Count, FloatField, OuterRef, Q, Subquery, Sum, Value, When
 from django.db.models.functions import Cast
 from django.http import Http404
@@ -59,18 +60,22 @@ def live_accounts_for(user):
     return visible_to(user, Account.objects.filter(is_archived=False))
 
 
+def _counts_and_revenue_by(*, user, field: str, values: list[str]) -> dict[str, dict]:
+    """Live accounts and their 12-month revenue per value of `field`, for what the user sees.
+
+    One row of conditional sums rather than GROUP BY: PostgreSQL answers it with a parallel
+    index-only scan of account_live_tier_stats_idx (it includes every column used here).
+    """
+    sums = live_accounts_for(user).aggregate(
+        **{f"n_{v}": Sum(Case(When(**{field: v}, then=Value(1)), default=Value(0))) for v in values},
+        **{f"revenue_{v}": Sum("revenue_12m", filter=Q(**{field: v})) for v in values},
+    )
+    return {v: {"n": sums[f"n_{v}"] or 0, "revenue": sums[f"revenue_{v}"] or Decimal(0)} for v in values}
+
+
 def tier_summary(*, user) -> list[dict]:
     """Accounts and revenue per tier (of the accounts the user sees), with shares."""
-    # one row of conditional sums rather than GROUP BY: PostgreSQL answers it with a parallel
-    # index-only scan of account_live_tier_stats_idx (no id, no heap)
-    sums = live_accounts_for(user).aggregate(
-        **{f"n_{t.value}": Sum(Case(When(tier=t.value, then=Value(1)), default=Value(0))) for t in TIER_ORDER},
-        **{f"revenue_{t.value}": Sum("revenue_12m", filter=Q(tier=t.value)) for t in TIER_ORDER},
-    )
-    rows = {
-        t.value: {"n": sums[f"n_{t.value}"] or 0, "revenue": sums[f"revenue_{t.value}"] or Decimal(0)}
-        for t in TIER_ORDER
-    }
+    rows = _counts_and_revenue_by(user=user, field="tier", values=[t.value for t in TIER_ORDER])
     total_n = sum(r["n"] for r in rows.values()) or 0
     total_revenue = sum((r["revenue"] or Decimal(0)) for r in rows.values())
     positive = sum(max(r["revenue"] or Decimal(0), Decimal(0)) for r in rows.values())
@@ -98,12 +103,16 @@ def pareto_curve(*, user, points: int = 100) -> dict:
     about `points` points, plus where 80% of revenue is reached."""
     # floats: a chart needs no cents, and 100,000 Decimals cost more than the query
     # (an index-only scan of account_revenue_idx)
-    revenues = list(
+    query = (
         live_accounts_for(user)
         .filter(revenue_12m__gt=0)
         .order_by("-revenue_12m")
-        .values_list(Cast("revenue_12m", FloatField()), flat=True)
+        .values_list(Cast("revenue_12m", FloatField()))
+        .query
     )
+    with connection.cursor() as cursor:  # the rows straight from the driver (no model layer)
+        cursor.execute(*query.sql_with_params())
+        revenues = [row[0] for row in cursor.fetchall()]
     n = len(revenues)
     running = list(itertools.accumulate(revenues))
     total = running[-1] if running else 0.0
@@ -204,13 +213,7 @@ def rfm_grid(*, user) -> dict:
 
 
 def abc_summary(*, user) -> list[dict]:
-    rows = {
-        r["abc_class"]: r
-        for r in live_accounts_for(user)
-        .values("abc_class")
-        .annotate(n=Count("id"), revenue=Sum("revenue_12m"))
-        .order_by()
-    }
+    rows = _counts_and_revenue_by(user=user, field="abc_class", values=list(AbcClass.values))
     positive = sum(max(r["revenue"] or Decimal(0), Decimal(0)) for r in rows.values())
     out = []
     for cls in AbcClass:

@@ -80,7 +80,12 @@ def abc(request):
     )
     if request.GET.get("format") == "csv":
         return _abc_csv(qs)
-    page = Paginator(qs, 50).get_page(request.GET.get("page"))
+    summary = selectors.abc_summary(user=request.user)
+    paginator = Paginator(qs, 50)
+    if data.get("abc") and not data.get("q") and not data.get("tier"):
+        # one class, unfiltered: the summary above has counted it already
+        paginator.count = next(row["accounts"] for row in summary if row["code"] == data["abc"])
+    page = paginator.get_page(request.GET.get("page"))
     params = request.GET.copy()
     params.pop("page", None)
     return render(
@@ -89,7 +94,7 @@ def abc(request):
         {
             "form": form,
             "page": page,
-            "summary": selectors.abc_summary(user=request.user),
+            "summary": summary,
             "querystring": params.urlencode(),
         },
     )

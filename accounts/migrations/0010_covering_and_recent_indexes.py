@@ -27,7 +27,7 @@ class Migration(migrations.Migration):
         ),
         migrations.AddIndex(
             model_name='account',
-            index=models.Index(condition=models.Q(('is_archived', False)), fields=['tier', 'status'], include=('revenue_12m', 'last_contact_at', 'owner', 'team'), name='account_live_tier_stats_idx'),
+            index=models.Index(condition=models.Q(('is_archived', False)), fields=['tier', 'status'], include=('revenue_12m', 'last_contact_at', 'abc_class', 'owner', 'team', 'id'), name='account_live_tier_stats_idx'),
         ),
         migrations.AddIndex(
             model_name='feedback',

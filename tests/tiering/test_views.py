@@ -106,8 +106,12 @@ def test_abc_list_search_filter_and_scope(client_for, manager, other_manager):
     assert "Seed manager-t 0" in html and "Seed manager-other" not in html
     html = client.get(reverse("tiering:abc"), {"q": "manager-t 3"}).content.decode()
     assert "Seed manager-t 3" in html and "Seed manager-t 1" not in html
-    html = client.get(reverse("tiering:abc"), {"abc": "A"}).content.decode()
+    response = client.get(reverse("tiering:abc"), {"abc": "A"})
+    html = response.content.decode()
     assert "Seed manager-t 0" in html and "Seed manager-t 4" not in html
+    # the count of one class comes from the summary: the same as counting the rows
+    class_a = Account.objects.filter(owner=manager, abc_class="A").count()
+    assert response.context["page"].paginator.count == class_a == len(response.context["page"].object_list)
 
 
 def test_abc_csv_export_is_scoped(client_for, manager, other_manager):
