@@ -14,6 +14,8 @@ from django.urls import reverse
 from django.utils.translation import gettext_lazy as _
 from simple_history.models import HistoricalRecords
 
+from core.validators import not_future_year, not_in_future
+
 from .validators import validate_phone
 
 MONEY = {"max_digits": 14, "decimal_places": 2}
@@ -283,7 +285,7 @@ class Contact(models.Model):
         null=True,
         blank=True,
         help_text=_("Optional."),
-        validators=[MinValueValidator(1900), MaxValueValidator(2100)],
+        validators=[MinValueValidator(1900), not_future_year],
     )
     birth_month = models.PositiveSmallIntegerField(
         _("birth month"),
@@ -359,7 +361,7 @@ class Transaction(models.Model):
     )
     kind = models.CharField(_("kind"), max_length=10, choices=Kind, default=Kind.PURCHASE)
     amount = models.DecimalField(_("amount"), **MONEY, help_text=_("Always positive; a refund subtracts by its kind."))
-    occurred_at = models.DateTimeField(_("occurred at"))
+    occurred_at = models.DateTimeField(_("occurred at"), validators=[not_in_future])
     product_line = models.CharField(_("product line"), max_length=100, blank=True, db_index=True)
     source_system = models.CharField(
         _("source system"),
@@ -435,7 +437,7 @@ class Feedback(models.Model):
         on_delete=models.SET_NULL,
         related_name="feedback",
     )
-    received_on = models.DateField(_("date"))
+    received_on = models.DateField(_("date"), validators=[not_in_future])
     channel = models.CharField(_("channel"), max_length=10, choices=Channel, default=Channel.CALLBACK)
     satisfaction = models.PositiveSmallIntegerField(
         _("satisfaction"),

@@ -231,6 +231,15 @@ def transactions_push(*, actor, rows: Iterable[dict]) -> dict:
     return {"created": created_refs, "existing": existing_refs}
 
 
+# Feedback heard through these channels means someone was in touch with the customer.
+CONTACT_CHANNELS = {Feedback.Channel.CALLBACK, Feedback.Channel.VISIT, Feedback.Channel.PHONE}
+
+
+def _noon(day: datetime.date) -> datetime.datetime:
+    """A date-only record's moment: local noon of that day."""
+    return timezone.make_aware(datetime.datetime.combine(day, datetime.time(12)))
+
+
 @transaction.atomic
 def feedback_create(*, account: Account, actor, **fields) -> Feedback:
     feedback = Feedback(account=account, created_by=actor, **fields)
@@ -240,9 +249,11 @@ def feedback_create(*, account: Account, actor, **fields) -> Feedback:
         account=account,
         kind="feedback.received",
         actor=actor,
-        occurred_at=timezone.make_aware(datetime.datetime.combine(feedback.received_on, datetime.time(12))),
+        occurred_at=_noon(feedback.received_on),
         data={"satisfaction": feedback.satisfaction, "suggestion": feedback.suggestion[:200]},
     )
+    if feedback.channel in CONTACT_CHANNELS:  # someone spoke with the customer to hear it
+        account_touch_contact(account_id=account.pk, at=min(_noon(feedback.received_on), timezone.now()))
     return feedback
 
 
@@ -280,7 +291,7 @@ def competitor_presence_save(*, account: Account, actor, competitor, **fields) -
         actor=actor,
         data={
             "competitor": competitor.name,
-            "strength": presence.get_strength_display(),
+            "strength": presence.strength,  # the code: each reader sees it in their language
             "products": presence.products,
         },
     )

@@ -1,7 +1,7 @@
 """Timeline event kinds written by the accounts app."""
 
 from django.utils.translation import gettext as _
-from django.utils.translation import gettext_lazy as _lazy
+from django.utils.translation import gettext_lazy
 
 from .timeline import register_event_kind
 
@@ -18,19 +18,19 @@ def _status_text(data):
 
 register_event_kind(
     "account.created",
-    label=_lazy("Account created"),
+    label=gettext_lazy("Account created"),
     icon="plus-circle",
     describe=lambda d: _("Account %(name)s created.") % {"name": d.get("name", "")},
 )
 register_event_kind(
     "account.status_changed",
-    label=_lazy("Status changed"),
+    label=gettext_lazy("Status changed"),
     icon="arrow-left-right",
     describe=_status_text,
 )
 register_event_kind(
     "account.owner_changed",
-    label=_lazy("Account manager changed"),
+    label=gettext_lazy("Account manager changed"),
     icon="person-check",
     describe=lambda d: (
         _("Account manager changed from %(old)s to %(new)s.") % {"old": d.get("old") or "—", "new": d.get("new") or "—"}
@@ -38,19 +38,19 @@ register_event_kind(
 )
 register_event_kind(
     "account.archived",
-    label=_lazy("Archived"),
+    label=gettext_lazy("Archived"),
     icon="archive",
     describe=lambda d: _("Account archived. %(reason)s") % {"reason": d.get("reason", "")},
 )
 register_event_kind(
     "account.restored",
-    label=_lazy("Restored"),
+    label=gettext_lazy("Restored"),
     icon="arrow-counterclockwise",
     describe=lambda d: _("Account restored from the archive."),
 )
 register_event_kind(
     "feedback.received",
-    label=_lazy("Feedback"),
+    label=gettext_lazy("Feedback"),
     icon="chat-heart",
     category="callbacks",
     describe=lambda d: (
@@ -58,16 +58,21 @@ register_event_kind(
         % {"score": d.get("satisfaction"), "suggestion": d.get("suggestion", "")}
     ),
 )
-register_event_kind(
-    "competitor.noted",
-    label=_lazy("Competitor"),
-    icon="flag",
-    describe=lambda d: (
-        _("%(competitor)s present (%(strength)s): %(products)s")
-        % {
-            "competitor": d.get("competitor"),
-            "strength": d.get("strength"),
-            "products": d.get("products", ""),
-        }
-    ),
-)
+
+
+def _competitor_text(data):
+    from .models import CompetitorPresence
+
+    # newer events store the strength's code; older ones its English label
+    labels = {
+        **{str(c.label): c.label for c in CompetitorPresence.Strength},
+        **dict(CompetitorPresence.Strength.choices),
+    }
+    strength = data.get("strength")
+    values = {"competitor": data.get("competitor"), "strength": labels.get(strength, strength)}
+    if data.get("products"):
+        return _("%(competitor)s present (%(strength)s): %(products)s") % {**values, "products": data["products"]}
+    return _("%(competitor)s present (%(strength)s).") % values
+
+
+register_event_kind("competitor.noted", label=gettext_lazy("Competitor"), icon="flag", describe=_competitor_text)

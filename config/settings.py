@@ -188,6 +188,7 @@ AXES_RESET_ON_SUCCESS = True
 # --- i18n ---------------------------------------------------------------------------------
 LANGUAGE_CODE = env("DJANGO_LANGUAGE_CODE", default="en")
 LANGUAGES = [("en", _("English")), ("zh-hans", _("Simplified Chinese"))]
+FORMAT_MODULE_PATH = ["config.formats"]  # zh-hans amounts with thousands separators
 LOCALE_PATHS = [BASE_DIR / "locale"]
 TIME_ZONE = env("DJANGO_TIME_ZONE", default="Asia/Shanghai")
 USE_I18N = True

@@ -14,8 +14,11 @@ class SignInForm(AuthenticationForm):
         super().__init__(*args, **kwargs)
         from django.conf import settings
 
-        self.error_messages["invalid_login"] = self.error_messages["invalid_login"] % {
-            "limit": settings.AXES_FAILURE_LIMIT
+        # a copy per form: formatting the class's lazy message in place would freeze it in the
+        # language of the first request for every later one
+        self.error_messages = {
+            **self.error_messages,
+            "invalid_login": self.error_messages["invalid_login"] % {"limit": settings.AXES_FAILURE_LIMIT},
         }
         for field in self.fields.values():
             field.widget.attrs["class"] = "form-control"

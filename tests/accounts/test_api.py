@@ -1,3 +1,4 @@
+import datetime
 import pytest
 from django.utils import timezone
 
@@ -136,6 +137,19 @@ class TestTransactionsApi:
             "/api/transactions/bulk/", self.payload(account, [str(i) for i in range(1001)]), format="json"
         )
         assert response.status_code == 400
+
+    def test_a_row_dated_in_the_future_stores_nothing(self, api_for, finance_user):
+        account = AccountFactory()
+        payload = self.payload(account, ["1", "2"])
+        payload["rows"][1]["occurred_at"] = (timezone.now() + datetime.timedelta(days=2)).isoformat()
+        response = api_for(finance_user).post("/api/transactions/bulk/", payload, format="json")
+        assert response.status_code == 400
+        assert "future" in str(response.json())
+        assert Transaction.objects.count() == 0
+        # a few hours ahead (another system's clock or time zone) is accepted
+        row = self.payload(account, ["3"])["rows"][0]
+        row["occurred_at"] = (timezone.now() + datetime.timedelta(hours=9)).isoformat()
+        assert api_for(finance_user).post("/api/transactions/", row, format="json").status_code == 201
 
     def test_single_push_is_idempotent(self, api_for, finance_user):
         account = AccountFactory()

@@ -180,11 +180,69 @@ class TestFeedback:
         with pytest.raises(ValidationError, match="cannot go from"):
             services.feedback_set_status(feedback=feedback, actor=service_agent, status=Feedback.Status.NEW)
 
+    def test_feedback_dated_in_the_future_is_refused(self, service_agent):
+        account = AccountFactory()
+        with pytest.raises(ValidationError, match="future"):
+            services.feedback_create(
+                account=account,
+                actor=service_agent,
+                received_on=timezone.localdate() + datetime.timedelta(days=1),
+                satisfaction=3,
+            )
+        assert not Feedback.objects.exists()
+
+    def test_feedback_on_a_callback_counts_as_contact_but_a_survey_does_not(self, service_agent):
+        account = AccountFactory(last_contact_at=None)
+        services.feedback_create(
+            account=account,
+            actor=service_agent,
+            received_on=timezone.localdate() - datetime.timedelta(days=2),
+            satisfaction=4,
+            channel=Feedback.Channel.SURVEY,
+        )
+        account.refresh_from_db()
+        assert account.last_contact_at is None
+        services.feedback_create(
+            account=account,
+            actor=service_agent,
+            received_on=timezone.localdate(),
+            satisfaction=4,
+            channel=Feedback.Channel.CALLBACK,
+        )
+        account.refresh_from_db()
+        assert account.last_contact_at is not None
+        assert timezone.localdate(account.last_contact_at) == timezone.localdate()
+        assert account.last_contact_at <= timezone.now()
+
     def test_satisfaction_outside_1_to_5_is_refused(self, service_agent):
         with pytest.raises(ValidationError):
             services.feedback_create(
                 account=AccountFactory(), actor=service_agent, received_on=datetime.date(2026, 5, 1), satisfaction=6
             )
+
+
+def test_contact_born_in_a_future_year_is_refused(db):
+    account = AccountFactory()
+    with pytest.raises(ValidationError, match="future"):
+        services.contact_create(account=account, actor=None, name="Later", birth_year=timezone.localdate().year + 1)
+    assert not Contact.objects.filter(name="Later").exists()
+
+
+def test_competitor_event_reads_in_the_readers_language(db, manager):
+    from django.utils import translation
+
+    from accounts.models import Competitor
+    from accounts.timeline import render_event
+
+    account = AccountFactory(owner=manager)
+    competitor = Competitor.objects.create(name="China Telecom")
+    services.competitor_presence_save(account=account, actor=manager, competitor=competitor, strength="weak")
+    event = AccountEvent.objects.get(account=account, kind="competitor.noted")
+    assert render_event(event)["text"] == "China Telecom present (Weak)."
+    with translation.override("zh-hans"):
+        rendered = render_event(event)
+        assert "Weak" not in rendered["text"] and "弱" in rendered["text"]
+        assert str(rendered["label"]) != "Competitor"
 
 
 def test_touch_contact_only_moves_forward(db):

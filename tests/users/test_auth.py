@@ -32,6 +32,14 @@ def test_wrong_password_shows_a_clear_error(client, person):
     assert "Wrong user name or password" in response.content.decode()
 
 
+def test_sign_in_error_follows_each_readers_language(client, person):
+    client.post("/auth/login/", {"username": "li", "password": "nope"})  # an English request first
+    response = client.post("/auth/login/", {"username": "li", "password": "nope"}, HTTP_ACCEPT_LANGUAGE="zh-hans")
+    assert "用户名或密码错误" in response.content.decode()
+    response = client.post("/auth/login/", {"username": "li", "password": "nope"}, HTTP_ACCEPT_LANGUAGE="en")
+    assert "Wrong user name or password" in response.content.decode()
+
+
 def test_sign_in_is_locked_after_repeated_failures(client, person, settings):
     """After AXES_FAILURE_LIMIT failures even the right password is refused."""
     for _ in range(settings.AXES_FAILURE_LIMIT):
