@@ -206,21 +206,20 @@ SOURCES = [
 
 
 def _company(rng: random.Random, i: int):
+    """(name, short name, region, industry, category or None) of one demo company."""
     city_cn, city_en = rng.choice(CITIES)
+    region = f"{city_cn} {city_en}"  # findable in either language
     roll = rng.random()
     if roll < 0.04:
         cn, en = rng.choice(GOV)
-        return f"{city_cn}{cn}", city_en, "government", "important"
+        return f"{city_cn}{cn}", f"{city_cn}{cn.removeprefix('市')[:3]}", region, "government", "important"
     if roll < 0.65:
         trade, industry = rng.choice(TRADES_CN)
-        return (
-            f"{city_cn}{rng.choice(CORES_CN)}{trade}{rng.choice(SUFFIX_CN)}",
-            city_en,
-            industry,
-            None,
-        )
+        core = rng.choice(CORES_CN)
+        return (f"{city_cn}{core}{trade}{rng.choice(SUFFIX_CN)}", f"{city_cn}{core}", region, industry, None)
     trade, industry = rng.choice(TRADES_EN)
-    return f"{rng.choice(CORES_EN)} {trade} ({city_en}) Co., Ltd.", city_en, industry, None
+    core = rng.choice(CORES_EN)
+    return f"{core} {trade} ({city_en}) Co., Ltd.", f"{core} {city_en}", region, industry, None
 
 
 def _person(rng: random.Random) -> str:
@@ -258,6 +257,9 @@ def seed_accounts(context: dict) -> None:
             if acc_id not in group_heads and heads and rng.random() < 0.12:
                 parent_of[acc_id] = rng.choice(heads)
         statuses = ["active"] * 75 + ["prospect"] * 10 + ["dormant"] * 10 + ["churned"] * 5
+        status_of = {acc_id: rng.choice(statuses) for acc_id in ids}
+        if len(set(status_of.values())) > 1:  # prospects have bought nothing yet
+            weights = [0.0 if status_of[a] == "prospect" else w for a, w in zip(ids, weights, strict=True)]
 
         first_contact_id = next_id(Contact)  # before COPY starts: the connection is busy during it
         first_txn_id = next_id(Transaction)
@@ -313,12 +315,12 @@ def seed_accounts(context: dict) -> None:
 
         def account_rows():
             for acc_id in ids:
-                name, city, industry, category = _company(rng, acc_id)
+                name, nickname, region, industry, category = _company(rng, acc_id)
                 search_rows.append(
                     (
                         acc_id,
                         build_search_text(
-                            name=name, nickname=name[:12], number=f"KA{acc_id:08d}", contacts=contacts_of[acc_id]
+                            name=name, nickname=nickname, number=f"KA{acc_id:08d}", contacts=contacts_of[acc_id]
                         ),
                     )
                 )
@@ -333,18 +335,18 @@ def seed_accounts(context: dict) -> None:
                     acc_id,
                     f"KA{acc_id:08d}",
                     name,
-                    name[:12],
+                    nickname,
                     category,
                     industry,
-                    city,
-                    f"{city} {rng.randint(1, 999)}号",
+                    region,
+                    f"{region.split()[0]} {rng.randint(1, 999)}号",
                     _phone(rng),
                     f"info{acc_id}@example.cn",
                     "",
                     parent_of.get(acc_id),
                     owner_id,
                     team_of.get(owner_id),
-                    rng.choice(statuses),
+                    status_of[acc_id],
                     changed,
                     rng.choice(SOURCES),
                     "",
@@ -499,15 +501,14 @@ def seed_accounts(context: dict) -> None:
         for acc_id in rng.sample(ids, k=min(len(ids), max(1, n_accounts // 3))):
             day = today - datetime.timedelta(days=rng.randint(0, 360))
             score = rng.choices([1, 2, 3, 4, 5], [3, 7, 20, 40, 30])[0]
-            suggestion = rng.choice(
-                [
-                    "希望缩短故障响应时间",
-                    "Invoice earlier each month",
-                    "专线带宽需要升级",
-                    "",
-                    "服务很好",
-                ]
-            )
+            if score >= 4:
+                suggestion = rng.choice(["服务很好", "Engineer on site was quick and helpful", "", "客户经理响应及时"])
+            elif score == 3:
+                suggestion = rng.choice(["Invoice earlier each month", "专线带宽需要升级", ""])
+            else:
+                suggestion = rng.choice(
+                    ["希望缩短故障响应时间", "Outage last week took two days to fix", "账单多次出错"]
+                )
             feedback_rows.append(
                 (
                     fid,

@@ -25,3 +25,21 @@ def test_seed_demo_if_empty_does_nothing_when_users_exist(make_user, tmp_path):
     make_user(None, username="someone")
     call_command("seed_demo", if_empty=True, stdout=io.StringIO())
     assert Account.objects.count() == 0
+
+
+@pytest.mark.django_db
+def test_demo_data_is_plausible():
+    call_command("seed_demo", accounts=60, transactions=600, stdout=io.StringIO())
+    # prospects have bought nothing yet
+    assert not Transaction.objects.filter(account__status=Account.Status.PROSPECT).exists()
+    # short names are whole words, regions findable in Chinese and English
+    for nickname, name, region in Account.objects.values_list("nickname", "name", "region"):
+        assert nickname and nickname[:2] == name[:2]
+        if nickname.isascii():  # no word cut in half ("Northstar Pr")
+            assert set(nickname.split()) <= set(name.replace("(", " ").replace(")", " ").split())
+        chinese, english = region.split(" ", 1)
+        assert chinese and english.isascii()
+    # unhappy customers don't write "service is great"
+    from accounts.models import Feedback
+
+    assert not Feedback.objects.filter(satisfaction__lte=2, suggestion="服务很好").exists()
