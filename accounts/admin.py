@@ -26,14 +26,13 @@ class ContactInline(admin.TabularInline):
         "name",
         "title",
         "role",
-        "attitude",
-        "influence",
         "phone",
         "is_primary",
         "is_archived",
     )
     extra = 0
-    show_change_link = True
+    show_change_link = True  # attitude, influence, birthday ... on the contact's own page
+    can_delete = False  # contacts are archived (the "archived" box), never deleted
 
 
 class PresenceInline(admin.TabularInline):
@@ -121,8 +120,6 @@ class ContactAdmin(VisibilityAdminMixin, ImportExportModelAdmin, SimpleHistoryAd
         "account",
         "title",
         "role",
-        "attitude",
-        "influence",
         "phone",
         "is_primary",
         "is_archived",
@@ -199,7 +196,11 @@ class AccountEventAdmin(VisibilityAdminMixin, admin.ModelAdmin):
 
 @admin.register(AccountSearch)
 class AccountSearchAdmin(VisibilityAdminMixin, admin.ModelAdmin):
-    """Read-only: the services keep this text current."""
+    """Read-only: the services keep this text current. Only administrators see it in the menu
+    (it is an internal table, not something finance or directors work with)."""
+
+    def has_module_permission(self, request):
+        return request.user.is_superuser
 
     list_display = ("account", "text")
     search_fields = ("text",)
