@@ -12,6 +12,7 @@ from users.roles import Role
 
 from .models import AbcClass, Account, AccountSearch, Contact, Feedback, RfmSegment, Tier, Transaction
 from .search import normalise_term
+from .selectors import stale_contact_q
 
 
 def account_search_q(term: str) -> Q:
@@ -42,6 +43,11 @@ class AccountFilter(django_filters.FilterSet):
     team = django_filters.ModelChoiceFilter(queryset=Team.objects.all(), label=_("Team"))
     parent = django_filters.NumberFilter(field_name="parent_id", label=_("Parent account id"))
     archived = django_filters.BooleanFilter(field_name="is_archived", label=_("Archived"))
+    contact = django_filters.ChoiceFilter(
+        choices=[("stale", _("No contact in 30 days"))],
+        method="filter_contact",
+        label=_("Last contact"),
+    )
 
     class Meta:
         model = Account
@@ -58,7 +64,12 @@ class AccountFilter(django_filters.FilterSet):
             "team",
             "parent",
             "archived",
+            "contact",
         ]
+
+    def filter_contact(self, queryset, name, value):
+        """contact=stale: no contact in the last 30 days, or never (the dashboard's card)."""
+        return queryset.filter(stale_contact_q()) if value == "stale" else queryset
 
     def search(self, queryset, name, value):
         return queryset.filter(account_search_q(value)) if value.strip() else queryset

@@ -1,14 +1,30 @@
 from django import forms
+from django.core.exceptions import ValidationError
+from django.db.models import Q
 from django.utils.translation import gettext_lazy as _
 
 from core.forms import BootstrapFormMixin
 from users.models import Team, User
 from users.roles import Role
-from users.visibility import visible_to
+from users.visibility import has_role, sees_all, visible_to
 
 from .models import Account, Competitor, CompetitorPresence, Contact, Feedback
+from .selectors import account_assignable_owners
 
 DATE = forms.DateInput(attrs={"type": "date"})
+
+
+def limit_to_range(field: forms.IntegerField, low: int, high: int) -> None:
+    """One message for every value outside low..high (not "≥ 0" for -1 but "≥ 1" for 0)."""
+    message = _("Enter a whole number from %(low)s to %(high)s.") % {"low": low, "high": high}
+
+    def in_range(value):
+        if value is not None and not low <= value <= high:
+            raise ValidationError(message, code="range")
+
+    field.validators = [in_range]
+    field.error_messages["invalid"] = message
+    field.widget.attrs.update({"min": low, "max": high})
 
 
 class VersionedFormMixin(forms.Form):
@@ -47,7 +63,18 @@ class AccountForm(BootstrapFormMixin, VersionedFormMixin, forms.ModelForm):
     def __init__(self, *args, user, **kwargs):
         super().__init__(*args, **kwargs)
         self.user = user
-        self.fields["owner"].queryset = User.objects.filter(groups__name=Role.MANAGER.value, is_active=True).distinct()
+        # Only owners the user may assign: an account given to someone else's manager would
+        # vanish from the user's own lists (and answer 404 right after saving).
+        owners = account_assignable_owners(user=user)
+        if self.instance.pk and self.instance.owner_id:  # keeping the current owner is always allowed
+            owners = User.objects.filter(Q(pk__in=owners.values("pk")) | Q(pk=self.instance.owner_id))
+            owners = owners.order_by("full_name", "username")
+        self.fields["owner"].queryset = owners
+        self.fields["owner"].error_messages["invalid_choice"] = (
+            _("Choose an active account manager from the list.")
+            if has_role(user, Role.ADMIN, Role.DIRECTOR)
+            else _("You can assign an account only to yourself or to a member of a team you lead.")
+        )
         self.fields["team"].queryset = Team.objects.all()
         if self.instance.pk:
             self.fields["version"].initial = self.instance.version
@@ -64,6 +91,18 @@ class AccountForm(BootstrapFormMixin, VersionedFormMixin, forms.ModelForm):
         if self.instance.pk and parent.pk == self.instance.pk:
             raise forms.ValidationError(_("An account cannot be its own parent."))
         return parent
+
+    def clean(self):
+        cleaned = super().clean()
+        owner, team = cleaned.get("owner"), cleaned.get("team")
+        if "owner" in cleaned and not sees_all(self.user, Account):
+            # the user must still see the account afterwards: through its owner or a team they lead
+            allowed = account_assignable_owners(user=self.user).filter(pk=getattr(owner, "pk", None)).exists()
+            if not allowed and not (team and team.leader_id == self.user.pk):
+                self.add_error(
+                    "owner", _("You would no longer see this account. Choose yourself or a member of a team you lead.")
+                )
+        return cleaned
 
     def service_data(self) -> dict:
         data = {k: v for k, v in self.cleaned_data.items() if k not in ("version", "parent_number")}
@@ -99,6 +138,10 @@ class ContactForm(BootstrapFormMixin, VersionedFormMixin, forms.ModelForm):
         super().__init__(*args, **kwargs)
         if self.instance.pk:
             self.fields["version"].initial = self.instance.version
+        limit_to_range(self.fields["influence"], 1, 5)
+        limit_to_range(self.fields["birth_year"], 1900, 2100)
+        limit_to_range(self.fields["birth_month"], 1, 12)
+        limit_to_range(self.fields["birth_day"], 1, 31)
 
     def service_data(self) -> dict:
         return {k: v for k, v in self.cleaned_data.items() if k != "version"}
@@ -113,9 +156,12 @@ class FeedbackForm(BootstrapFormMixin, forms.ModelForm):
     def __init__(self, *args, account, **kwargs):
         super().__init__(*args, **kwargs)
         self.fields["contact"].queryset = account.contacts.filter(is_archived=False)
+        # nothing preselected: a rushed agent must not record a top score by default
         self.fields["satisfaction"].widget = forms.Select(
-            choices=[(i, f"{i} ★") for i in range(5, 0, -1)], attrs={"class": "form-select"}
+            choices=[("", _("Choose a score…")), *[(i, f"{i} ★") for i in range(5, 0, -1)]],
+            attrs={"class": "form-select"},
         )
+        limit_to_range(self.fields["satisfaction"], 1, 5)
 
 
 class CompetitorPresenceForm(BootstrapFormMixin, forms.ModelForm):

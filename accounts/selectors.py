@@ -7,7 +7,9 @@ from django.db.models import Case, DecimalField, F, Q, Sum, Value, When
 from django.db.models.functions import TruncMonth
 from django.utils import timezone
 
-from users.visibility import get_visible_or_404, visible_to
+from users.models import User
+from users.roles import Role
+from users.visibility import get_visible_or_404, has_role, visible_to
 
 from .models import Account, AccountEvent, CompetitorPresence, Contact, Feedback, Transaction
 from .panels import panels_for
@@ -32,6 +34,30 @@ ACCOUNT_SORTS = {
     "-owner": "-owner__full_name",
 }
 DEFAULT_SORT = "-revenue"
+STALE_CONTACT_DAYS = 30
+RECENT_TRANSACTIONS = 10
+
+
+def stale_contact_q() -> Q:
+    """Accounts nobody has contacted in the last STALE_CONTACT_DAYS days, or ever.
+
+    One definition for the dashboard's card and the list filter that card links to."""
+    since = timezone.now() - datetime.timedelta(days=STALE_CONTACT_DAYS)
+    return Q(last_contact_at__lt=since) | Q(last_contact_at__isnull=True)
+
+
+def account_assignable_owners(*, user):
+    """The account managers `user` may make owner of an account (and still see it afterwards).
+
+    Administrators and sales directors: any active account manager. An account manager:
+    themself and the active account managers in the teams they lead. Anyone else: nobody."""
+    managers = User.objects.filter(groups__name=Role.MANAGER.value, is_active=True)
+    if has_role(user, Role.ADMIN, Role.DIRECTOR):
+        return managers.distinct().order_by("full_name", "username")
+    if not has_role(user, Role.MANAGER):
+        return User.objects.none()
+    led_members = User.objects.filter(teams__leader_id=user.pk).values("pk")
+    return managers.filter(Q(pk=user.pk) | Q(pk__in=led_members)).distinct().order_by("full_name", "username")
 
 
 def signed_amount_expr():
@@ -98,7 +124,11 @@ def account_360(*, user, pk) -> dict:
         .only("id", "name", "number", "tier", "status", "revenue_12m")
         .order_by("-revenue_12m")[:50]
     )
-    recent_txns = list(Transaction.objects.filter(account=account)[:10])
+    recent_txns = list(Transaction.objects.filter(account=account)[:RECENT_TRANSACTIONS])
+    if len(recent_txns) < RECENT_TRANSACTIONS:
+        transaction_count = len(recent_txns)  # all of them are here: no count query
+    else:
+        transaction_count = Transaction.objects.filter(account=account).count()
     return {
         "account": account,
         "contacts": contacts,
@@ -108,6 +138,7 @@ def account_360(*, user, pk) -> dict:
         "competitors": competitors,
         "subsidiaries": subsidiaries,
         "transactions": recent_txns,
+        "transaction_count": transaction_count,
         "monthly_revenue": account_monthly_revenue(account=account),
         "panels": panels_for(user=user, account=account),
     }
@@ -119,6 +150,11 @@ def contact_list(*, user):
 
 def transaction_list(*, user):
     return visible_to(user, Transaction.objects.select_related("account"))
+
+
+def account_transactions(*, account: Account):
+    """All transactions of one account (already visibility-checked), newest first."""
+    return Transaction.objects.filter(account=account).order_by("-occurred_at", "-id")
 
 
 def feedback_list(*, user):
@@ -137,15 +173,6 @@ def accounts_summary(*, user) -> dict:
         active=Sum(Case(When(status=Account.Status.ACTIVE, then=1), default=0)),
         vip=Sum(Case(When(tier="vip", then=1), default=0)),
         revenue=Sum("revenue_12m"),
-        stale=Sum(
-            Case(
-                When(
-                    Q(last_contact_at__lt=timezone.now() - datetime.timedelta(days=30))
-                    | Q(last_contact_at__isnull=True),
-                    then=1,
-                ),
-                default=0,
-            )
-        ),
+        stale=Sum(Case(When(stale_contact_q(), then=1), default=0)),
     )
     return {k: (v or 0) for k, v in totals.items()}

@@ -8,6 +8,7 @@ urlpatterns = [
     path("export.<str:fmt>", views.account_export, name="export"),
     path("new/", views.account_create, name="create"),
     path("<int:pk>/", views.account_detail, name="detail"),
+    path("<int:pk>/transactions/", views.account_transactions, name="transactions"),
     path("<int:pk>/edit/", views.account_edit, name="edit"),
     path("<int:pk>/archive/", views.account_archive, name="archive"),
     path("<int:pk>/restore/", views.account_restore, name="restore"),

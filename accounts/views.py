@@ -3,8 +3,12 @@
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import ValidationError
+from django.core.paginator import Paginator
+from django.http import QueryDict
 from django.shortcuts import redirect, render
+from django.utils import timezone
 from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
 from django.views.decorators.http import require_POST
 from django.views.decorators.vary import vary_on_headers
 
@@ -19,23 +23,26 @@ from .forms import AccountForm, ArchiveForm, CompetitorPresenceForm, ContactForm
 from .models import Account, Contact, Feedback
 
 PAGE_SIZE = 25
+TRANSACTIONS_PAGE_SIZE = 50
+# Lazy labels: translated when the export is written, in the reader's language (not at import).
+# Choice fields export their labels, never the stored codes.
 EXPORT_COLUMNS = [
-    (_("Account no."), lambda a: a.number),
-    (_("Name"), lambda a: a.name),
-    (_("Short name"), lambda a: a.nickname),
-    (_("Category"), lambda a: a.get_category_display()),
-    (_("Industry"), lambda a: a.get_industry_display()),
-    (_("Region"), lambda a: a.region),
-    (_("Status"), lambda a: a.get_status_display()),
-    (_("Tier"), lambda a: a.get_tier_display()),
-    (_("ABC class"), lambda a: a.abc_class),
-    (_("RFM segment"), lambda a: a.rfm_segment),
-    (_("12-month revenue"), lambda a: a.revenue_12m),
-    (_("Account manager"), lambda a: str(a.owner or "")),
-    (_("Team"), lambda a: str(a.team or "")),
-    (_("Phone"), lambda a: a.phone),
-    (_("E-mail"), lambda a: a.email),
-    (_("Last contact"), lambda a: a.last_contact_at),
+    (gettext_lazy("Account no."), lambda a: a.number),
+    (gettext_lazy("Name"), lambda a: a.name),
+    (gettext_lazy("Short name"), lambda a: a.nickname),
+    (gettext_lazy("Category"), lambda a: a.get_category_display()),
+    (gettext_lazy("Industry"), lambda a: a.get_industry_display()),
+    (gettext_lazy("Region"), lambda a: a.region),
+    (gettext_lazy("Status"), lambda a: a.get_status_display()),
+    (gettext_lazy("Tier"), lambda a: a.get_tier_display()),
+    (gettext_lazy("ABC class"), lambda a: a.get_abc_class_display()),
+    (gettext_lazy("RFM segment"), lambda a: a.get_rfm_segment_display()),
+    (gettext_lazy("12-month revenue"), lambda a: a.revenue_12m),
+    (gettext_lazy("Account manager"), lambda a: str(a.owner or "")),
+    (gettext_lazy("Team"), lambda a: str(a.team or "")),
+    (gettext_lazy("Phone"), lambda a: a.phone),
+    (gettext_lazy("E-mail"), lambda a: a.email),
+    (gettext_lazy("Last contact"), lambda a: a.last_contact_at),
 ]
 
 
@@ -56,19 +63,27 @@ def account_list(request):
     cap = 1000 if request.GET.get("q", "").strip() else 10000
     paginator = CappedPaginator(qs, PAGE_SIZE, cap=cap)
     page = paginator.get_page(request.GET.get("page"))
-    params = request.GET.copy()
-    params.pop("page", None)
+    # Every link the list renders (pages, column headers, exports) carries the filters and
+    # the sort now on screen; the htmx fragment re-renders them all (out-of-band where they
+    # sit outside the table), so a filter chosen live is what the export gets.
+    params = QueryDict(mutable=True)
+    for key, values in request.GET.lists():
+        if key != "page" and (kept := [v for v in values if v.strip()]):
+            params.setlist(key, kept)
+    params["sort"] = sort
+    filters_only = params.copy()
+    filters_only.pop("sort", None)
+    fragment = bool(request.htmx and not request.htmx.boosted)
     context = {
         "filter": filterset,
         "page": page,
         "sort": sort,
         "querystring": params.urlencode(),
-        "sort_querystring": "&".join(f"{k}={v}" for k, v in params.items() if k != "sort"),
+        "sort_querystring": filters_only.urlencode(),
         "can_add": has_crm_perm(request.user, "accounts.add_account"),
+        "oob": fragment,
     }
-    template = (
-        "accounts/_account_table.html" if request.htmx and not request.htmx.boosted else "accounts/account_list.html"
-    )
+    template = "accounts/_account_table.html" if fragment else "accounts/account_list.html"
     return render(request, template, context)
 
 
@@ -99,6 +114,15 @@ def account_detail(request, pk):
         }
     )
     return render(request, "accounts/account_detail.html", context)
+
+
+@login_required
+def account_transactions(request, pk):
+    """Every transaction of one account, paginated (the 360° page shows the latest ten)."""
+    account = selectors.account_get_for_user(user=request.user, pk=pk)
+    paginator = Paginator(selectors.account_transactions(account=account), TRANSACTIONS_PAGE_SIZE)
+    page = paginator.get_page(request.GET.get("page"))
+    return render(request, "accounts/transaction_list.html", {"account": account, "page": page, "querystring": ""})
 
 
 @login_required
@@ -220,13 +244,8 @@ def contact_edit(request, pk):
 @crm_permission_required("accounts.add_feedback")
 def feedback_create(request, pk):
     account = selectors.account_get_for_user(user=request.user, pk=pk)
-    from django.utils import timezone
-
-    form = FeedbackForm(
-        request.POST or None,
-        account=account,
-        initial={"received_on": timezone.localdate(), "satisfaction": 5},
-    )
+    # No satisfaction is preselected: the agent must choose the customer's score.
+    form = FeedbackForm(request.POST or None, account=account, initial={"received_on": timezone.localdate()})
     if request.method == "POST" and form.is_valid():
         try:
             services.feedback_create(account=account, actor=request.user, **form.cleaned_data)

@@ -1,13 +1,34 @@
 """Dashboard figures, read across apps through their selectors (all visibility-scoped)."""
 
+import datetime
+
+from django.utils import timezone
+
+from accounts.models import Account
 from accounts.selectors import account_list, accounts_summary, feedback_list
 from core.models import Heartbeat
+from users.visibility import sees_all
+
+# the beat stamps its heartbeat every minute: three missed beats mean trouble
+HEARTBEAT_STALE_AFTER = datetime.timedelta(minutes=3)
+
+
+def heartbeat_state(heartbeat: Heartbeat | None, *, now: datetime.datetime | None = None) -> str:
+    """ "waiting" before the first beat (a fresh start is not an alarm), "ok", or "stale"."""
+    if heartbeat is None:
+        return "waiting"
+    now = now or timezone.now()
+    return "stale" if now - heartbeat.last_run_at > HEARTBEAT_STALE_AFTER else "ok"
 
 
 def dashboard_data(*, user) -> dict:
+    heartbeat = Heartbeat.objects.filter(name="beat").first() if user.is_staff else None
     return {
         "summary": accounts_summary(user=user),
+        # "My accounts" only where the figure is the user's own book; the others see everyone's
+        "sees_all_accounts": sees_all(user, Account),
         "top_accounts": list(account_list(user=user, sort="-revenue")[:10]),
         "unhappy_feedback": list(feedback_list(user=user).filter(satisfaction__lte=2).exclude(status="done")[:8]),
-        "heartbeat": Heartbeat.objects.filter(name="beat").first() if user.is_staff else None,
+        "heartbeat": heartbeat,
+        "heartbeat_state": heartbeat_state(heartbeat) if user.is_staff else None,
     }

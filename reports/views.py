@@ -1,5 +1,8 @@
 from django.contrib.auth.decorators import login_required
+from django.http import HttpResponsePermanentRedirect
 from django.shortcuts import render
+from django.templatetags.static import static
+from django.views.decorators.cache import cache_control
 
 from users.visibility import roles_of
 
@@ -11,3 +14,9 @@ def dashboard(request):
     context = dashboard_data(user=request.user)
     context["roles"] = sorted(roles_of(request.user))
     return render(request, "reports/dashboard.html", context)
+
+
+@cache_control(max_age=86400, public=True)
+def favicon(request):
+    """Browsers ask for /favicon.ico whatever the page says: send them to the SVG icon."""
+    return HttpResponsePermanentRedirect(static("img/favicon.svg"))

@@ -232,3 +232,242 @@ def test_admin_lists_only_what_the_policy_allows(client_for, make_user, other_ma
     assert "Mine In Admin" in html and "Theirs In Admin" not in html
     assert client.get(f"/admin/accounts/account/{mine.pk}/change/").status_code == 200
     assert client.get(f"/admin/accounts/account/{theirs.pk}/change/").status_code == 302  # admin: "does not exist"
+
+
+class TestListKeepsFiltersSortAndExportTogether:
+    def test_htmx_fragment_updates_the_export_links_to_the_filters_on_screen(self, client_for, manager):
+        """A filter chosen live (htmx) reaches the export links outside the swapped table."""
+        AccountFactory(owner=manager)
+        response = client_for(manager).get("/accounts/?status=dormant&q=&sort=name", HTTP_HX_REQUEST="true")
+        html = response.content.decode()
+        assert 'id="export-links" hx-swap-oob="true"' in html
+        assert "/accounts/export.csv?status=dormant&amp;sort=name" in html
+        assert "/accounts/export.xlsx?status=dormant&amp;sort=name" in html
+
+    def test_the_form_sort_field_follows_a_header_click(self, client_for, manager):
+        """Clicking a header (sort=name) updates the filter form's hidden sort field out of band."""
+        AccountFactory(owner=manager)
+        client = client_for(manager)
+        html = client.get("/accounts/?status=active&sort=name", HTTP_HX_REQUEST="true").content.decode()
+        assert '<input type="hidden" name="sort" value="name" id="sort-input" hx-swap-oob="true">' in html
+        page = client.get("/accounts/?sort=-contact").content.decode()
+        assert '<input type="hidden" name="sort" value="-contact" id="sort-input">' in page
+
+    def test_header_links_keep_the_filters(self, client_for, manager):
+        AccountFactory(owner=manager, status="active", tier="vip")
+        html = client_for(manager).get("/accounts/?status=dormant&status=active&tier=vip&sort=name").content.decode()
+        assert 'href="?status=dormant&amp;status=active&amp;tier=vip&amp;sort=-name"' in html
+        assert 'href="?status=dormant&amp;status=active&amp;tier=vip&amp;sort=revenue"' in html
+
+    def test_a_filter_change_keeps_the_chosen_sort(self, client_for, manager):
+        AccountFactory(owner=manager, name="Zeta", status="active", revenue_12m=100)
+        AccountFactory(owner=manager, name="Alpha", status="active", revenue_12m=1)
+        # the form submits its hidden sort field with the new filter
+        page = client_for(manager).get("/accounts/?status=active&sort=name", HTTP_HX_REQUEST="true").context["page"]
+        assert [a.name for a in page.object_list] == ["Alpha", "Zeta"]
+
+
+class TestOwnerChoices:
+    @pytest.fixture
+    def team_member(self, make_user, manager):
+        from tests.users.factories import TeamFactory
+
+        member = make_user(Role.MANAGER, username="member-t")
+        TeamFactory(leader=manager, members=[manager, member])
+        return member
+
+    def _data(self, owner, **extra):
+        return {"name": "Owner Test Co", "category": "strategic", "industry": "energy", "status": "active",
+                "owner": owner.pk, **extra}  # fmt: skip
+
+    def test_a_manager_may_pick_themself_and_members_of_teams_they_lead(
+        self, client_for, manager, other_manager, team_member
+    ):
+        form = client_for(manager).get("/accounts/new/").context["form"]
+        assert set(form.fields["owner"].queryset) == {manager, team_member}
+
+    def test_a_director_may_pick_any_active_account_manager(
+        self, client_for, director, manager, other_manager, make_user
+    ):
+        retired = make_user(Role.MANAGER, username="retired-t", is_active=False)
+        owners = set(client_for(director).get("/accounts/new/").context["form"].fields["owner"].queryset)
+        assert {manager, other_manager} <= owners and retired not in owners and director not in owners
+
+    def test_a_forged_owner_is_refused_and_nothing_saved(self, client_for, manager, other_manager):
+        response = client_for(manager).post("/accounts/new/", self._data(other_manager))
+        assert response.status_code == 200
+        assert response.context["form"].errors["owner"] == [
+            "You can assign an account only to yourself or to a member of a team you lead."
+        ]
+        assert Account.objects.count() == 0
+
+    def test_a_team_member_may_be_assigned_and_the_account_stays_visible(self, client_for, manager, team_member):
+        client = client_for(manager)
+        response = client.post("/accounts/new/", self._data(team_member))
+        account = Account.objects.get(name="Owner Test Co")
+        assert account.owner == team_member
+        assert client.get(response["Location"]).status_code == 200
+
+    def test_editing_cannot_hand_the_account_to_someone_unseen(self, client_for, manager, other_manager):
+        account = AccountFactory(owner=manager)
+        data = self._data(other_manager, version=account.version)
+        response = client_for(manager).post(f"/accounts/{account.pk}/edit/", data)
+        assert "owner" in response.context["form"].errors
+        account.refresh_from_db()
+        assert account.owner == manager
+
+
+class TestStaleContactFilterAndDashboard:
+    def test_the_dashboard_card_links_to_a_list_with_the_same_count(self, client_for, manager):
+        import datetime
+
+        from django.utils import timezone
+
+        now = timezone.now()
+        AccountFactory(owner=manager, name="Old", last_contact_at=now - datetime.timedelta(days=45))
+        AccountFactory(owner=manager, name="Never", last_contact_at=None)
+        AccountFactory(owner=manager, name="Recent", last_contact_at=now - datetime.timedelta(days=3))
+        client = client_for(manager)
+        dashboard = client.get("/")
+        assert dashboard.context["summary"]["stale"] == 2
+        assert 'href="/accounts/?contact=stale&amp;sort=contact"' in dashboard.content.decode()
+        listed = client.get("/accounts/?contact=stale&sort=contact").context["page"]
+        assert listed.paginator.count == 2
+        assert {a.name for a in listed.object_list} == {"Old", "Never"}
+
+    def test_my_accounts_only_for_managers(self, client_for, manager, director, service_agent, finance_user):
+        AccountFactory(owner=manager)
+        assert "My accounts" in client_for(manager).get("/").content.decode()
+        for user in (director, service_agent, finance_user):
+            html = client_for(user).get("/").content.decode()
+            assert "My accounts" not in html and ">Accounts</div>" in html
+
+    def test_heartbeat_waiting_then_ok_then_stale(self, client_for, admin_user):
+        import datetime
+
+        from django.utils import timezone
+
+        from core.models import Heartbeat
+
+        client = client_for(admin_user)
+        html = client.get("/").content.decode()
+        assert 'data-testid="heartbeat-waiting"' in html and "is the worker running" not in html
+        beat = Heartbeat.objects.create(name="beat", last_run_at=timezone.now() - datetime.timedelta(seconds=50))
+        assert 'data-testid="heartbeat-ok"' in client.get("/").content.decode()
+        beat.last_run_at = timezone.now() - datetime.timedelta(minutes=10)
+        beat.save()
+        html = client.get("/").content.decode()
+        assert 'data-testid="heartbeat-stale"' in html and "is the worker running" in html
+
+
+class TestErrorPagesAndFavicon:
+    def test_forbidden_page_uses_the_site_layout(self, client_for, service_agent):
+        response = client_for(service_agent).get("/accounts/new/")
+        assert response.status_code == 403
+        assert "403.html" in [t.name for t in response.templates]
+        html = response.content.decode()
+        assert 'name="viewport"' in html and 'data-testid="error-403"' in html and 'href="/"' in html
+
+    def test_not_found_page_uses_the_site_layout(self, client_for, manager):
+        response = client_for(manager).get("/accounts/999999/")
+        assert response.status_code == 404
+        assert "404.html" in [t.name for t in response.templates]
+        assert 'data-testid="error-404"' in response.content.decode()
+
+    def test_favicon(self, client, client_for, manager):
+        response = client.get("/favicon.ico")
+        assert response.status_code == 301 and response["Location"].endswith("/img/favicon.svg")
+        assert 'rel="icon"' in client_for(manager).get("/").content.decode()
+
+
+class TestFeedbackAndContactForms:
+    def test_satisfaction_is_not_preselected(self, client_for, manager):
+        account = AccountFactory(owner=manager)
+        client = client_for(manager)
+        response = client.get(f"/accounts/{account.pk}/feedback/new/")
+        assert response.context["form"]["satisfaction"].value() is None
+        assert "selected>5 ★" not in response.content.decode()
+        response = client.post(
+            f"/accounts/{account.pk}/feedback/new/", {"received_on": "2026-11-01", "channel": "callback"}
+        )
+        assert "satisfaction" in response.context["form"].errors
+        assert account.feedback.count() == 0
+
+    @pytest.mark.parametrize("value", ["-1", "0", "6"])
+    def test_influence_out_of_range_gets_one_message(self, client_for, manager, value):
+        account = AccountFactory(owner=manager)
+        data = {"name": "X", "role": "coach", "attitude": "neutral", "influence": value,
+                "preferred_channel": "wechat", "birthday_calendar": "gregorian"}  # fmt: skip
+        response = client_for(manager).post(f"/accounts/{account.pk}/contacts/new/", data)
+        assert response.context["form"].errors["influence"] == ["Enter a whole number from 1 to 5."]
+        assert not Contact.objects.filter(account=account).exists()
+
+
+class TestExportFormatting:
+    def _rows(self, response):
+        body = b"".join(response.streaming_content).decode("utf-8-sig")
+        return list(csv.reader(io.StringIO(body)))
+
+    def test_headers_in_the_readers_language(self, client_for, manager):
+        from django.utils import translation
+
+        AccountFactory(owner=manager, rfm_segment="champions")
+        with translation.override("zh-hans"):
+            expected = [translation.gettext("Account no."), translation.gettext("Champions")]
+        assert expected[0] != "Account no."
+        response = client_for(manager).get("/accounts/export.csv", HTTP_ACCEPT_LANGUAGE="zh-hans")
+        rows = self._rows(response)
+        assert rows[0][0] == expected[0]
+        assert expected[1] in rows[1]
+
+    def test_choice_labels_and_local_datetimes_to_the_minute(self, client_for, manager):
+        import datetime
+
+        AccountFactory(
+            owner=manager,
+            rfm_segment="champions",
+            abc_class="A",
+            last_contact_at=datetime.datetime(2026, 9, 4, 0, 10, 42, 123456, tzinfo=datetime.UTC),
+        )
+        client = client_for(manager)
+        rows = self._rows(client.get("/accounts/export.csv"))
+        row = dict(zip(rows[0], rows[1], strict=True))
+        assert row["RFM segment"] == "Champions"
+        assert row["ABC class"] == "A (top 80% of revenue)"
+        assert row["Last contact"] == "2026-09-04 08:10"  # Asia/Shanghai
+        sheet = load_workbook(io.BytesIO(client.get("/accounts/export.xlsx").content)).active
+        header = [c.value for c in sheet[1]]
+        cell = sheet.cell(row=2, column=header.index("Last contact") + 1)
+        assert cell.value == datetime.datetime(2026, 9, 4, 8, 10)
+        assert sheet.cell(row=2, column=header.index("RFM segment") + 1).value == "Champions"
+
+
+class TestAccountTransactions:
+    def test_the_360_page_shows_the_total_and_links_to_all(self, client_for, manager):
+        from tests.accounts.factories import TransactionFactory
+
+        account = AccountFactory(owner=manager)
+        TransactionFactory.create_batch(13, account=account)
+        response = client_for(manager).get(f"/accounts/{account.pk}/")
+        html = response.content.decode()
+        assert len(response.context["transactions"]) == 10
+        assert "13 transactions" in html
+        assert f'href="/accounts/{account.pk}/transactions/"' in html
+
+    def test_all_transactions_paginated(self, client_for, manager, django_assert_max_num_queries):
+        from tests.accounts.factories import TransactionFactory
+
+        account = AccountFactory(owner=manager)
+        TransactionFactory.create_batch(55, account=account)
+        TransactionFactory.create_batch(3)  # another account's
+        client = client_for(manager)
+        with django_assert_max_num_queries(8):
+            response = client.get(f"/accounts/{account.pk}/transactions/")
+        assert response.status_code == 200
+        assert response.context["page"].paginator.count == 55
+        assert len(response.context["page"].object_list) == 50
+        assert len(client.get(f"/accounts/{account.pk}/transactions/?page=2").context["page"].object_list) == 5
+
+    def test_another_owners_transactions_answer_404(self, client_for, manager, other_manager):
+        theirs = AccountFactory(owner=other_manager)
+        assert client_for(manager).get(f"/accounts/{theirs.pk}/transactions/").status_code == 404

@@ -7,6 +7,12 @@ from accounts.models import Account, Contact, Transaction
 from users.models import User
 
 
+@pytest.fixture(autouse=True)
+def _credentials_in_tmp(tmp_path, monkeypatch):
+    """seed_demo writes the demo password file: never over the developer's var/demo-credentials.txt."""
+    monkeypatch.setattr("users.demo.CREDENTIALS_FILE", tmp_path / "demo-credentials.txt")
+
+
 @pytest.mark.django_db
 def test_seed_demo_creates_one_user_per_role_and_accounts(tmp_path, settings):
     call_command("seed_demo", accounts=40, transactions=400, stdout=io.StringIO())
