@@ -59,9 +59,21 @@ def _local_today() -> datetime.date:
     return timezone.localdate()
 
 
+def _check_owner(*, actor, owner_id) -> None:
+    """Only an owner the actor may assign (and still see the account afterwards): pages and
+    API alike. System work (actor None: imports, demo data) is not limited."""
+    if actor is None or owner_id is None:
+        return
+    from .selectors import account_assignable_owners
+
+    if not account_assignable_owners(user=actor).filter(pk=owner_id).exists():
+        raise ValidationError({"owner": _("You cannot give this account to that account manager.")})
+
+
 @transaction.atomic
 def account_create(*, actor, **fields) -> Account:
     account = Account(**{k: v for k, v in fields.items() if k in ACCOUNT_EDITABLE})
+    _check_owner(actor=actor, owner_id=account.owner_id)
     account.status_changed_on = _local_today()
     account.full_clean(exclude=["number"])
     account.save()
@@ -79,6 +91,8 @@ def account_update(*, account: Account, actor, expected_version: int | None, dat
         if field not in ACCOUNT_EDITABLE:
             raise ValidationError({field: _("This field cannot be changed here.")})
         setattr(account, field, value)
+    if account.owner_id != before.owner_id:
+        _check_owner(actor=actor, owner_id=account.owner_id)
     if account.status != before.status:
         account.status_changed_on = _local_today()
     save_versioned(account, expected_version=expected_version)
@@ -280,7 +294,8 @@ def feedback_set_status(*, feedback: Feedback, actor, status: str, handler=None)
 
 @transaction.atomic
 def competitor_presence_save(*, account: Account, actor, competitor, **fields) -> CompetitorPresence:
-    presence, _created = CompetitorPresence.objects.get_or_create(account=account, competitor=competitor)
+    presence, created = CompetitorPresence.objects.get_or_create(account=account, competitor=competitor)
+    presence.was_created = created  # one entry per competitor and account: a second save updates it
     for key, value in fields.items():
         setattr(presence, key, value)
     presence.full_clean()

@@ -283,8 +283,14 @@ def competitor_add(request, pk):
     if request.method == "POST" and form.is_valid():
         data = dict(form.cleaned_data)
         competitor = data.pop("competitor")
-        services.competitor_presence_save(account=account, actor=request.user, competitor=competitor, **data)
-        messages.success(request, _("Competitor recorded."))
+        presence = services.competitor_presence_save(account=account, actor=request.user, competitor=competitor, **data)
+        if presence.was_created:
+            messages.success(request, _("Competitor recorded."))
+        else:
+            messages.success(
+                request,
+                _("%(competitor)s was already recorded here: its entry is updated.") % {"competitor": competitor},
+            )
         return redirect(account)
     return render(
         request,

@@ -54,6 +54,22 @@ class TestAccountsApi:
         assert ok.status_code == 201
         assert ok.json()["number"].startswith("KA")
 
+    def test_owner_must_be_one_the_user_may_assign(self, api_for, manager, other_manager, director):
+        api = api_for(manager)
+        response = api.post("/api/accounts/", {"name": "Handover", "owner": other_manager.pk}, format="json")
+        assert response.status_code == 400 and "owner" in response.json()
+        assert not Account.objects.filter(name="Handover").exists()
+        mine = AccountFactory(owner=manager)
+        response = api.patch(f"/api/accounts/{mine.pk}/", {"owner": other_manager.pk}, format="json")
+        assert response.status_code == 400
+        mine.refresh_from_db()
+        assert mine.owner == manager
+        # a director may hand any account to any account manager
+        assert (
+            api_for(director).patch(f"/api/accounts/{mine.pk}/", {"owner": other_manager.pk}, format="json").status_code
+            == 200
+        )
+
     def test_stale_version_answers_409(self, api_for, manager):
         account = AccountFactory(owner=manager)
         api = api_for(manager)

@@ -471,3 +471,19 @@ class TestAccountTransactions:
     def test_another_owners_transactions_answer_404(self, client_for, manager, other_manager):
         theirs = AccountFactory(owner=other_manager)
         assert client_for(manager).get(f"/accounts/{theirs.pk}/transactions/").status_code == 404
+
+
+def test_recording_a_competitor_twice_says_it_updated_the_entry(client_for, manager):
+    from django.urls import reverse
+
+    from accounts.models import Competitor, CompetitorPresence
+
+    account = AccountFactory(owner=manager)
+    competitor = Competitor.objects.create(name="China Telecom")
+    client = client_for(manager)
+    url = reverse("accounts:competitor_add", args=[account.pk])
+    first = client.post(url, {"competitor": competitor.pk, "strength": "strong", "products": ""}, follow=True)
+    assert "Competitor recorded." in first.content.decode()
+    second = client.post(url, {"competitor": competitor.pk, "strength": "weak", "products": ""}, follow=True)
+    assert "China Telecom was already recorded here: its entry is updated." in second.content.decode()
+    assert CompetitorPresence.objects.get(account=account).strength == "weak"
