@@ -1,4 +1,5 @@
 from django.contrib import admin, messages
+from django.core.exceptions import ValidationError
 from django.utils.translation import gettext_lazy as _
 from django.utils.translation import ngettext
 from simple_history.admin import SimpleHistoryAdmin
@@ -49,7 +50,11 @@ class TierPolicyAdmin(admin.ModelAdmin):
 
     @admin.action(description=_("Recompute tiers now (in the background)"))
     def recompute_now(self, request, queryset):
-        job = services.recompute_job_request(actor=request.user, trigger="admin")
+        try:
+            job = services.recompute_job_request(actor=request.user, trigger="admin")
+        except ValidationError as exc:
+            messages.error(request, " ".join(exc.messages))
+            return
         messages.success(request, _("Recompute #%(id)s queued.") % {"id": job.pk})
 
     @admin.action(description=_("Dry run: count the moves without writing"))
@@ -173,5 +178,9 @@ class RecomputeJobAdmin(admin.ModelAdmin):
 
     @admin.action(description=_("Recompute tiers now (in the background)"))
     def recompute_now(self, request, queryset):
-        job = services.recompute_job_request(actor=request.user, trigger="admin")
+        try:
+            job = services.recompute_job_request(actor=request.user, trigger="admin")
+        except ValidationError as exc:
+            messages.error(request, " ".join(exc.messages))
+            return
         messages.success(request, _("Recompute #%(id)s queued.") % {"id": job.pk})

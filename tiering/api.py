@@ -6,6 +6,7 @@ from django.urls import path
 from django.utils.translation import gettext_lazy as _
 from drf_spectacular.utils import (
     OpenApiParameter,
+    OpenApiResponse,
     extend_schema,
     extend_schema_field,
     extend_schema_view,
@@ -15,9 +16,11 @@ from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from accounts.models import Tier
+from core.api import Conflict
 
 from . import selectors, services
 from .models import RecomputeJob, TierBenefit, TierChange, TierPolicy
+from .reasons import job_step_label
 
 
 class CanRecompute(permissions.BasePermission):
@@ -136,6 +139,7 @@ class RecomputeRequestSerializer(serializers.Serializer):
 
 class RecomputeJobSerializer(serializers.ModelSerializer):
     requested_by = serializers.CharField(source="requested_by.username", read_only=True, default=None)
+    step = serializers.SerializerMethodField(help_text="What the job is doing, in the caller's language.")
     policy_version = serializers.IntegerField(source="policy.version", read_only=True, default=None)
 
     class Meta:
@@ -158,21 +162,36 @@ class RecomputeJobSerializer(serializers.ModelSerializer):
         ]
         read_only_fields = fields
 
+    def get_step(self, obj) -> str:
+        return job_step_label(obj)
+
 
 class RecomputeView(APIView):
     """Start a recompute in the background (admins and directors)."""
 
     permission_classes = [permissions.IsAuthenticated, CanRecompute]
 
-    @extend_schema(request=RecomputeRequestSerializer, responses={202: RecomputeJobSerializer})
+    @extend_schema(
+        request=RecomputeRequestSerializer,
+        responses={
+            202: RecomputeJobSerializer,
+            409: OpenApiResponse(description="Another real recompute is already queued or running."),
+        },
+    )
     def post(self, request):
         body = RecomputeRequestSerializer(data=request.data)
         body.is_valid(raise_exception=True)
-        job = services.recompute_job_request(
-            actor=request.user,
-            dry_run=body.validated_data["dry_run"],
-            trigger=RecomputeJob.Trigger.API,
-        )
+        try:
+            job = services.recompute_job_request(
+                actor=request.user,
+                dry_run=body.validated_data["dry_run"],
+                trigger=RecomputeJob.Trigger.API,
+            )
+        except services.RecomputeInProgress as exc:
+            raise Conflict(
+                detail={"non_field_errors": exc.messages, "job": exc.job.pk if exc.job else None},
+                code="recompute_in_progress",
+            ) from exc
         return Response(RecomputeJobSerializer(job).data, status=status.HTTP_202_ACCEPTED)
 
 

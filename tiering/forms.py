@@ -46,6 +46,9 @@ class AbcFilterForm(forms.Form):
     q = forms.CharField(label=_("Search"), required=False)
     abc = forms.ChoiceField(label=_("ABC class"), required=False)
     tier = forms.ChoiceField(label=_("Tier"), required=False)
+    # a cell of the RFM grid (links from the RFM page)
+    r = forms.IntegerField(required=False, min_value=1, max_value=5, widget=forms.HiddenInput)
+    f = forms.IntegerField(required=False, min_value=1, max_value=5, widget=forms.HiddenInput)
 
     def __init__(self, *args, **kwargs):
         from accounts.models import AbcClass

@@ -99,7 +99,7 @@ def describe_reason(details: dict | None, *, reason: str = "") -> str:
             "reason": reason or d.get("reason") or "—",
         }
     elif kind == "override_cleared":
-        text = _("pin removed: %(reason)s") % {"reason": reason or d.get("reason") or "—"}
+        text = _("pin removed: %(reason)s") % {"reason": reason or d.get("reason") or _("ended by hand")}
         if d.get("method"):
             text += "; " + computed_reason(d)
     elif kind == "override_expired":
@@ -111,7 +111,7 @@ def describe_reason(details: dict | None, *, reason: str = "") -> str:
         text = computed_reason(d)
         old, new = TIER_LEVELS.get(d.get("from"), 0), TIER_LEVELS.get(d.get("to"), 0)
         if new < old and int(d.get("streak") or 0) > 1:
-            text += _("; qualified for the lower tier at %(n)s recomputes in a row") % {"n": d.get("streak")}
+            text += _("; qualified for the lower tier on %(n)s different days in a row") % {"n": d.get("streak")}
     if d.get("policy_version"):
         text += " " + _("(policy v%(version)s)") % {"version": d.get("policy_version")}
     return text[:1].upper() + text[1:]
@@ -142,5 +142,23 @@ def describe_override_end_event(data: dict) -> str:
         }
     return _("The tier pin (%(tier)s) was removed: %(reason)s") % {
         "tier": tier_label(data.get("tier")),
-        "reason": data.get("reason") or "—",
+        "reason": data.get("reason") or _("ended by hand"),
     }
+
+
+def job_step_label(job) -> str:
+    """What a recompute is doing, in the reader's language: derived from its status and
+    progress when shown (the stored `step` is in the language of the worker that wrote it)."""
+    status = getattr(job, "status", "")
+    if status == "queued":
+        return _("Waiting for a background worker to pick it up.")
+    if status == "done":
+        return _("Done")
+    if status == "failed":
+        return _("Failed")
+    progress = getattr(job, "progress", 0) or 0
+    if progress >= 70:
+        return _("Writing tiers and history")
+    if progress >= 50:
+        return _("Counting moves")
+    return _("Computing revenue, ranks, RFM and ABC")

@@ -5,6 +5,7 @@ Other apps read tier benefits (`tier_benefits_for`) and an account's tier card
 """
 
 import bisect
+import datetime
 import itertools
 from decimal import Decimal
 
@@ -12,14 +13,17 @@ from django.db import connection
 from django.db.models import Case, Count, FloatField, OuterRef, Q, Subquery, Sum, Value, When
 from django.db.models.functions import Cast
 from django.http import Http404
+from django.utils import timezone
 
 from accounts.models import AbcClass, Account, Tier
 from users.roles import Role
-from users.visibility import has_role, visible_to
+from users.visibility import has_role, sees_all, visible_to
 
 from .models import AccountScore, RecomputeJob, RfmSegment, TierBenefit, TierChange, TierOverride, TierPolicy
 
 TIER_ORDER = [Tier.VIP, Tier.REGULAR, Tier.SMALL]
+#: a queued or running recompute older than this no longer blocks a new one (its worker died)
+STALE_JOB_AFTER = datetime.timedelta(hours=2)
 
 
 def can_manage_tiers(user) -> bool:
@@ -54,6 +58,11 @@ def tier_change_get(*, user, pk) -> TierChange:
         return tier_changes_for_user(user=user).get(pk=pk)
     except TierChange.DoesNotExist as exc:
         raise Http404 from exc
+
+
+def sees_all_accounts(user) -> bool:
+    """Whether the user's tier figures cover every account (else only those they may see)."""
+    return sees_all(user, Account)
 
 
 def live_accounts_for(user):
@@ -141,22 +150,70 @@ def last_recompute() -> RecomputeJob | None:
     )
 
 
+def active_recompute(*, now: datetime.datetime | None = None) -> RecomputeJob | None:
+    """The real (not dry-run) recompute that is queued or running, if any.
+
+    A job that has sat queued or running for longer than `STALE_JOB_AFTER` counts as abandoned
+    (its worker died or never came) and blocks nothing.
+    """
+    since = (now or timezone.now()) - STALE_JOB_AFTER
+    return (
+        RecomputeJob.objects.filter(dry_run=False, status__in=[RecomputeJob.Status.QUEUED, RecomputeJob.Status.RUNNING])
+        .filter(Q(started_at__gte=since) | Q(started_at__isnull=True, created_at__gte=since))
+        .select_related("requested_by")
+        .order_by("-created_at", "-id")
+        .first()
+    )
+
+
 def recent_jobs(limit: int = 5):
     return RecomputeJob.objects.select_related("requested_by").order_by("-created_at", "-id")[:limit]
 
 
-def movement_rows(job: RecomputeJob | None) -> list[dict]:
-    """The job's from→to matrix as table rows in tier order."""
-    if not job or not job.matrix:
+def movement_rows(job: RecomputeJob | None, *, matrix: dict | None = None) -> list[dict]:
+    """The job's from→to matrix (or `matrix`) as table rows in tier order.
+
+    A cell is None where the number is not known (staying put, in a matrix built from the
+    history rows, which record only changes)."""
+    matrix = matrix if matrix is not None else (job.matrix if job else None)
+    if not matrix:
         return []
     rows = []
     for old in TIER_ORDER:
         cells = []
         for new in TIER_ORDER:
-            n = (job.matrix.get(old.value) or {}).get(new.value, 0)
+            n = (matrix.get(old.value) or {}).get(new.value, 0)
             cells.append({"to": new, "n": n, "same": old == new})
-        rows.append({"from": old, "cells": cells, "total": sum(c["n"] for c in cells)})
+        rows.append({"from": old, "cells": cells, "total": sum(c["n"] or 0 for c in cells)})
     return rows
+
+
+def recompute_moves(*, user, job: RecomputeJob | None) -> dict:
+    """The moves of a recompute as the user may see them.
+
+    For a user who sees every account: the job's own matrix (stays included). For anyone else:
+    the job's tier changes of the accounts they see, counted in one GROUP BY query; staying
+    put is not recorded per account, so those cells are None.
+    Returns {"rows", "changed", "all_accounts"}.
+    """
+    all_accounts = sees_all_accounts(user)
+    if job is None:
+        return {"rows": [], "changed": 0, "all_accounts": all_accounts}
+    if all_accounts:
+        return {"rows": movement_rows(job), "changed": (job.counts or {}).get("changed", 0), "all_accounts": True}
+    matrix = {old.value: {new.value: (None if old == new else 0) for new in TIER_ORDER} for old in TIER_ORDER}
+    changed = 0
+    moves = (
+        visible_to(user, TierChange.objects.filter(job=job))
+        .values("previous_tier", "new_tier")
+        .annotate(n=Count("pk"))
+        .order_by()
+    )
+    for row in moves:
+        if row["previous_tier"] in matrix and row["new_tier"] in matrix[row["previous_tier"]]:
+            matrix[row["previous_tier"]][row["new_tier"]] = row["n"]
+            changed += row["n"]
+    return {"rows": movement_rows(job, matrix=matrix), "changed": changed, "all_accounts": False}
 
 
 def scores_for_user(*, user):
@@ -231,8 +288,10 @@ def abc_summary(*, user) -> list[dict]:
     return out
 
 
-def abc_accounts(*, user, q: str = "", abc: str = "", tier: str = ""):
-    """Live accounts by revenue (largest first) with their score, for the ABC list and its CSV."""
+def abc_accounts(*, user, q: str = "", abc: str = "", tier: str = "", r: int | None = None, f: int | None = None):
+    """Live accounts by revenue (largest first) with their score, for the ABC list and its CSV.
+
+    `r` / `f`: only accounts with that recency / frequency score (a cell of the RFM grid)."""
     qs = live_accounts_for(user).select_related("owner", "tier_score")
     if q:
         qs = qs.filter(Q(name__icontains=q) | Q(number__icontains=q) | Q(nickname__icontains=q))
@@ -240,6 +299,10 @@ def abc_accounts(*, user, q: str = "", abc: str = "", tier: str = ""):
         qs = qs.filter(abc_class=abc)
     if tier in Tier.values:
         qs = qs.filter(tier=tier)
+    if r:
+        qs = qs.filter(tier_score__r=r)
+    if f:
+        qs = qs.filter(tier_score__f=f)
     return qs.order_by("-revenue_12m", "id")
 
 

@@ -25,6 +25,7 @@ from django.db import connection, transaction
 from django.db.models import Max
 from django.utils import timezone
 from django.utils.translation import gettext as _
+from django.utils.translation import gettext_noop
 
 from accounts.models import Account, Tier
 from accounts.timeline import record_event
@@ -37,6 +38,7 @@ from .models import (
     TierPolicy,
 )
 from .rfm import segment_sql
+from .selectors import active_recompute
 
 logger = logging.getLogger(__name__)
 
@@ -45,8 +47,15 @@ ADVISORY_LOCK_KEY = 7_310_001  # pg_advisory_xact_lock key for the apply phase
 SCRATCH = "tiering_scratch"  # the session's temporary table of one recompute
 
 
+REQUEST_LOCK_KEY = 7_310_002  # pg_advisory_xact_lock key: one recompute request at a time
+
+
 class RecomputeInProgress(ValidationError):
-    pass
+    """A real recompute is refused while another one is queued or running (`job`)."""
+
+    def __init__(self, message, *, job=None):
+        super().__init__(message, code="recompute_in_progress")
+        self.job = job
 
 
 # --- small helpers ---------------------------------------------------------------------------
@@ -174,14 +183,32 @@ def tier_policy_new_version(*, actor=None, base: TierPolicy | None = None, **fie
 # --- jobs ----------------------------------------------------------------------------------
 
 
+@transaction.atomic
 def recompute_job_request(
     *, actor=None, dry_run: bool = False, trigger: str = RecomputeJob.Trigger.MANUAL
 ) -> RecomputeJob:
-    """Queue a recompute in the background (a worker runs it after this transaction commits)."""
+    """Queue a recompute in the background (a worker runs it after this transaction commits).
+
+    A real recompute is refused (`RecomputeInProgress`) while another real one is queued or
+    running; dry runs write nothing and are always accepted.
+    """
     from .tasks import run_recompute_job
 
+    if not dry_run:
+        if connection.vendor == "postgresql":  # two quick clicks: the second waits, then sees the first
+            _execute("SELECT pg_advisory_xact_lock(%(key)s)", {"key": REQUEST_LOCK_KEY})
+        active = active_recompute()
+        if active is not None:
+            raise RecomputeInProgress(
+                _(
+                    "Another recompute (#%(id)s) is already queued or running. Wait until it has "
+                    "finished before starting a new one."
+                )
+                % {"id": active.pk},
+                job=active,
+            )
     job = RecomputeJob.objects.create(
-        dry_run=bool(dry_run), trigger=trigger, requested_by=actor, step=_("Waiting for a worker")
+        dry_run=bool(dry_run), trigger=trigger, requested_by=actor, step=gettext_noop("Queued")
     )
     transaction.on_commit(lambda: run_recompute_job.delay(job.pk))
     return job
@@ -591,7 +618,7 @@ def tiers_recompute(
     _progress(
         job,
         5,
-        _("Computing revenue, ranks, RFM and ABC"),
+        gettext_noop("Computing revenue, ranks, RFM and ABC"),
         status=RecomputeJob.Status.RUNNING,
         started_at=timezone.now(),
         policy=policy,
@@ -602,12 +629,12 @@ def tiers_recompute(
             if connection.vendor == "postgresql":  # room for the window sorts in memory
                 _execute("SET LOCAL work_mem = '64MB'; SET LOCAL synchronous_commit = off; SET LOCAL jit = off")
             _compute_rows(job=job, policy=policy, now=now)
-        _progress(job, 50, _("Counting moves"))
+        _progress(job, 50, gettext_noop("Counting moves"))
         matrix, counts = _count_moves()
         counts["policy_version"] = policy.version
         counts["as_of"] = timezone.localtime(now).date().isoformat()
         if not dry_run:
-            _progress(job, 70, _("Writing tiers and history"), matrix=matrix, counts=counts)
+            _progress(job, 70, gettext_noop("Writing tiers and history"), matrix=matrix, counts=counts)
             with transaction.atomic():
                 if connection.vendor == "postgresql":
                     # Don't wait for the WAL flush of this large commit: the recompute is
@@ -621,7 +648,7 @@ def tiers_recompute(
         _progress(
             job,
             job.progress,
-            _("Failed"),
+            gettext_noop("Failed"),
             status=RecomputeJob.Status.FAILED,
             error=f"{type(exc).__name__}: {exc}",
             finished_at=timezone.now(),
@@ -630,7 +657,7 @@ def tiers_recompute(
     _progress(
         job,
         100,
-        _("Done"),
+        gettext_noop("Done"),
         status=RecomputeJob.Status.DONE,
         matrix=matrix,
         counts=counts,
@@ -719,6 +746,7 @@ def tier_override_set(*, account: Account, tier: str, reason: str, ends_on: date
 @transaction.atomic
 def tier_override_clear(*, override: TierOverride, actor, reason: str = "") -> TierOverride:
     """End a pin now. The tier of the last recompute applies again at once (logged)."""
+    reason = (reason or "").strip()
     override = TierOverride.objects.select_for_update().get(pk=override.pk)
     if not override.active:
         raise ValidationError(_("This pin has already ended."))
@@ -730,7 +758,8 @@ def tier_override_clear(*, override: TierOverride, actor, reason: str = "") -> T
     record_event(
         account=account,
         kind="tier.override_ended",
-        data={"tier": override.tier, "reason": reason or _("ended by hand")},
+        # no reason given: stored empty and worded in the reader's language when shown
+        data={"tier": override.tier, "reason": reason},
         actor=actor,
     )
     score = AccountScore.objects.filter(account=account).first()
@@ -751,7 +780,7 @@ def tier_override_clear(*, override: TierOverride, actor, reason: str = "") -> T
                 "m": score.m,
             },
             actor=actor,
-            reason=reason or _("ended by hand"),
+            reason=reason,
             override=override,
         )
     return override

@@ -12,12 +12,11 @@ logger = logging.getLogger(__name__)
 def recompute_tiers_nightly() -> int | None:
     """Beat job: recompute every account's tier from the latest data (safe to run twice)."""
     from .models import RecomputeJob
+    from .selectors import active_recompute
     from .services import tiers_recompute
 
-    if RecomputeJob.objects.filter(
-        status=RecomputeJob.Status.RUNNING, dry_run=False, trigger=RecomputeJob.Trigger.NIGHTLY
-    ).exists():
-        logger.info("a nightly tier recompute is already running; skipped")
+    if active_recompute() is not None:
+        logger.info("a tier recompute is already queued or running; skipped")
         return None
     job = tiers_recompute(trigger=RecomputeJob.Trigger.NIGHTLY)
     return job.pk

@@ -2,7 +2,7 @@
 
 import csv
 import functools
-from urllib.parse import urlencode
+from urllib.parse import urlencode, urlsplit
 
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
@@ -10,6 +10,7 @@ from django.core.exceptions import PermissionDenied, ValidationError
 from django.core.paginator import Paginator
 from django.http import HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
+from django.urls import reverse
 from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
@@ -52,15 +53,20 @@ def manager_of_tiers_required(view):
 def overview(request):
     tiers, totals = selectors.tier_summary(user=request.user)
     job = selectors.last_recompute()
+    can_manage = selectors.can_manage_tiers(request.user)
+    moves = selectors.recompute_moves(user=request.user, job=job)
     context = {
         "tiers": tiers,
         "totals": totals,
         "pareto": selectors.pareto_curve(user=request.user),
         "last_job": job,
-        "movement": selectors.movement_rows(job),
+        "movement": moves["rows"],
+        "moved": moves["changed"],
+        "all_accounts": moves["all_accounts"],
         "policy": selectors.tier_policy_active(),
-        "can_manage": selectors.can_manage_tiers(request.user),
-        "recent_jobs": selectors.recent_jobs() if selectors.can_manage_tiers(request.user) else [],
+        "can_manage": can_manage,
+        "recent_jobs": selectors.recent_jobs() if can_manage else [],
+        "active_job": selectors.active_recompute() if can_manage else None,
         "pending_count": selectors.pending_demotions(user=request.user).count(),
     }
     return render(request, "tiering/overview.html", context)
@@ -68,7 +74,11 @@ def overview(request):
 
 @crm_user_required
 def rfm(request):
-    return render(request, "tiering/rfm.html", {"rfm": selectors.rfm_grid(user=request.user)})
+    return render(
+        request,
+        "tiering/rfm.html",
+        {"rfm": selectors.rfm_grid(user=request.user), "all_accounts": selectors.sees_all_accounts(request.user)},
+    )
 
 
 @crm_user_required
@@ -76,18 +86,26 @@ def abc(request):
     form = AbcFilterForm(request.GET or None)
     data = form.cleaned_data if form.is_valid() else {}
     qs = selectors.abc_accounts(
-        user=request.user, q=data.get("q", ""), abc=data.get("abc", ""), tier=data.get("tier", "")
+        user=request.user,
+        q=data.get("q", ""),
+        abc=data.get("abc", ""),
+        tier=data.get("tier", ""),
+        r=data.get("r"),
+        f=data.get("f"),
     )
     if request.GET.get("format") == "csv":
         return _abc_csv(qs)
     summary = selectors.abc_summary(user=request.user)
     paginator = Paginator(qs, 50)
-    if data.get("abc") and not data.get("q") and not data.get("tier"):
+    if data.get("abc") and not any(data.get(k) for k in ("q", "tier", "r", "f")):
         # one class, unfiltered: the summary above has counted it already
         paginator.count = next(row["accounts"] for row in summary if row["code"] == data["abc"])
     page = paginator.get_page(request.GET.get("page"))
     params = request.GET.copy()
     params.pop("page", None)
+    without_rf = params.copy()
+    for key in ("r", "f", "format"):
+        without_rf.pop(key, None)
     return render(
         request,
         "tiering/abc.html",
@@ -96,6 +114,10 @@ def abc(request):
             "page": page,
             "summary": summary,
             "querystring": params.urlencode(),
+            "all_accounts": selectors.sees_all_accounts(request.user),
+            "policy": selectors.tier_policy_active(),
+            "rf": (data.get("r"), data.get("f")) if data.get("r") or data.get("f") else None,
+            "without_rf": without_rf.urlencode(),
         },
     )
 
@@ -151,9 +173,16 @@ def changes(request):
             "tier": tier,
             "pending": pending,
             "tiers": selectors.TIER_ORDER,
+            "policy": selectors.tier_policy_active(),
             "querystring": urlencode({"tier": tier}) if tier else "",
         },
     )
+
+
+def _on_page(request, url_name: str, **kwargs) -> bool:
+    """Whether an htmx request comes from the page `url_name` (its HX-Current-URL)."""
+    current = request.htmx.current_url_abs_path if request.htmx else None
+    return bool(current) and urlsplit(current).path == reverse(url_name, kwargs=kwargs)
 
 
 @require_POST
@@ -161,7 +190,15 @@ def changes(request):
 def recompute_start(request):
     form = RecomputeForm(request.POST)
     form.is_valid()
-    job = services.recompute_job_request(actor=request.user, dry_run=form.cleaned_data.get("dry_run", False))
+    try:
+        job = services.recompute_job_request(actor=request.user, dry_run=form.cleaned_data.get("dry_run", False))
+    except ValidationError as exc:
+        running = getattr(exc, "job", None)
+        if request.htmx:
+            context = {"job": running, "poll": bool(running), "refused": " ".join(exc.messages)}
+            return render(request, "tiering/_job_status.html", context)
+        messages.error(request, " ".join(exc.messages))
+        return redirect("tiering:job", pk=running.pk) if running else redirect("tiering:overview")
     if request.htmx:
         return render(request, "tiering/_job_status.html", {"job": job, "poll": True})
     return redirect("tiering:job", pk=job.pk)
@@ -173,7 +210,12 @@ def job_detail(request, pk):
     job = get_object_or_404(RecomputeJob.objects.select_related("policy", "requested_by"), pk=pk)
     context = {"job": job, "poll": not job.is_finished, "movement": selectors.movement_rows(job)}
     if request.htmx:
+        on_job_page = _on_page(request, "tiering:job", pk=job.pk)
+        context["on_job_page"] = on_job_page
+        # the overview's "last recompute", its moves and the recent jobs are stale once it ends
+        context["refresh_overview"] = job.is_finished and _on_page(request, "tiering:overview")
         return render(request, "tiering/_job_status.html", context)
+    context["on_job_page"] = True
     return render(request, "tiering/job.html", context)
 
 
@@ -185,7 +227,7 @@ def override_set(request, pk):
         form = TierOverrideForm(request.POST)
         if form.is_valid():
             try:
-                services.tier_override_set(account=account, actor=request.user, **form.cleaned_data)
+                override = services.tier_override_set(account=account, actor=request.user, **form.cleaned_data)
             except ValidationError as exc:
                 for field, errors in exc.message_dict.items():
                     form.add_error(field if field in form.fields else None, errors)
@@ -195,8 +237,8 @@ def override_set(request, pk):
                     _("%(account)s is pinned to %(tier)s until %(date)s.")
                     % {
                         "account": account.name,
-                        "tier": account.get_tier_display(),
-                        "date": form.cleaned_data["ends_on"].isoformat(),
+                        "tier": override.get_tier_display(),
+                        "date": override.ends_on.isoformat(),
                     },
                 )
                 return redirect("tiering:override", pk=account.pk)

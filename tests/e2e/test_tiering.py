@@ -26,8 +26,15 @@ def test_director_runs_a_dry_run_then_a_recompute_in_the_background(sign_in, pag
         big.refresh_from_db()
         assert big.tier == "small"
 
-        page.click("[data-testid=recompute-now]")
-        page.wait_for_selector("#job-status[data-status=done]", timeout=30000)
+        confirms = []
+        page.once("dialog", lambda dialog: (confirms.append(dialog.message), dialog.accept()))
+        page.click("[data-testid=recompute-now]")  # a real recompute asks first
+        page.wait_for_function(
+            """() => { const s = document.querySelector("#job-status");
+                return s && s.dataset.status === "done" && !s.innerText.includes("Dry run"); }""",
+            timeout=30000,
+        )
+        assert confirms and "every account" in confirms[0]
     assert Account.objects.get(pk=big.pk).tier == "vip"
     page.goto(f"{live_server.url}/accounts/{big.pk}/")
     assert page.locator("#tier-card").get_by_text("VIP").first.is_visible()

@@ -106,3 +106,26 @@ def test_schema_includes_tiering_endpoints(api_for, admin_user):
     ):
         assert path in paths
     assert timezone.now()
+
+
+def test_second_real_recompute_answers_409_with_the_reason(api_for, director, monkeypatch):
+    """While a real recompute is queued or running, another is refused (409), a dry run is not."""
+    monkeypatch.setattr(tasks.run_recompute_job, "delay", lambda job_id: None)
+    client = api_for(director)
+    first = client.post("/api/tiering/recompute/", {}, format="json")
+    assert first.status_code == 202
+    second = client.post("/api/tiering/recompute/", {}, format="json")
+    assert second.status_code == 409
+    body = second.json()
+    assert body["non_field_errors"] == [
+        f"Another recompute (#{first.json()['id']}) is already queued or running. "
+        "Wait until it has finished before starting a new one."
+    ]
+    assert body["job"] == str(first.json()["id"])
+    assert client.post("/api/tiering/recompute/", {"dry_run": True}, format="json").status_code == 202
+    assert RecomputeJob.objects.filter(dry_run=False).count() == 1
+
+
+def test_job_step_is_in_the_callers_language(api_for, director):
+    job = RecomputeJobFactory(status="done", progress=100, step="已完成")
+    assert api_for(director).get(f"/api/tiering/recompute/{job.pk}/").json()["step"] == "Done"

@@ -118,3 +118,24 @@ def test_account_tier_summary(manager, director):
     assert len(summary["changes"]) == 1
     assert summary["can_manage"] is False
     assert selectors.account_tier_summary(user=director, account=account)["can_manage"] is True
+
+
+def test_recompute_moves_of_a_manager_come_from_their_changes_in_one_query(
+    manager, other_manager, director, django_assert_num_queries
+):
+    from tiering.models import TierChange
+
+    mine = seed(manager, 300, 200, 100)
+    seed(other_manager, 500, 400, 50, 10)
+    job = tiers_recompute()
+    selectors.sees_all_accounts(manager)  # the user's roles, cached for the request
+    with django_assert_num_queries(1):
+        moves = selectors.recompute_moves(user=manager, job=job)
+    assert moves["all_accounts"] is False
+    assert moves["changed"] == TierChange.objects.filter(job=job, account__in=mine).count() > 0
+    assert moves["changed"] < job.counts["changed"]
+    cells = {(row["from"].value, c["to"].value): c["n"] for row in moves["rows"] for c in row["cells"]}
+    assert cells[("small", "small")] is None  # staying put is not recorded per account
+    all_ = selectors.recompute_moves(user=director, job=job)
+    assert all_["all_accounts"] and all_["changed"] == job.counts["changed"]
+    assert all_["rows"][2]["cells"][2]["n"] == job.matrix["small"]["small"]

@@ -312,7 +312,7 @@ def test_promotion_is_immediate_and_demotion_needs_two_recompute_days():
     tiers_recompute(now=day1 + datetime.timedelta(days=1))
     assert tiers([top]) == ["regular"]
     change = TierChange.objects.filter(account=top).latest("id")
-    assert "qualified for the lower tier at 2 recomputes in a row" in change.reason_text
+    assert "qualified for the lower tier on 2 different days in a row" in change.reason_text
     score = AccountScore.objects.get(account=top)
     assert (score.pending_tier, score.pending_streak) == ("", 0)
 
@@ -464,3 +464,80 @@ def test_clearing_a_pin_returns_the_computed_tier(director):
     assert change.reason_text.startswith("Pin removed: pilot over")
     with pytest.raises(ValidationError):
         tier_override_clear(override=override, actor=director)
+
+
+# --- one real recompute at a time; texts stored language-neutral ----------------------------
+
+
+def test_a_real_recompute_is_refused_while_another_is_queued(django_capture_on_commit_callbacks, monkeypatch):
+    """Two quick clicks start one job: the second request is refused with a clear message."""
+    from tiering import tasks
+    from tiering.services import RecomputeInProgress, recompute_job_request
+
+    monkeypatch.setattr(tasks.run_recompute_job, "delay", lambda job_id: None)
+    first = recompute_job_request()
+    with pytest.raises(RecomputeInProgress) as exc:
+        recompute_job_request()
+    assert exc.value.messages == [
+        f"Another recompute (#{first.pk}) is already queued or running. "
+        "Wait until it has finished before starting a new one."
+    ]
+    assert exc.value.job == first
+    assert isinstance(exc.value, ValidationError)
+    assert RecomputeJob.objects.count() == 1
+    # a dry run writes nothing: it may run beside it
+    assert recompute_job_request(dry_run=True).dry_run
+    # a running one blocks too; a finished one does not
+    RecomputeJob.objects.filter(pk=first.pk).update(status="running", started_at=timezone.now())
+    with pytest.raises(RecomputeInProgress):
+        recompute_job_request()
+    RecomputeJob.objects.filter(pk=first.pk).update(status="done", finished_at=timezone.now())
+    assert recompute_job_request().status == "queued"
+
+
+def test_an_abandoned_job_does_not_block_forever(monkeypatch):
+    """A job queued or running for more than two hours (its worker died) blocks nothing."""
+    from tiering import tasks
+    from tiering.services import recompute_job_request
+
+    monkeypatch.setattr(tasks.run_recompute_job, "delay", lambda job_id: None)
+    long_ago = timezone.now() - datetime.timedelta(hours=3)
+    queued = RecomputeJob.objects.create(status="queued")
+    running = RecomputeJob.objects.create(status="running", started_at=long_ago)
+    RecomputeJob.objects.filter(pk=queued.pk).update(created_at=long_ago)
+    job = recompute_job_request()
+    assert job.pk not in (queued.pk, running.pk) and job.status == "queued"
+
+
+def test_job_steps_are_stored_in_english_whatever_the_worker_language():
+    """The stored step is not in the worker's language; the page words it for its reader."""
+    from django.utils import translation
+
+    AccountFactory()
+    with translation.override("zh-hans"):
+        job = tiers_recompute()
+    assert job.step == "Done"
+
+
+def test_ending_a_pin_without_a_reason_stores_none_and_words_it_for_the_reader():
+    """No reason given: nothing in the actor's language is stored; each reader sees the
+    default reason in their own language."""
+    from django.utils import translation
+
+    from tests.users.factories import UserFactory
+
+    account = AccountFactory()
+    tiers_recompute()
+    override = tier_override_set(
+        account=account, tier=Tier.VIP, reason="Pilot", ends_on=timezone.localdate(), actor=None
+    )
+    with translation.override("zh-hans"):
+        tier_override_clear(override=override, actor=UserFactory())
+    change = TierChange.objects.get(kind=TierChange.Kind.OVERRIDE_CLEARED)
+    event = AccountEvent.objects.get(kind="tier.override_ended")
+    assert change.reason == "" and change.details["reason"] == "" and event.data["reason"] == ""
+    with translation.override("en"):
+        assert "Pin removed: ended by hand" in change.reason_text
+        assert "was removed: ended by hand" in render_event(event)["text"]
+    with translation.override("zh-hans"):
+        assert translation.gettext("ended by hand") in change.reason_text

@@ -5,13 +5,13 @@ from decimal import Decimal
 
 import pytest
 from django.urls import reverse
-from django.utils import timezone
+from django.utils import timezone, translation
 
 from accounts.models import Account, Tier
 from tests.accounts.factories import AccountFactory, TransactionFactory
 from tests.tiering.factories import RecomputeJobFactory
-from tiering import tasks
-from tiering.models import RecomputeJob, TierOverride
+from tiering import services, tasks
+from tiering.models import RecomputeJob, TierChange, TierOverride
 from tiering.services import tiers_recompute
 
 pytestmark = pytest.mark.django_db
@@ -196,3 +196,173 @@ def test_client_for_fixture_signs_in(client_for, director):
     """The shared fixture signs in although axes' backend comes first."""
     response = client_for(director).get(reverse("tiering:overview"))
     assert response.status_code == 200
+
+
+# --- usability review fixes ------------------------------------------------------------------
+
+
+def test_pin_message_names_the_pinned_tier(client_for, director):
+    """Pinning a small account to VIP says "pinned to VIP", not the tier it had."""
+    account = AccountFactory(name="Pin Target")
+    ends = timezone.localdate() + datetime.timedelta(days=10)
+    response = client_for(director).post(
+        reverse("tiering:override", args=[account.pk]),
+        {"tier": "vip", "ends_on": ends.isoformat(), "reason": "Strategic pilot"},
+        follow=True,
+    )
+    texts = [str(m) for m in response.context["messages"]]
+    assert texts == [f"Pin Target is pinned to VIP until {ends.isoformat()}."]
+
+
+def test_overview_moves_are_scoped_to_what_a_manager_sees(client_for, manager, other_manager, director):
+    """A manager's move matrix counts the changes of their accounts only and says so."""
+    mine = seed(manager, 4)
+    seed(other_manager, 6)
+    job = tiers_recompute()
+    own_changes = TierChange.objects.filter(job=job, account__in=mine).count()
+    assert 0 < own_changes < job.counts["changed"]
+    response = client_for(manager).get(reverse("tiering:overview"))
+    html = response.content.decode()
+    assert response.context["moved"] == own_changes
+    assert sum(c["n"] or 0 for row in response.context["movement"] for c in row["cells"]) == own_changes
+    assert "Your accounts" in html and "All accounts" not in html
+    assert f"{own_changes} accounts changed tier" in html
+    assert "kept their tier are not counted" in html
+    response = client_for(director).get(reverse("tiering:overview"))
+    assert response.context["moved"] == job.counts["changed"]
+    assert "All accounts" in response.content.decode()
+
+
+def test_abc_cards_say_whose_revenue_the_share_is(client_for, manager, director):
+    seed(manager, 3)
+    tiers_recompute()
+    html = client_for(manager).get(reverse("tiering:abc")).content.decode()
+    assert "of your accounts' revenue" in html and "their classes are company-wide" in html
+    assert 'href="?abc=A">Class A</a>' in html
+    html = client_for(director).get(reverse("tiering:abc")).content.decode()
+    assert "of your accounts" not in html and "All accounts" in html
+
+
+def test_recompute_button_asks_first_and_disables_itself(client_for, director):
+    seed(director, 2)
+    html = client_for(director).get(reverse("tiering:overview")).content.decode()
+    button = html[html.index('data-testid="recompute-now"') - 600 : html.index('data-testid="recompute-now"')]
+    assert "hx-confirm=" in button and "hx-disabled-elt=" in button
+
+
+def test_second_recompute_click_is_refused_on_the_page(client_for, director, monkeypatch):
+    """The second click shows the message and the job already under way; no second job."""
+    monkeypatch.setattr(tasks.run_recompute_job, "delay", lambda job_id: None)
+    client = client_for(director)
+    client.post(reverse("tiering:recompute"), HTTP_HX_REQUEST="true")
+    response = client.post(reverse("tiering:recompute"), HTTP_HX_REQUEST="true")
+    html = response.content.decode()
+    job = RecomputeJob.objects.get()
+    assert 'data-testid="recompute-refused"' in html and f"Another recompute (#{job.pk})" in html
+    assert 'data-status="queued"' in html
+    # without htmx: a message on the job's page
+    response = client.post(reverse("tiering:recompute"), follow=True)
+    assert response.redirect_chain[-1][0] == reverse("tiering:job", args=[job.pk])
+    assert "already queued or running" in " ".join(str(m) for m in response.context["messages"])
+    assert RecomputeJob.objects.count() == 1
+    # the overview shows the job under way when it is loaded again
+    assert 'id="job-status"' in client.get(reverse("tiering:overview")).content.decode()
+
+
+def test_end_pin_asks_for_confirmation(client_for, director):
+    account = AccountFactory()
+    services.tier_override_set(account=account, tier="vip", reason="x", ends_on=timezone.localdate(), actor=director)
+    html = client_for(director).get(reverse("tiering:override", args=[account.pk])).content.decode()
+    form = html[html.index("/end/") : html.index('data-testid="end-pin"')]
+    assert 'onsubmit="return confirm(' in form
+
+
+def test_job_step_is_worded_for_the_reader_not_the_worker(client_for, director):
+    """A job whose worker wrote its step in Chinese shows its state in the reader's language."""
+    job = RecomputeJobFactory(status="done", progress=100, step="已完成")
+    running = RecomputeJobFactory(status="running", progress=50, step="正在统计等级变动")
+    queued = RecomputeJobFactory(status="queued", step="等待后台进程")
+    client = client_for(director)
+    html = client.get(reverse("tiering:job", args=[job.pk]), HTTP_HX_REQUEST="true").content.decode()
+    assert "已完成" not in html and ">Done</span>" in html
+    html = client.get(reverse("tiering:job", args=[running.pk]), HTTP_HX_REQUEST="true").content.decode()
+    assert "正在" not in html and 'data-testid="job-step">Counting moves</div>' in html
+    html = client.get(reverse("tiering:job", args=[queued.pk]), HTTP_HX_REQUEST="true").content.decode()
+    assert "等待" not in html and html.count("Waiting for") == 1
+    with translation.override("zh-hans"):
+        counting = translation.gettext("Counting moves")
+    html = client.get(
+        reverse("tiering:job", args=[running.pk]), HTTP_HX_REQUEST="true", HTTP_ACCEPT_LANGUAGE="zh-hans"
+    ).content.decode()
+    assert f'data-testid="job-step">{counting}</div>' in html
+
+
+def test_demotion_streak_is_described_in_days(client_for, director):
+    seed(director, 2)
+    tiers_recompute()
+    html = client_for(director).get(reverse("tiering:overview")).content.decode()
+    assert "on 2 different days in a row" in html and "recomputes in a row" not in html
+
+
+def test_account_names_link_to_the_account(client_for, director):
+    accounts = seed(director, 3)
+    tiers_recompute()
+    client = client_for(director)
+    url = accounts[0].get_absolute_url()
+    assert f'href="{url}"' in client.get(reverse("tiering:abc")).content.decode()
+    assert f'href="{url}"' in client.get(reverse("tiering:changes")).content.decode()
+    pin_page = client.get(reverse("tiering:override", args=[accounts[0].pk])).content.decode()
+    cancel = pin_page[pin_page.index('data-testid="save-pin"') :]
+    heading = pin_page[pin_page.index("<h1") : pin_page.index('data-testid="save-pin"')]
+    assert f'href="{url}"' in heading.split("<form")[0]
+    assert f'<a class="btn btn-link" href="{url}">Cancel</a>' in cancel
+
+
+def test_rfm_segments_and_cells_lead_to_the_accounts(client_for, director):
+    seed(director, 6)
+    tiers_recompute()
+    response = client_for(director).get(reverse("tiering:rfm"))
+    html = response.content.decode()
+    segment = response.context["rfm"]["segments"][0]["code"]
+    assert f'href="{reverse("accounts:list")}?rfm_segment={segment}"' in html
+    assert f'href="{reverse("tiering:abc")}?r=5&amp;f=' in html
+    # a cell's link lists exactly the accounts of that cell
+    score = Account.objects.filter(owner=director).order_by("-revenue_12m").first().tier_score
+    response = client_for(director).get(reverse("tiering:abc"), {"r": score.r, "f": score.f})
+    listed = list(response.context["page"].object_list)
+    assert listed and all((a.tier_score.r, a.tier_score.f) == (score.r, score.f) for a in listed)
+    assert 'data-testid="rf-filter"' in response.content.decode()
+
+
+def test_job_page_has_no_link_to_itself_but_the_overview_fragment_has(client_for, director):
+    job = RecomputeJobFactory(status="done", progress=100)
+    client = client_for(director)
+    url = reverse("tiering:job", args=[job.pk])
+    assert f'href="{url}"' not in client.get(url).content.decode()
+    polled_from_job_page = client.get(url, HTTP_HX_REQUEST="true", HTTP_HX_CURRENT_URL=f"http://testserver{url}")
+    assert f'href="{url}"' not in polled_from_job_page.content.decode()
+    overview = f"http://testserver{reverse('tiering:overview')}"
+    assert f'href="{url}"' in client.get(url, HTTP_HX_REQUEST="true", HTTP_HX_CURRENT_URL=overview).content.decode()
+
+
+def test_finished_job_refreshes_the_overview_parts(client_for, director):
+    """When the poll from the overview sees the job done, it fetches the stale parts again."""
+    seed(director, 2)
+    tiers_recompute()
+    running = RecomputeJobFactory(status="running", progress=50)
+    client = client_for(director)
+    page = client.get(reverse("tiering:overview")).content.decode()
+    for part in ('id="overview-status"', 'id="moves-card"', 'id="recent-jobs"'):
+        assert part in page
+    url = reverse("tiering:job", args=[running.pk])
+    overview = f"http://testserver{reverse('tiering:overview')}"
+    html = client.get(url, HTTP_HX_REQUEST="true", HTTP_HX_CURRENT_URL=overview).content.decode()
+    assert "refresh-overview" not in html
+    RecomputeJob.objects.filter(pk=running.pk).update(status="done", progress=100)
+    html = client.get(url, HTTP_HX_REQUEST="true", HTTP_HX_CURRENT_URL=overview).content.decode()
+    assert 'hx-select-oob="#overview-status,#moves-card,#recent-jobs"' in html
+
+
+def test_tabs_do_not_wrap(client_for, manager):
+    html = client_for(manager).get(reverse("tiering:overview")).content.decode()
+    assert html.count('class="nav-link text-nowrap') == 4
