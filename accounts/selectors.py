@@ -3,7 +3,7 @@
 import datetime
 from decimal import Decimal
 
-from django.db.models import Case, DecimalField, F, Q, Sum, Value, When
+from django.db.models import Case, Count, DecimalField, F, Q, Sum, Value, When, Window
 from django.db.models.functions import TruncMonth
 from django.utils import timezone
 
@@ -124,11 +124,11 @@ def account_360(*, user, pk) -> dict:
         .only("id", "name", "number", "tier", "status", "revenue_12m")
         .order_by("-revenue_12m")[:50]
     )
-    recent_txns = list(Transaction.objects.filter(account=account)[:RECENT_TRANSACTIONS])
-    if len(recent_txns) < RECENT_TRANSACTIONS:
-        transaction_count = len(recent_txns)  # all of them are here: no count query
-    else:
-        transaction_count = Transaction.objects.filter(account=account).count()
+    # the total rides along as a window count: one query for the rows and the heading's total
+    recent_txns = list(
+        Transaction.objects.filter(account=account).annotate(total_count=Window(Count("pk")))[:RECENT_TRANSACTIONS]
+    )
+    transaction_count = recent_txns[0].total_count if recent_txns else 0
     return {
         "account": account,
         "contacts": contacts,

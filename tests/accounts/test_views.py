@@ -5,7 +5,7 @@ import pytest
 from openpyxl import load_workbook
 
 from accounts.models import Account, Contact
-from tests.accounts.factories import AccountFactory, ContactFactory, FeedbackFactory
+from tests.accounts.factories import AccountFactory, ContactFactory, FeedbackFactory, TransactionFactory
 from tiering.services import tiers_recompute
 from users.roles import Role
 
@@ -85,12 +85,14 @@ class TestAccount360:
         ContactFactory.create_batch(3, account=account, role="economic", attitude="supporter")
         FeedbackFactory(account=account, suggestion="More bandwidth")
         AccountFactory(owner=manager, parent=account, name="Subsidiary One")
+        TransactionFactory.create_batch(12, account=account)  # more than the page lists
         tiers_recompute()  # a recomputed account, as every account is after the nightly job
         client = client_for(manager)
         with django_assert_max_num_queries(12):
             response = client.get(f"/accounts/{account.pk}/")
         html = response.content.decode()
         assert "More bandwidth" in html and "Subsidiary One" in html and "Economic buyer" in html
+        assert "12 transactions" in html and "Show all transactions" in html
 
     def test_another_owners_account_answers_404(self, client_for, manager, other_manager):
         theirs = AccountFactory(owner=other_manager)
