@@ -17,7 +17,7 @@ from django.utils import timezone
 
 from accounts.models import AbcClass, Account, Tier
 from users.roles import Role
-from users.visibility import has_role, sees_all, visible_to
+from users.visibility import has_role, manager_scope, sees_all, visible_to
 
 from .models import AccountScore, RecomputeJob, RfmSegment, TierBenefit, TierChange, TierOverride, TierPolicy
 
@@ -191,9 +191,11 @@ def movement_rows(job: RecomputeJob | None, *, matrix: dict | None = None) -> li
 def recompute_moves(*, user, job: RecomputeJob | None) -> dict:
     """The moves of a recompute as the user may see them.
 
-    For a user who sees every account: the job's own matrix (stays included). For anyone else:
-    the job's tier changes of the accounts they see, counted in one GROUP BY query; staying
-    put is not recorded per account, so those cells are None.
+    For a user who sees every account: the job's own matrix (stays included). For an account
+    manager: the job's per-(owner, team) counts of the accounts they see, added up (the same
+    rule as the visibility policy, no query beyond the manager's teams). Jobs recorded before
+    those counts existed: the job's tier changes the user sees, counted in one GROUP BY query;
+    staying put is not recorded per account there, so those cells are None.
     Returns {"rows", "changed", "all_accounts"}.
     """
     all_accounts = sees_all_accounts(user)
@@ -201,6 +203,16 @@ def recompute_moves(*, user, job: RecomputeJob | None) -> dict:
         return {"rows": [], "changed": 0, "all_accounts": all_accounts}
     if all_accounts:
         return {"rows": movement_rows(job), "changed": (job.counts or {}).get("changed", 0), "all_accounts": True}
+    by_scope = (job.counts or {}).get("moves_by_scope")
+    if by_scope is not None:  # kept by the recompute per (owner, team): no query
+        matrix = {old.value: dict.fromkeys((new.value for new in TIER_ORDER), 0) for old in TIER_ORDER}
+        owners, teams = manager_scope(user) if has_role(user, Role.MANAGER) else (frozenset(), frozenset())
+        for owner, team, old, new, n in by_scope:
+            if (owner in owners or team in teams) and old in matrix and new in matrix[old]:
+                matrix[old][new] += n
+        changed = sum(matrix[o.value][n.value] for o in TIER_ORDER for n in TIER_ORDER if o != n)
+        return {"rows": movement_rows(job, matrix=matrix), "changed": changed, "all_accounts": False}
+    # jobs recorded before the per-scope counts: the job's tier changes the user may see
     matrix = {old.value: {new.value: (None if old == new else 0) for new in TIER_ORDER} for old in TIER_ORDER}
     changed = 0
     moves = (

@@ -417,6 +417,16 @@ def _count_moves() -> tuple[dict, dict]:
         "SUM(CASE WHEN rank IS NOT NULL THEN 1 ELSE 0 END) "
         f"FROM {SCRATCH}"
     )
+    # the same moves per (owner, team) of the account, so a manager's overview can add up the
+    # accounts they see without reading the job's tier changes again
+    moves_by_scope = [
+        [owner, team, old, new, n]
+        for owner, team, old, new, n in _fetch(
+            f"SELECT a.owner_id, a.team_id, st.previous_tier, st.target_tier, COUNT(*) FROM {SCRATCH} st "
+            "JOIN accounts_account a ON a.id = st.account_id "
+            "GROUP BY a.owner_id, a.team_id, st.previous_tier, st.target_tier"
+        )
+    ]
     promoted = sum(matrix[o][n] for o in TIERS for n in TIERS if TIERS.index(n) < TIERS.index(o))
     demoted = sum(matrix[o][n] for o in TIERS for n in TIERS if TIERS.index(n) > TIERS.index(o))
     counts = {
@@ -430,6 +440,7 @@ def _count_moves() -> tuple[dict, dict]:
         "tiers": tiers,
         "abc": abc,
         "segments": segments,
+        "moves_by_scope": moves_by_scope,
     }
     return matrix, counts
 

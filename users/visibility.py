@@ -81,6 +81,23 @@ def visibility_q(user, model) -> Q | None:
     return q
 
 
+def manager_scope(user) -> tuple[frozenset[int], frozenset[int]]:
+    """The same rule as `visibility_q`, as ids: the owners (the manager and the members of the
+    teams they lead) and the teams (those they lead) whose records an account manager sees.
+    For summing figures kept per owner and team; one query, cached on the user."""
+    from .models import Team
+
+    cached = getattr(user, "_crm_scope", None)
+    if cached is None:
+        owners, teams = {user.pk}, set()
+        for team_id, member_id in Team.objects.filter(leader_id=user.pk).values_list("pk", "members"):
+            teams.add(team_id)
+            if member_id is not None:
+                owners.add(member_id)
+        cached = user._crm_scope = (frozenset(owners), frozenset(teams))
+    return cached
+
+
 def visible_to(user, queryset: QuerySet) -> QuerySet:
     """Scope a queryset to what the user may see (subqueries, no extra round trip)."""
     q = visibility_q(user, queryset.model)

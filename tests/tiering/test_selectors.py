@@ -120,7 +120,7 @@ def test_account_tier_summary(manager, director):
     assert selectors.account_tier_summary(user=director, account=account)["can_manage"] is True
 
 
-def test_recompute_moves_of_a_manager_come_from_their_changes_in_one_query(
+def test_recompute_moves_of_a_manager_add_up_their_accounts_in_one_query(
     manager, other_manager, director, django_assert_num_queries
 ):
     from tiering.models import TierChange
@@ -129,13 +129,37 @@ def test_recompute_moves_of_a_manager_come_from_their_changes_in_one_query(
     seed(other_manager, 500, 400, 50, 10)
     job = tiers_recompute()
     selectors.sees_all_accounts(manager)  # the user's roles, cached for the request
-    with django_assert_num_queries(1):
+    with django_assert_num_queries(1):  # the manager's teams; the counts are in the job
         moves = selectors.recompute_moves(user=manager, job=job)
     assert moves["all_accounts"] is False
     assert moves["changed"] == TierChange.objects.filter(job=job, account__in=mine).count() > 0
     assert moves["changed"] < job.counts["changed"]
     cells = {(row["from"].value, c["to"].value): c["n"] for row in moves["rows"] for c in row["cells"]}
+    assert sum(cells.values()) == len(mine)  # every account of theirs, moved or kept
+    # a team leader also sees the moves of their members' accounts
+    TeamFactory(leader=manager, members=[other_manager])
+    manager._crm_scope = None
+    led = selectors.recompute_moves(user=manager, job=job)
+    assert led["changed"] == job.counts["changed"]
+
+
+def test_recompute_moves_of_an_older_job_come_from_its_changes(manager, other_manager):
+    from tiering.models import TierChange
+
+    mine = seed(manager, 300, 200, 100)
+    seed(other_manager, 500, 400, 50, 10)
+    job = tiers_recompute()
+    job.counts.pop("moves_by_scope")  # as recorded before the per-scope counts
+    moves = selectors.recompute_moves(user=manager, job=job)
+    assert moves["changed"] == TierChange.objects.filter(job=job, account__in=mine).count() > 0
+    cells = {(row["from"].value, c["to"].value): c["n"] for row in moves["rows"] for c in row["cells"]}
     assert cells[("small", "small")] is None  # staying put is not recorded per account
+
+
+def test_all_accounts_moves_are_the_jobs_matrix(manager, other_manager, director):
+    seed(manager, 300, 200, 100)
+    seed(other_manager, 500, 400, 50, 10)
+    job = tiers_recompute()
     all_ = selectors.recompute_moves(user=director, job=job)
     assert all_["all_accounts"] and all_["changed"] == job.counts["changed"]
     assert all_["rows"][2]["cells"][2]["n"] == job.matrix["small"]["small"]
