@@ -3,7 +3,7 @@
 import datetime
 from decimal import Decimal
 
-from django.db.models import Case, Count, DecimalField, F, Q, Sum, Value, When, Window
+from django.db.models import Case, DecimalField, F, Q, Sum, Value, When
 from django.db.models.functions import TruncMonth
 from django.utils import timezone
 
@@ -124,11 +124,11 @@ def account_360(*, user, pk) -> dict:
         .only("id", "name", "number", "tier", "status", "revenue_12m")
         .order_by("-revenue_12m")[:50]
     )
-    # the total rides along as a window count: one query for the rows and the heading's total
-    recent_txns = list(
-        Transaction.objects.filter(account=account).annotate(total_count=Window(Count("pk")))[:RECENT_TRANSACTIONS]
-    )
-    transaction_count = recent_txns[0].total_count if recent_txns else 0
+    # one row more than shown tells whether there are more, without counting (or windowing)
+    # thousands of rows of a big account; the full list page counts them
+    recent_txns = list(Transaction.objects.filter(account=account)[: RECENT_TRANSACTIONS + 1])
+    more_transactions = len(recent_txns) > RECENT_TRANSACTIONS
+    recent_txns = recent_txns[:RECENT_TRANSACTIONS]
     return {
         "account": account,
         "contacts": contacts,
@@ -138,7 +138,7 @@ def account_360(*, user, pk) -> dict:
         "competitors": competitors,
         "subsidiaries": subsidiaries,
         "transactions": recent_txns,
-        "transaction_count": transaction_count,
+        "more_transactions": more_transactions,
         "monthly_revenue": account_monthly_revenue(account=account),
         "panels": panels_for(user=user, account=account),
     }

@@ -92,7 +92,7 @@ class TestAccount360:
             response = client.get(f"/accounts/{account.pk}/")
         html = response.content.decode()
         assert "More bandwidth" in html and "Subsidiary One" in html and "Economic buyer" in html
-        assert "12 transactions" in html and "Show all transactions" in html
+        assert "Latest 10 transactions" in html and "Show all transactions" in html
 
     def test_another_owners_account_answers_404(self, client_for, manager, other_manager):
         theirs = AccountFactory(owner=other_manager)
@@ -445,7 +445,7 @@ class TestExportFormatting:
 
 
 class TestAccountTransactions:
-    def test_the_360_page_shows_the_total_and_links_to_all(self, client_for, manager):
+    def test_the_360_page_shows_the_latest_and_links_to_all(self, client_for, manager):
         from tests.accounts.factories import TransactionFactory
 
         account = AccountFactory(owner=manager)
@@ -453,8 +453,11 @@ class TestAccountTransactions:
         response = client_for(manager).get(f"/accounts/{account.pk}/")
         html = response.content.decode()
         assert len(response.context["transactions"]) == 10
-        assert "13 transactions" in html
+        assert "Latest 10 transactions" in html
         assert f'href="/accounts/{account.pk}/transactions/"' in html
+        few = AccountFactory(owner=manager)
+        TransactionFactory.create_batch(3, account=few)
+        assert "3 transactions" in client_for(manager).get(f"/accounts/{few.pk}/").content.decode()
 
     def test_all_transactions_paginated(self, client_for, manager, django_assert_max_num_queries):
         from tests.accounts.factories import TransactionFactory
