@@ -70,3 +70,16 @@ def api_for():
         return c
 
     return _login
+
+
+@pytest.fixture(autouse=True, scope="session")
+def _celery_queue_per_test_process(worker_id):
+    """Each pytest-xdist process sends and consumes on its own Celery queue: a worker started by
+    one process's test must not take a task sent by another process's test (it would run it
+    against the wrong test database, and the sender would wait for nothing)."""
+    from config.celery import app
+
+    app.conf.task_default_queue = f"tests-{worker_id}"
+    for cached in ("queues", "default_queue", "router"):  # rebuilt from the setting on next use
+        app.amqp.__dict__.pop(cached, None)
+    yield
