@@ -1,4 +1,4 @@
-"""Compile locale/*/LC_MESSAGES/*.po to .mo in pure Python (polib), so `make run` and
+"""Compile locale/*/LC_MESSAGES/*.po (the project's and each app's <app>/locale/) to .mo in pure Python (polib), so `make run` and
 `make test` need no GNU gettext on the machine. `make messages` (extracting strings) does."""
 
 import sys
@@ -11,7 +11,8 @@ ROOT = Path(__file__).resolve().parent.parent
 
 def main() -> int:
     count = 0
-    for po_path in sorted((ROOT / "locale").glob("*/LC_MESSAGES/*.po")):
+    catalogues = [*ROOT.glob("locale/*/LC_MESSAGES/*.po"), *ROOT.glob("*/locale/*/LC_MESSAGES/*.po")]
+    for po_path in sorted(set(catalogues)):
         po = polib.pofile(str(po_path))
         po.save_as_mofile(str(po_path.with_suffix(".mo")))
         count += 1
