@@ -254,6 +254,12 @@ def _noon(day: datetime.date) -> datetime.datetime:
     return timezone.make_aware(datetime.datetime.combine(day, datetime.time(12)))
 
 
+def _recorded_at(day: datetime.date) -> datetime.datetime:
+    """When a dated record happened: now if it is today's (the timeline shows the time it was
+    recorded, not 12:00), local noon of an earlier day."""
+    return timezone.now() if day == timezone.localdate() else _noon(day)
+
+
 @transaction.atomic
 def feedback_create(*, account: Account, actor, **fields) -> Feedback:
     feedback = Feedback(account=account, created_by=actor, **fields)
@@ -263,11 +269,11 @@ def feedback_create(*, account: Account, actor, **fields) -> Feedback:
         account=account,
         kind="feedback.received",
         actor=actor,
-        occurred_at=_noon(feedback.received_on),
+        occurred_at=_recorded_at(feedback.received_on),
         data={"satisfaction": feedback.satisfaction, "suggestion": feedback.suggestion[:200]},
     )
     if feedback.channel in CONTACT_CHANNELS:  # someone spoke with the customer to hear it
-        account_touch_contact(account_id=account.pk, at=min(_noon(feedback.received_on), timezone.now()))
+        account_touch_contact(account_id=account.pk, at=min(_recorded_at(feedback.received_on), timezone.now()))
     return feedback
 
 

@@ -3,13 +3,14 @@ from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
 from accounts.models import Tier
+from core.forms import DateInput
 
 
 class TierOverrideForm(forms.Form):
     tier = forms.ChoiceField(label=_("Pin to tier"), choices=Tier.choices)
     ends_on = forms.DateField(
         label=_("Until (inclusive)"),
-        widget=forms.DateInput(attrs={"type": "date"}),
+        widget=DateInput(),
         help_text=_("After this day the next recompute returns the computed tier."),
     )
     reason = forms.CharField(
