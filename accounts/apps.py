@@ -9,6 +9,7 @@ class AccountsConfig(AppConfig):
     def ready(self):
         from core.demo import register_demo_step
         from core.navigation import register_nav_item
+        from core.search import register_search_provider
         from users.roles import Role
         from users.visibility import VisibilityRule, has_role, register_visibility
 
@@ -30,3 +31,6 @@ class AccountsConfig(AppConfig):
             visible=lambda user: has_role(user, *Role),
         )
         register_demo_step(name="accounts", order=20, run=seed_accounts)
+        from .selectors import account_quick_search
+
+        register_search_provider(key="accounts", order=20, search=account_quick_search)

@@ -6,13 +6,16 @@ from decimal import Decimal
 from django.db.models import Case, DecimalField, F, Q, Sum, Value, When
 from django.db.models.functions import TruncMonth
 from django.utils import timezone
+from django.utils.translation import gettext
 
+from core.search import SearchHit
 from users.models import User
 from users.roles import Role
 from users.visibility import get_visible_or_404, has_role, visible_to
 
-from .models import Account, AccountEvent, CompetitorPresence, Contact, Feedback, Transaction
+from .models import Account, AccountEvent, AccountSearch, CompetitorPresence, Contact, Feedback, Tier, Transaction
 from .panels import panels_for
+from .search import is_phone_term, normalise_term, phone_key
 from .timeline import render_event
 
 ACCOUNT_SORTS = {
@@ -176,3 +179,54 @@ def accounts_summary(*, user) -> dict:
         stale=Sum(Case(When(stale_contact_q(), then=1), default=0)),
     )
     return {k: (v or 0) for k, v in totals.items()}
+
+
+def account_search_q(term: str) -> Q:
+    """Name, short name, number, main phone, or any live contact's name or phone (accounts.search)."""
+    matches = AccountSearch.objects.filter(text__contains=normalise_term(term)).values("account_id")
+    return Q(pk__in=matches)
+
+
+def account_quick_search(*, user, term: str, limit: int = 8) -> list[SearchHit]:
+    """The top bar's search, caller-ID style: which account (and which of its people) a name or
+    phone number belongs to. Two queries: the matching accounts the user may see, then their
+    live contacts, to say who matched."""
+    term = term.strip()
+    phone = is_phone_term(term)
+    needle = normalise_term(term)
+    accounts = list(
+        visible_to(user, Account.objects.filter(account_search_q(term), is_archived=False))
+        .select_related("owner")
+        .order_by(Case(*[When(tier=t, then=Value(i)) for i, t in enumerate(Tier)], default=Value(9)), "name")[:limit]
+    )
+    contacts: dict[int, list[Contact]] = {}
+    for contact in Contact.objects.filter(account__in=[a.pk for a in accounts], is_archived=False).order_by(
+        "-is_primary", "name"
+    ):
+        contacts.setdefault(contact.account_id, []).append(contact)
+    hits: list[SearchHit] = []
+    for account in accounts:
+        meta = [account.number or "", str(account.owner or "")]
+        common = {"title": account.name, "url": account.get_absolute_url(), "badge": account.get_tier_display()}
+        matched = []
+        if phone and needle in phone_key(account.phone):
+            matched.append(
+                SearchHit(kind=gettext("Main phone"), icon="telephone", phone=account.phone, meta=meta, **common)
+            )
+        for contact in contacts.get(account.pk, []):
+            if (phone and needle in phone_key(contact.phone)) or (not phone and needle in contact.name.lower()):
+                detail = " · ".join(p for p in (contact.name, contact.title, contact.get_role_display()) if p)
+                matched.append(
+                    SearchHit(
+                        kind=gettext("Contact"),
+                        icon="person",
+                        phone=contact.phone if phone else "",
+                        detail=detail,
+                        meta=meta,
+                        **common,
+                    )
+                )
+        hits.extend(
+            matched or [SearchHit(kind=gettext("Account"), icon="building", phone=account.phone, meta=meta, **common)]
+        )
+    return hits[:limit]

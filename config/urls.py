@@ -5,7 +5,7 @@ from django.urls import include, path
 from django.utils.translation import gettext_lazy as _
 from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerView
 
-from core.views import healthz
+from core.views import healthz, search
 
 admin.site.site_header = _("Key-account CRM administration")
 admin.site.site_title = _("Key-account CRM")
@@ -13,6 +13,7 @@ admin.site.index_title = _("Administration")
 
 urlpatterns = [
     path("healthz", healthz, name="healthz"),
+    path("search/", search, name="search"),
     path("i18n/", include("django.conf.urls.i18n")),
     path("admin/", admin.site.urls),
     path("auth/", include("users.urls")),

@@ -257,7 +257,7 @@ def test_touch_contact_only_moves_forward(db):
 @pytest.mark.django_db
 class TestSearchColumn:
     def test_contacts_names_and_phone_digits_are_searchable_and_archiving_removes_them(self, manager):
-        from accounts.filters import account_search_q
+        from accounts.selectors import account_search_q
 
         account = services.account_create(actor=manager, name="Apex Systems", owner=manager)
         contact = services.contact_create(account=account, actor=manager, name="王小明", phone="138 0013 8000")
