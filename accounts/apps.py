@@ -5,6 +5,9 @@ from django.utils.translation import gettext_lazy as _
 class AccountsConfig(AppConfig):
     name = "accounts"
     verbose_name = _("Key accounts")
+    # the admin menu (core/admin_site.py): CRM apps first, in the order of their work
+    admin_order = 10
+    admin_model_order = ("Account", "Contact", "Feedback", "Transaction", "CompetitorPresence", "Competitor")
 
     def ready(self):
         from core.demo import register_demo_step

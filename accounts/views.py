@@ -86,6 +86,8 @@ def account_list(request):
         "oob": fragment,
         "per_page": per_page,
         "page_sizes": PAGE_SIZES,
+        # on a phone the filters fold behind one button that says how many are on
+        "active_filters": len([k for k in filters_only if k not in ("q", "per_page")]),
     }
     template = "accounts/_account_table.html" if fragment else "accounts/account_list.html"
     return render(request, template, context)

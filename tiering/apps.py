@@ -5,6 +5,8 @@ from django.utils.translation import gettext_lazy as _
 class TieringConfig(AppConfig):
     name = "tiering"
     verbose_name = _("Tiering")
+    admin_order = 20
+    admin_model_order = ("TierPolicy", "TierBenefit", "TierOverride", "TierChange", "RecomputeJob")
 
     def ready(self):
         from accounts.panels import register_account_panel

@@ -19,7 +19,16 @@ from accounts.models import AbcClass, Account, Tier
 from users.roles import Role
 from users.visibility import has_role, manager_scope, sees_all, visible_to
 
-from .models import AccountScore, RecomputeJob, RfmSegment, TierBenefit, TierChange, TierOverride, TierPolicy
+from .models import (
+    TIER_LEVEL,
+    AccountScore,
+    RecomputeJob,
+    RfmSegment,
+    TierBenefit,
+    TierChange,
+    TierOverride,
+    TierPolicy,
+)
 
 TIER_ORDER = [Tier.VIP, Tier.REGULAR, Tier.SMALL]
 #: a queued or running recompute older than this no longer blocks a new one (its worker died)
@@ -44,12 +53,47 @@ def tier_benefits_for(tier: str) -> TierBenefit | None:
     return TierBenefit.objects.filter(tier=tier).first()
 
 
-def tier_changes_for_user(*, user, account_id=None, tier=None):
+#: (from, to) pairs of each direction
+DIRECTIONS = {
+    "up": [(old.value, new.value) for old in TIER_LEVEL for new in TIER_LEVEL if TIER_LEVEL[new] > TIER_LEVEL[old]],
+    "down": [(old.value, new.value) for old in TIER_LEVEL for new in TIER_LEVEL if TIER_LEVEL[new] < TIER_LEVEL[old]],
+}
+
+
+def tier_changes_for_user(
+    *,
+    user,
+    account_id=None,
+    tier=None,
+    previous=None,
+    job=None,
+    direction=None,
+    since: datetime.date | None = None,
+    until: datetime.date | None = None,
+):
+    """Tier changes the user may see, newest first; each argument narrows them (`tier`: the new
+    tier, `previous`: the old one, `direction`: "up" or "down", `since`/`until`: local days, inclusive)."""
     qs = TierChange.objects.select_related("account", "actor", "override").order_by("-at", "-id")
     if account_id:
         qs = qs.filter(account_id=account_id)
     if tier:
         qs = qs.filter(new_tier=tier)
+    if previous:
+        qs = qs.filter(previous_tier=previous)
+    if job:
+        qs = qs.filter(job_id=job)
+    if direction in DIRECTIONS:
+        pairs = Q()
+        for old, new in DIRECTIONS[direction]:
+            pairs |= Q(previous_tier=old, new_tier=new)
+        qs = qs.filter(pairs)
+    tz = timezone.get_current_timezone()
+    if since:
+        qs = qs.filter(at__gte=datetime.datetime.combine(since, datetime.time.min, tzinfo=tz))
+    if until:
+        qs = qs.filter(
+            at__lt=datetime.datetime.combine(until + datetime.timedelta(days=1), datetime.time.min, tzinfo=tz)
+        )
     return visible_to(user, qs)
 
 
