@@ -42,6 +42,6 @@ def rebuild(apps, schema_editor):
 
 
 class Migration(migrations.Migration):
-    dependencies = [("accounts", "0011_not_in_future")]
+    dependencies = [("accounts", "0002_event_subject")]
 
     operations = [migrations.RunPython(rebuild, migrations.RunPython.noop)]
