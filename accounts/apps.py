@@ -35,6 +35,8 @@ class AccountsConfig(AppConfig):
             visible=lambda user: has_role(user, *Role),
         )
         register_demo_step(name="accounts", order=20, run=seed_accounts)
-        from .selectors import account_quick_search
+        from .alerts import register_account_alerts
+        from .selectors import account_feedback_alerts, account_quick_search
 
         register_search_provider(key="accounts", order=20, search=account_quick_search)
+        register_account_alerts(key="accounts.feedback", order=10, alerts=account_feedback_alerts)

@@ -3,10 +3,11 @@
 import datetime
 from decimal import Decimal
 
-from django.db.models import Case, DecimalField, F, Q, Sum, Value, When
+from django.db.models import Case, Count, DecimalField, F, Min, Q, Sum, Value, When
 from django.db.models.functions import TruncMonth
 from django.utils import timezone
-from django.utils.translation import gettext
+from django.utils.formats import date_format
+from django.utils.translation import gettext, ngettext
 
 from core.search import SearchHit
 from users.models import User
@@ -120,7 +121,12 @@ def account_360(*, user, pk) -> dict:
     for contact in contacts:
         buying_centre[contact.role].append(contact)
     events = [render_event(e) for e in AccountEvent.objects.filter(account=account).select_related("actor")[:40]]
-    feedback = list(Feedback.objects.filter(account=account).select_related("contact", "handler")[:10])
+    # open feedback first (the header's alert links to these rows), then the latest
+    feedback = list(
+        Feedback.objects.filter(account=account)
+        .select_related("contact", "handler")
+        .order_by(Case(When(status=Feedback.Status.DONE, then=Value(1)), default=Value(0)), "-received_on", "-id")[:10]
+    )
     competitors = list(CompetitorPresence.objects.filter(account=account).select_related("competitor"))
     subsidiaries = list(
         Account.objects.filter(parent=account, is_archived=False)
@@ -230,3 +236,45 @@ def account_quick_search(*, user, term: str, limit: int = 8) -> list[SearchHit]:
             matched or [SearchHit(kind=gettext("Account"), icon="building", phone=account.phone, meta=meta, **common)]
         )
     return hits[:limit]
+
+
+UNHAPPY = 2  # a satisfaction score at or below this is an unhappy customer
+STALE_CONTACT_DAYS = 30
+
+
+def account_feedback_alerts(*, user, account) -> list:
+    """The accounts app's own alerts: open feedback (unhappy first) and a customer no one has
+    spoken to for a month. One query."""
+    from .alerts import AccountAlert
+
+    open_feedback = Feedback.objects.filter(account=account).exclude(status=Feedback.Status.DONE)
+    counts = open_feedback.aggregate(
+        n=Count("pk"), unhappy=Count("pk", filter=Q(satisfaction__lte=UNHAPPY)), oldest=Min("received_on")
+    )
+    alerts = []
+    url = f"{account.get_absolute_url()}#feedback"
+    if counts["unhappy"]:
+        text = ngettext(
+            "%(n)s unhappy customer feedback open (score %(max)s or lower)",
+            "%(n)s unhappy customer feedback items open (score %(max)s or lower)",
+            counts["unhappy"],
+        ) % {"n": counts["unhappy"], "max": UNHAPPY}
+        alerts.append(AccountAlert(level="danger", icon="emoji-frown", text=text, url=url, count=counts["unhappy"]))
+    rest = counts["n"] - counts["unhappy"]
+    if rest:
+        text = ngettext(
+            "%(n)s open feedback item, the oldest from %(day)s",
+            "%(n)s open feedback items, the oldest from %(day)s",
+            rest,
+        ) % {"n": rest, "day": date_format(counts["oldest"], "SHORT_DATE_FORMAT")}
+        alerts.append(AccountAlert(level="warning", icon="chat-left-dots", text=text, url=url, count=rest))
+    if not account.is_archived:
+        last = account.last_contact_at
+        days = (timezone.now() - last).days if last else None
+        if days is None:
+            alerts.append(AccountAlert(level="warning", icon="telephone-x", text=gettext("No contact recorded yet.")))
+        elif days >= STALE_CONTACT_DAYS:
+            text = ngettext("No contact for %(n)s day.", "No contact for %(n)s days.", days) % {"n": days}
+            timeline = f"{account.get_absolute_url()}#timeline"
+            alerts.append(AccountAlert(level="warning", icon="telephone-x", text=text, url=timeline))
+    return alerts

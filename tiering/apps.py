@@ -9,6 +9,7 @@ class TieringConfig(AppConfig):
     admin_model_order = ("TierPolicy", "TierBenefit", "TierOverride", "TierChange", "RecomputeJob")
 
     def ready(self):
+        from accounts.alerts import register_account_alerts
         from accounts.panels import register_account_panel
         from core.demo import register_demo_step
         from core.navigation import register_nav_item
@@ -17,7 +18,7 @@ class TieringConfig(AppConfig):
 
         from .demo import seed_tiers
         from .events import register_event_kinds
-        from .selectors import account_tier_summary
+        from .selectors import account_tier_alerts, account_tier_summary
 
         readers = frozenset({Role.ADMIN, Role.DIRECTOR, Role.SERVICE, Role.FINANCE})
         per_account = VisibilityRule(owner_path="account__owner", team_path="account__team", all_roles=readers)
@@ -32,6 +33,7 @@ class TieringConfig(AppConfig):
             icon="bar-chart-steps",
             visible=lambda user: has_role(user, *Role),
         )
+        register_account_alerts(key="tiering.tier", order=20, alerts=account_tier_alerts)
         register_demo_step(name="tiering", order=30, run=seed_tiers)
         register_account_panel(
             key="tiering.tier",

@@ -13,7 +13,10 @@ from django.db import connection
 from django.db.models import Case, Count, FloatField, OuterRef, Q, Subquery, Sum, Value, When
 from django.db.models.functions import Cast
 from django.http import Http404
+from django.urls import reverse
 from django.utils import timezone
+from django.utils.formats import date_format
+from django.utils.translation import gettext, ngettext
 
 from accounts.models import AbcClass, Account, Tier
 from users.roles import Role
@@ -387,3 +390,38 @@ def account_tier_summary(*, user, account: Account, with_changes: bool = False) 
 
 def pending_demotions(*, user):
     return scores_for_user(user=user).exclude(pending_tier="").select_related("account")
+
+
+def account_tier_alerts(*, user, account: Account) -> list:
+    """Tiering's line in the 360° header (accounts.alerts): a demotion that is on its way, and a
+    pin that ends within two weeks. One query."""
+    from accounts.alerts import AccountAlert
+
+    score = (
+        AccountScore.objects.filter(account=account)
+        .annotate(
+            pin_ends=Subquery(
+                TierOverride.objects.filter(account=OuterRef("account"), active=True)
+                .order_by("-pk")
+                .values("ends_on")[:1]
+            )
+        )
+        .only("pending_tier", "pending_streak")
+        .first()
+    )
+    if score is None:
+        return []
+    alerts = []
+    if score.pending_tier:
+        text = ngettext(
+            "Pending demotion to %(tier)s (qualified on %(n)s recompute so far): service drops if it goes on.",
+            "Pending demotion to %(tier)s (qualified on %(n)s recomputes so far): service drops if it goes on.",
+            score.pending_streak,
+        ) % {"tier": Tier(score.pending_tier).label, "n": score.pending_streak}
+        alerts.append(AccountAlert(level="warning", icon="graph-down-arrow", text=text, url=reverse("tiering:changes")))
+    if score.pin_ends and score.pin_ends <= timezone.localdate() + datetime.timedelta(days=14):
+        text = gettext("The pinned tier ends on %(day)s.") % {"day": date_format(score.pin_ends, "SHORT_DATE_FORMAT")}
+        alerts.append(
+            AccountAlert(level="info", icon="pin-angle", text=text, url=reverse("tiering:override", args=[account.pk]))
+        )
+    return alerts
