@@ -14,6 +14,7 @@ class AccountsConfig(AppConfig):
 
         from . import timeline_kinds  # noqa: F401 - registers this app's timeline event kinds
         from .demo import seed_accounts
+        from .imports import register as register_importers
 
         readers = frozenset({Role.ADMIN, Role.DIRECTOR, Role.SERVICE, Role.FINANCE})
         account_rule = VisibilityRule(owner_path="owner", team_path="team", all_roles=readers)
@@ -30,3 +31,4 @@ class AccountsConfig(AppConfig):
             visible=lambda user: has_role(user, *Role),
         )
         register_demo_step(name="accounts", order=20, run=seed_accounts)
+        register_importers()
