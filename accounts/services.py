@@ -328,7 +328,10 @@ def _clean_quietly(instance, *, fields, exclude: list[str]) -> ValidationError |
     """full_clean of the fields given, without a query per row: references (owner, parent,
     account) are looked up in bulk by the caller, and uniqueness is the database's (numbers are
     assigned, not imported). Fields not given keep their default or stored (valid) value."""
-    skip = [f.name for f in instance._meta.fields if f.name not in fields] + list(exclude)
+    check = set(fields)
+    if instance._state.adding:  # a new record: also every field that must not be blank
+        check |= {f.name for f in instance._meta.fields if not f.blank}
+    skip = [f.name for f in instance._meta.fields if f.name not in check] + list(exclude)
     try:
         instance.full_clean(exclude=skip, validate_unique=False, validate_constraints=False)
     except ValidationError as exc:

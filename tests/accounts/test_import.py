@@ -322,3 +322,9 @@ class TestPages:
         )
         sheet = load_workbook(io.BytesIO(response.content)).active
         assert sheet["B2"].value == "=HYPERLINK(1)" and sheet["B2"].data_type == "s"
+
+
+def test_a_new_account_without_a_name_is_an_error_on_its_line(director):
+    job = check(director, "accounts.account", csv_bytes("Name,Status\nGood,Active\n,Prospect\n"))
+    assert job.counts["new"] == 1 and job.invalid_rows == 1
+    assert [(e["line"], e["column"]) for e in job.errors] == [(3, "Name")]
