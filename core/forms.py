@@ -32,6 +32,10 @@ class ImportUploadForm(BootstrapFormMixin, forms.Form):
         widget=forms.ClearableFileInput(attrs={"accept": ".csv,.txt,.tsv,.xlsx,.xlsm"}),
     )
 
+    def clean_file(self):
+        from .imports import MAX_FILE_BYTES
 
-class ImportConfirmForm(forms.Form):
-    only_valid_rows = forms.BooleanField(required=False)
+        upload = self.cleaned_data["file"]
+        if upload.size > MAX_FILE_BYTES:  # refused before it is read into memory
+            raise forms.ValidationError(_("The file is larger than %(n)s MB.") % {"n": MAX_FILE_BYTES // (1024 * 1024)})
+        return upload

@@ -328,3 +328,19 @@ def test_a_new_account_without_a_name_is_an_error_on_its_line(director):
     job = check(director, "accounts.account", csv_bytes("Name,Status\nGood,Active\n,Prospect\n"))
     assert job.counts["new"] == 1 and job.invalid_rows == 1
     assert [(e["line"], e["column"]) for e in job.errors] == [(3, "Name")]
+
+
+def test_an_oversized_or_unknown_file_is_refused_on_the_page(client_for, director, monkeypatch):
+    import core.imports
+
+    monkeypatch.setattr(core.imports, "MAX_FILE_BYTES", 10)
+    upload = io.BytesIO(b"Name\nA long enough file\n")
+    upload.name = "big.csv"
+    response = client_for(director).post("/imports/accounts.account/", {"file": upload})
+    assert response.status_code == 200 and "larger than" in response.content.decode()
+    monkeypatch.setattr(core.imports, "MAX_FILE_BYTES", 1000)
+    upload = io.BytesIO(b"MZ\x90\x00")
+    upload.name = "tool.exe"
+    response = client_for(director).post("/imports/accounts.account/", {"file": upload})
+    assert "Upload a CSV or Excel" in response.content.decode()
+    assert not ImportJob.objects.exists()
