@@ -18,6 +18,7 @@ class AccountsConfig(AppConfig):
 
         from .demo import seed_accounts
         from .events import register_event_kinds
+        from .imports import register as register_importers
 
         register_event_kinds()
         readers = frozenset({Role.ADMIN, Role.DIRECTOR, Role.SERVICE, Role.FINANCE})
@@ -35,6 +36,7 @@ class AccountsConfig(AppConfig):
             visible=lambda user: has_role(user, *Role),
         )
         register_demo_step(name="accounts", order=20, run=seed_accounts)
+        register_importers()
         from .alerts import register_account_alerts
         from .selectors import account_feedback_alerts, account_quick_search
 
