@@ -12,6 +12,7 @@ from django.core.validators import MinValueValidator
 from django.db import models
 from django.urls import reverse
 from django.utils.translation import gettext_lazy as _
+from django.utils.translation import pgettext_lazy
 from simple_history.models import HistoricalRecords
 
 from core.validators import not_in_future
@@ -39,7 +40,7 @@ class Contract(models.Model):
         DRAFT = "draft", _("Draft")
         PENDING = "pending", _("Pending approval")
         REJECTED = "rejected", _("Rejected")
-        ACTIVE = "active", _("Active")
+        ACTIVE = "active", pgettext_lazy("contract status", "Active")
         EXPIRING = "expiring", _("Expiring")
         EXPIRED = "expired", _("Expired")
         TERMINATED = "terminated", _("Terminated")
@@ -341,7 +342,7 @@ class Payment(models.Model):
     )
     received_on = models.DateField(_("received on"), validators=[not_in_future])
     amount = models.DecimalField(_("amount"), **MONEY, validators=POSITIVE)
-    method = models.CharField(_("method"), max_length=10, choices=Method, default=Method.BANK)
+    method = models.CharField(pgettext_lazy("payment", "method"), max_length=10, choices=Method, default=Method.BANK)
     reference = models.CharField(
         _("reference"),
         max_length=100,

@@ -40,6 +40,7 @@ from .forms import (
     TransactionForm,
 )
 from .models import Contract
+from .money import terms_for
 
 PAGE_SIZE = 25
 EXPORT_COLUMNS = [
@@ -151,6 +152,7 @@ def contract_detail(request, pk):
     context = selectors.contract_page(contract=contract, as_of=_as_of(request))
     user = request.user
     can_change = has_crm_perm(user, "contracts.change_contract")
+    terms = terms_for(contract)
     context.update(
         {
             "can_edit": can_change and contract.is_editable,
@@ -165,7 +167,9 @@ def contract_detail(request, pk):
             "can_upload": has_crm_perm(user, "contracts.add_contractdocument"),
             "decidable": [s for s in context["approvals"] if services.can_decide(user=user, step=s)],
             "amendment_rows": [(a, selectors.amendment_fields(a)) for a in context["amendments"]],
-            "decision_form": DecisionForm(),
+            "terms": terms,
+            "rate_display": f"{terms.rate_percent.normalize():f}",
+            "uses_defaults": None in (contract.late_fee_rate, contract.late_fee_cap, contract.grace_days),
         }
     )
     return render(request, "contracts/contract_detail.html", context)
