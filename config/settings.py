@@ -270,7 +270,12 @@ REST_FRAMEWORK = {
         "rest_framework.filters.SearchFilter",
         "rest_framework.filters.OrderingFilter",
     ],
-    "DEFAULT_PAGINATION_CLASS": "rest_framework.pagination.PageNumberPagination",
+    # no full count per request (?count=true asks for a capped one); ?page_size= up to 200
+    "DEFAULT_PAGINATION_CLASS": "core.api.ApiPagination",
+    "DEFAULT_RENDERER_CLASSES": [
+        "core.api.FastJSONRenderer",
+        "rest_framework.renderers.BrowsableAPIRenderer",
+    ],
     "PAGE_SIZE": 50,
     "DEFAULT_SCHEMA_CLASS": "drf_spectacular.openapi.AutoSchema",
     "DEFAULT_THROTTLE_RATES": {},
