@@ -4,12 +4,13 @@ import datetime
 
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import OpenApiParameter, extend_schema, inline_serializer
-from rest_framework import mixins, permissions, serializers, status, viewsets
+from rest_framework import mixins, serializers, status, viewsets
 from rest_framework.decorators import action
 from rest_framework.response import Response
 
-from accounts.api import ModelPermissions, VisibleAccountField
+from accounts.api import VisibleAccountField
 from core.api import call_service
+from users.permissions import CrmModelPermission, has_crm_perm
 from users.visibility import visible_to
 
 from . import selectors, services
@@ -95,7 +96,7 @@ class ContractViewSet(
     (on the contract page). `statement` gives the money owed as of a date."""
 
     serializer_class = ContractSerializer
-    permission_classes = [permissions.IsAuthenticated, ModelPermissions]
+    permission_classes = [CrmModelPermission]
     filterset_class = ContractFilter
     ordering_fields = ["number", "value", "start_on", "end_on", "created_at", "id"]
     ordering = ["-created_at", "-id"]
@@ -130,7 +131,7 @@ class ContractViewSet(
     def submit(self, request, pk=None):
         """Ask for approval (draft or rejected → pending approval)."""
         contract = self.get_object()
-        if not request.user.has_perm("contracts.change_contract"):
+        if not has_crm_perm(request.user, "contracts.change_contract"):
             self.permission_denied(request)
         version = request.data.get("version")
         contract = call_service(
@@ -184,7 +185,7 @@ class InstallmentViewSet(viewsets.ModelViewSet):
     payments (oldest open installment first)."""
 
     serializer_class = InstallmentSerializer
-    permission_classes = [permissions.IsAuthenticated, ModelPermissions]
+    permission_classes = [CrmModelPermission]
     filterset_fields = ["contract"]
     ordering_fields = ["due_on", "amount", "id"]
     ordering = ["due_on", "id"]
@@ -240,7 +241,7 @@ class PaymentViewSet(
     reference again answers 200 with the payment already recorded (201 when new)."""
 
     serializer_class = PaymentSerializer
-    permission_classes = [permissions.IsAuthenticated, ModelPermissions]
+    permission_classes = [CrmModelPermission]
     filterset_class = PaymentFilter
     ordering_fields = ["received_on", "amount", "id"]
     ordering = ["-received_on", "-id"]
