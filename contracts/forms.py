@@ -38,11 +38,6 @@ def _owner_choices(*, user, current):
     return User.objects.filter(Q(pk__in=allowed) | Q(pk=current)).order_by("full_name", "username")
 
 
-def _dates(form, *names):
-    for name in names:
-        form.fields[name].widget = DATE
-
-
 class ContractForm(BootstrapFormMixin, VersionedFormMixin, forms.ModelForm):
     class Meta:
         model = Contract
@@ -62,13 +57,18 @@ class ContractForm(BootstrapFormMixin, VersionedFormMixin, forms.ModelForm):
             "grace_days",
             "notes",
         ]
-        widgets = {"notes": forms.Textarea(attrs={"rows": 3})}
+        widgets = {
+            "notes": forms.Textarea(attrs={"rows": 3}),
+            "signed_on": DATE,
+            "start_on": DATE,
+            "end_on": DATE,
+        }
 
     def __init__(self, *args, user, **kwargs):
         super().__init__(*args, **kwargs)
         self.fields["account"] = AccountLookupField(user=user, label=_("Account"))
+        self.fields["owner"].empty_label = _("The account's manager")
         self.fields["owner"].queryset = _owner_choices(user=user, current=self.instance.owner_id)
-        _dates(self, "signed_on", "start_on", "end_on")
         if self.instance.pk:
             self.fields["version"].initial = self.instance.version
         for name in ("late_fee_rate", "late_fee_cap", "grace_days"):
@@ -85,12 +85,11 @@ class AmendForm(BootstrapFormMixin, VersionedFormMixin, forms.ModelForm):
     class Meta:
         model = Contract
         fields = AMENDABLE
-        widgets = {"notes": forms.Textarea(attrs={"rows": 2})}
+        widgets = {"notes": forms.Textarea(attrs={"rows": 2}), "end_on": DATE}
 
     def __init__(self, *args, user, **kwargs):
         super().__init__(*args, **kwargs)
         self.fields["owner"].queryset = _owner_choices(user=user, current=self.instance.owner_id)
-        self.fields["end_on"].widget = DATE
         self.fields["version"].initial = self.instance.version
         self.fields["effective_on"].initial = timezone.localdate()
 

@@ -72,7 +72,7 @@ class Contract(models.Model):
     )
     status = models.CharField(_("status"), max_length=12, choices=Status, default=Status.DRAFT, db_index=True)
     late_fee_rate = models.DecimalField(
-        _("late fee, % per day"),
+        _("late fee (percent a day)"),
         max_digits=6,
         decimal_places=4,
         null=True,
@@ -81,7 +81,7 @@ class Contract(models.Model):
         help_text=_("Percent of the overdue amount per day, e.g. 0.05. Empty: the company default."),
     )
     late_fee_cap = models.DecimalField(
-        _("late fee cap, % of the overdue amount"),
+        _("late fee cap (percent of the installment)"),
         max_digits=6,
         decimal_places=2,
         null=True,

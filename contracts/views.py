@@ -707,7 +707,7 @@ def approval_decide(request, pk):
 
 @login_required
 def account_lookup(request):
-    term = request.GET.get("q", "").strip()
+    term = (request.GET.get("account_q") or request.GET.get("q", "")).strip()  # the look-up box posts account_q
     accounts = []
     if len(term) >= 1:
         accounts = list(

@@ -238,7 +238,7 @@ def test_finance_records_payment_and_transaction(client_for, finance_user):
 def test_account_lookup_is_scoped(client_for, manager, other_manager):
     AccountFactory(owner=manager, name="Alpha Mine")
     AccountFactory(owner=other_manager, name="Alpha Theirs")
-    html = client_for(manager).get("/contracts/lookup/accounts/?q=alpha").content.decode()
+    html = client_for(manager).get("/contracts/lookup/accounts/?account_q=alpha").content.decode()
     assert "Alpha Mine" in html and "Alpha Theirs" not in html
 
 

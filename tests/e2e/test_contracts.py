@@ -16,6 +16,7 @@ PASSWORD = "Pw-123456!"
 def _signed_in(browser, live_server, username, width=1280):
     context = browser.new_context(viewport={"width": width, "height": 900}, locale="en-US")
     page = context.new_page()
+    page.on("dialog", lambda dialog: dialog.accept())  # the confirmations of submit, apply ...
     page.goto(f"{live_server.url}/auth/login/")
     page.fill("#id_username", username)
     page.fill("#id_password", PASSWORD)
