@@ -6,7 +6,7 @@ from rest_framework import mixins, serializers, status, viewsets
 from rest_framework.decorators import action
 from rest_framework.response import Response
 
-from core.api import SparseFieldsMixin, SparseFieldsViewMixin, call_service
+from core.api import FastReadMixin, SparseFieldsMixin, SparseFieldsViewMixin, call_service
 from users.permissions import CrmModelPermission
 from users.visibility import visible_to
 
@@ -22,7 +22,7 @@ class VisibleAccountField(serializers.PrimaryKeyRelatedField):
         return visible_to(self.context["request"].user, Account.objects.filter(is_archived=False))
 
 
-class AccountSerializer(SparseFieldsMixin, serializers.ModelSerializer):
+class AccountSerializer(SparseFieldsMixin, FastReadMixin, serializers.ModelSerializer):
     parent = VisibleAccountField(required=False, allow_null=True)
     version = serializers.IntegerField(required=False, help_text="Send the version you read; a stale one answers 409.")
     owner_name = serializers.CharField(source="owner.display_name", read_only=True, default=None)
@@ -126,7 +126,7 @@ class AccountViewSet(
         call_service(services.account_archive, account=instance, actor=self.request.user)
 
 
-class ContactSerializer(SparseFieldsMixin, serializers.ModelSerializer):
+class ContactSerializer(SparseFieldsMixin, FastReadMixin, serializers.ModelSerializer):
     account = VisibleAccountField()
     version = serializers.IntegerField(required=False)
 
@@ -203,7 +203,7 @@ class ContactViewSet(
         call_service(services.contact_archive, contact=instance, actor=self.request.user)
 
 
-class TransactionSerializer(SparseFieldsMixin, serializers.ModelSerializer):
+class TransactionSerializer(SparseFieldsMixin, FastReadMixin, serializers.ModelSerializer):
     account = VisibleAccountField()
     signed_amount = serializers.DecimalField(max_digits=14, decimal_places=2, read_only=True)
 
@@ -333,7 +333,7 @@ def _row(data: dict) -> dict:
     return row
 
 
-class FeedbackSerializer(SparseFieldsMixin, serializers.ModelSerializer):
+class FeedbackSerializer(SparseFieldsMixin, FastReadMixin, serializers.ModelSerializer):
     account = VisibleAccountField()
 
     class Meta:
@@ -385,7 +385,7 @@ class FeedbackViewSet(
         serializer.instance = call_service(services.feedback_create, account=account, actor=self.request.user, **data)
 
 
-class CompetitorSerializer(SparseFieldsMixin, serializers.ModelSerializer):
+class CompetitorSerializer(SparseFieldsMixin, FastReadMixin, serializers.ModelSerializer):
     class Meta:
         model = Competitor
         fields = ["id", "name", "website", "strengths", "weaknesses", "notes"]
@@ -403,7 +403,7 @@ class CompetitorViewSet(SparseFieldsViewMixin, viewsets.ModelViewSet):
     http_method_names = ["get", "post", "put", "patch", "head", "options"]
 
 
-class CompetitorPresenceSerializer(SparseFieldsMixin, serializers.ModelSerializer):
+class CompetitorPresenceSerializer(SparseFieldsMixin, FastReadMixin, serializers.ModelSerializer):
     account = VisibleAccountField()
     competitor_name = serializers.CharField(source="competitor.name", read_only=True)
 

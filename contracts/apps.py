@@ -16,6 +16,7 @@ class ContractsConfig(AppConfig):
 
         from . import events
         from .demo import seed_contracts
+        from .selectors import account_contract_summary
 
         # finance sees all contracts and payments; account managers those of their accounts
         readers = frozenset({Role.ADMIN, Role.DIRECTOR, Role.FINANCE})
@@ -66,12 +67,14 @@ class ContractsConfig(AppConfig):
         )
         register_demo_step(name="contracts", order=40, run=seed_contracts)
         register_account_panel(
+            key="contracts.contracts",
             order=20,
-            column="main",
-            template="contracts/includes/account_contracts_card.html",
-            # a placeholder: the card's body loads when it scrolls into view (contracts:account_panel)
+            title=_("Contracts and balance"),
+            template="contracts/includes/account_contracts_panel.html",
             context=lambda *, user, account: {
-                "account_id": account.pk,
-                "visible": has_crm_perm(user, "contracts.view_contract"),
+                **account_contract_summary(user=user, account=account),
+                "can_add": has_crm_perm(user, "contracts.add_contract"),
             },
+            visible=lambda user: has_crm_perm(user, "contracts.view_contract"),
+            column="main",
         )

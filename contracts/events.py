@@ -4,6 +4,7 @@ reader's language when the timeline is shown."""
 
 import datetime
 
+from django.urls import reverse
 from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
@@ -101,10 +102,14 @@ KINDS = {
 }
 
 
+def _contract_link(event) -> str:
+    return reverse("contracts:detail", args=[event.subject_id])
+
+
 def register_kinds():
     for kind, (label, icon, describe) in KINDS.items():
         category = "payments" if kind.startswith("payment.") else "contracts"
-        register_event_kind(kind, label=label, icon=icon, describe=describe, category=category)
+        register_event_kind(kind, label=label, icon=icon, describe=describe, category=category, link=_contract_link)
 
 
 def _contract_data(contract, **extra):
@@ -112,13 +117,9 @@ def _contract_data(contract, **extra):
 
 
 def _record(contract, kind, *, actor, data, occurred_at=None):
+    """Every contract event is about its contract (`events_about(contract)` gives its history)."""
     return record_event(
-        account=contract.account,
-        kind=kind,
-        data=data,
-        actor=actor,
-        occurred_at=occurred_at,
-        link=contract.get_absolute_url(),
+        account=contract.account, kind=kind, subject=contract, data=data, actor=actor, occurred_at=occurred_at
     )
 
 

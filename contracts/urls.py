@@ -25,7 +25,6 @@ urlpatterns = [
     path("receivables/", views.receivables, name="receivables"),
     path("receivables/export.<str:fmt>", views.receivables_export, name="receivables_export"),
     path("accounts/<int:pk>/statement/", views.account_statement, name="account_statement"),
-    path("accounts/<int:pk>/panel/", views.account_panel, name="account_panel"),
     path("payments/", views.payment_list, name="payments"),
     path("payments/new/", views.payment_create, name="payment_create"),
     path("transactions/new/", views.transaction_create, name="transaction_create"),

@@ -4,7 +4,7 @@ import datetime
 
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
-from django.core.exceptions import PermissionDenied, ValidationError
+from django.core.exceptions import ValidationError
 from django.core.paginator import Paginator
 from django.db import transaction
 from django.http import FileResponse, Http404, QueryDict
@@ -464,17 +464,6 @@ def account_statement(request, pk):
     account = account_get_for_user(user=request.user, pk=pk)
     data = selectors.account_statement(user=request.user, account=account, as_of=_as_of(request))
     return render(request, "contracts/account_statement.html", {"account": account, **data})
-
-
-@login_required
-def account_panel(request, pk):
-    """The account page's contracts card, loaded when it scrolls into view."""
-    account = account_get_for_user(user=request.user, pk=pk)
-    if not has_crm_perm(request.user, "contracts.view_contract"):
-        raise PermissionDenied
-    context = selectors.account_contract_summary(user=request.user, account=account)
-    context["can_add"] = has_crm_perm(request.user, "contracts.add_contract")
-    return render(request, "contracts/includes/account_contracts_body.html", context)
 
 
 def _receivables(request):

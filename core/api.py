@@ -3,10 +3,14 @@ renderer, pagination without a full count, and sparse fields (`?fields=`)."""
 
 import orjson
 from django.core.exceptions import ValidationError as DjangoValidationError
+from django.db.models import ForeignKey
+from django.utils import timezone
 from django.utils.translation import gettext as _
-from rest_framework import pagination, renderers, serializers, status
+from rest_framework import fields, pagination, relations, renderers, serializers, status
 from rest_framework.exceptions import APIException, NotFound
+from rest_framework.fields import SkipField
 from rest_framework.response import Response
+from rest_framework.settings import ISO_8601, api_settings
 from rest_framework.utils import encoders
 from rest_framework.utils.urls import remove_query_param, replace_query_param
 
@@ -171,3 +175,105 @@ class SparseFieldsViewMixin:
                 return queryset
             sources.add(source)
         return queryset.select_related(None).prefetch_related(None).only("pk", *sources)
+
+
+# --- fast reads -------------------------------------------------------------------------------
+_PLAIN = (
+    fields.CharField,
+    fields.EmailField,
+    fields.URLField,
+    fields.SlugField,
+    fields.ChoiceField,
+    fields.IntegerField,
+    fields.BooleanField,
+)
+
+
+class FastReadMixin:
+    """A serializer's output as DRF writes it, with less work per row: the readable fields are
+    looked at once per serializer (not once per row and field), plain columns are read straight
+    from the instance and a foreign key's id from its `_id` attribute. Any other field goes
+    through DRF's own `get_attribute` / `to_representation`."""
+
+    def to_representation(self, instance):
+        plan = self.__dict__.get("_fast_plan")
+        if plan is None:
+            plan = self._fast_plan = [_compile(field) for field in self._readable_fields]
+        ret = {}
+        for name, read in plan:
+            try:
+                ret[name] = read(instance)
+            except SkipField:
+                continue
+        return ret
+
+
+def _compile(field):
+    attrs = field.source_attrs
+    name = field.field_name
+    if len(attrs) == 1 and type(field) in _PLAIN and not isinstance(field, fields.MultipleChoiceField):
+        attr = attrs[0]
+        convert = str if isinstance(field, fields.CharField) else None
+        if isinstance(field, fields.ChoiceField):  # DRF maps the stored value through the choices
+
+            def read_choice(instance, attr=attr, lookup=field.choice_strings_to_values):
+                value = getattr(instance, attr)
+                if value in ("", None):
+                    return value
+                return lookup.get(str(value), value)
+
+            return name, read_choice
+        if isinstance(field, fields.IntegerField):
+            convert = int
+
+        def read_plain(instance, attr=attr, convert=convert):
+            value = getattr(instance, attr)
+            return None if value is None else (convert(value) if convert else value)
+
+        return name, read_plain
+    if (
+        len(attrs) == 1
+        and type(field) is fields.DateTimeField
+        and str(getattr(field, "format", api_settings.DATETIME_FORMAT)).lower() == ISO_8601
+        and _field_timezone(field) is not None
+    ):
+        # as DateTimeField writes it: in the current time zone, ISO 8601, UTC as "Z"
+        tz = _field_timezone(field)
+
+        def read_datetime(instance, attr=attrs[0], tz=tz):
+            value = getattr(instance, attr)
+            if not value:
+                return None
+            text = value.astimezone(tz).isoformat() if timezone.is_aware(value) else value.isoformat()
+            return text[:-6] + "Z" if text.endswith("+00:00") else text
+
+        return name, read_datetime
+    if (
+        len(attrs) == 1
+        and isinstance(field, relations.PrimaryKeyRelatedField)
+        and field.pk_field is None
+        and isinstance(_model_field(field), ForeignKey)
+    ):
+        attname = _model_field(field).attname
+        return name, lambda instance, attname=attname: getattr(instance, attname)
+
+    def read_drf(instance, field=field):
+        attribute = field.get_attribute(instance)
+        check_for_none = attribute.pk if isinstance(attribute, relations.PKOnlyObject) else attribute
+        return None if check_for_none is None else field.to_representation(attribute)
+
+    return name, read_drf
+
+
+def _field_timezone(field):
+    return field.timezone if hasattr(field, "timezone") else field.default_timezone()
+
+
+def _model_field(field):
+    model = getattr(getattr(field.parent, "Meta", None), "model", None)
+    if model is None:
+        return None
+    try:
+        return model._meta.get_field(field.source_attrs[0])
+    except Exception:  # not a model field (a property, a method)
+        return None

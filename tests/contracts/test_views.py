@@ -109,7 +109,7 @@ def test_another_managers_contracts_payments_and_documents_answer_404(client_for
         f"/contracts/{theirs.pk}/statement/",
         f"/contracts/documents/{document.pk}/",
         f"/contracts/accounts/{theirs.account_id}/statement/",
-        f"/contracts/accounts/{theirs.account_id}/panel/",
+        f"/accounts/{theirs.account_id}/panels/contracts.contracts/",
     ):
         assert client.get(path).status_code == 404, path
     for path in (
@@ -267,13 +267,16 @@ def test_reconciliation_applies_all_or_nothing(client_for, finance_user):
 
 
 def test_account_page_panel_loads_lazily(client_for, manager, mine, service_agent):
+    InstallmentFactory(contract=mine, due_on=TODAY - datetime.timedelta(days=2), amount=Decimal("1000"))
     client = client_for(manager)
     page = client.get(f"/accounts/{mine.account_id}/").content.decode()
-    assert f"/contracts/accounts/{mine.account_id}/panel/" in page
-    panel = client.get(f"/contracts/accounts/{mine.account_id}/panel/").content.decode()
-    assert mine.number in panel
-    agent_page = client_for(service_agent).get(f"/accounts/{mine.account_id}/").content.decode()
-    assert "/panel/" not in agent_page  # customer service does not see contracts
+    panel_url = f"/accounts/{mine.account_id}/panels/contracts.contracts/"
+    assert panel_url in page and mine.number not in page  # only the placeholder
+    panel = client.get(panel_url).content.decode()
+    assert mine.number in panel and 'data-testid="account-balance"' in panel
+    agent = client_for(service_agent)
+    assert panel_url not in agent.get(f"/accounts/{mine.account_id}/").content.decode()
+    assert agent.get(panel_url).status_code == 404  # customer service does not see contracts
 
 
 def test_export_is_scoped(client_for, manager, mine, theirs):

@@ -66,3 +66,25 @@ def test_renderer_writes_what_drf_would(rf):
     body = FastJSONRenderer().render({"amount": Decimal("1.50"), "name": "华信", "line": "a\u2028b", 3: None})
     assert body == '{"amount":1.5,"name":"华信","line":"a\\u2028b","3":null}'.encode()
     assert FastJSONRenderer().render(None) == b""
+
+
+def test_fast_reads_write_what_drf_writes(director):
+    from django.utils import timezone
+
+    from accounts.api import AccountSerializer
+    from tests.accounts.factories import TransactionFactory
+
+    class Plain(AccountSerializer):
+        def to_representation(self, instance):
+            from rest_framework import serializers
+
+            return serializers.ModelSerializer.to_representation(self, instance)
+
+    parent = AccountFactory()
+    account = AccountFactory(parent=parent, last_contact_at=timezone.now(), tags="a,b", revenue_12m=Decimal("12.5"))
+    TransactionFactory(account=account)
+    bare = AccountFactory(owner=None, team=None)
+    for obj in (account, bare):
+        assert AccountSerializer(obj).data == Plain(obj).data
+    fast = AccountSerializer(account).data
+    assert fast["parent"] == parent.pk and fast["revenue_12m"] == "12.50" and fast["tier"] == "small"
