@@ -1,23 +1,36 @@
 from django.contrib import admin
 from simple_history.admin import SimpleHistoryAdmin
 
-from users.admin_mixins import ReadOnlyInlineMixin, VisibilityAdminMixin
+from users.admin_mixins import VisibilityAdminMixin
 
 from . import services
 from .models import Attachment, Comment, Escalation, ServiceCalendar, ServiceRequest
 
 
-class CommentInline(ReadOnlyInlineMixin, admin.TabularInline):
+class ReadOnlyInline(admin.TabularInline):
+    """Rows are shown; they are written on the request's page through the services."""
+
+    extra = 0
+    can_delete = False
+
+    def has_add_permission(self, request, obj=None):
+        return False
+
+    def has_change_permission(self, request, obj=None):
+        return False
+
+
+class CommentInline(ReadOnlyInline, admin.TabularInline):
     model = Comment
     fields = ("created_at", "author", "is_internal", "body")
 
 
-class AttachmentInline(ReadOnlyInlineMixin, admin.TabularInline):
+class AttachmentInline(ReadOnlyInline):
     model = Attachment
     fields = ("uploaded_at", "uploaded_by", "name", "size")
 
 
-class EscalationInline(ReadOnlyInlineMixin, admin.TabularInline):
+class EscalationInline(ReadOnlyInline):
     model = Escalation
     fields = ("created_at", "clock", "level", "due_at", "notified")
 

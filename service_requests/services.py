@@ -418,7 +418,7 @@ def comment_add(*, request: ServiceRequest, actor, body: str, is_internal: bool 
     body = (body or "").strip()
     if not body:
         raise ValidationError({"body": _("Write something.")})
-    comment = Comment(request=request, author=actor, body=body, is_internal=is_internal)
+    comment = Comment(request=request, author=actor, body=body, is_internal=is_internal, created_at=timezone.now())
     comment.full_clean()
     comment.save()
     if not is_internal and request.first_response_at is None and request.is_open:

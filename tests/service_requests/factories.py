@@ -1,0 +1,21 @@
+import factory
+from django.utils import timezone
+
+from service_requests.models import ServiceRequest
+from tests.accounts.factories import AccountFactory
+
+
+class ServiceRequestFactory(factory.django.DjangoModelFactory):
+    """A new request with the targets of a normal VIP request (2 h / 24 h); tests that check the SLA
+    arithmetic open requests through the service instead."""
+
+    class Meta:
+        model = ServiceRequest
+
+    number = factory.Sequence(lambda n: f"SR2611-{n:06d}")
+    account = factory.SubFactory(AccountFactory)
+    subject = factory.Sequence(lambda n: f"Request {n}")
+    tier_at_intake = "vip"
+    response_target_minutes = 120
+    resolution_target_minutes = 24 * 60
+    received_at = factory.LazyFunction(timezone.now)
