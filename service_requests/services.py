@@ -11,6 +11,7 @@ SLA rules (MISSION.md §4, 000 fourth part):
 """
 
 import datetime
+import uuid
 
 from django.conf import settings
 from django.core.exceptions import ValidationError
@@ -235,7 +236,7 @@ def request_open(
     request.response_target_minutes, request.resolution_target_minutes = targets_for(
         tier=account.tier, priority=request.priority
     )
-    request.number = f"tmp-{now.timestamp()}"
+    request.number = f"tmp-{uuid.uuid4().hex[:12]}"  # unique until the id is known
     request.full_clean(exclude=["number"])
     request.save()
     request.number = _number(request)
