@@ -2,6 +2,7 @@
 
 import pytest
 from django.core.exceptions import ImproperlyConfigured
+from django.utils import translation
 
 from accounts import services
 from accounts.models import AccountEvent
@@ -36,7 +37,8 @@ def test_an_event_stores_its_subject_and_is_found_by_it(manager, linked_kind):
 def test_the_link_is_built_when_shown(manager, linked_kind):
     contact = ContactFactory(account=AccountFactory(owner=manager))
     event = record_event(account=contact.account, kind="test.linked", subject=contact, data={"name": "Wang"})
-    shown = render_event(AccountEvent.objects.get(pk=event.pk))
+    with translation.override("en"):
+        shown = render_event(AccountEvent.objects.get(pk=event.pk))
     assert shown["link"] == f"/contacts/{contact.pk}/"
     assert shown["text"] == "About Wang" and shown["category"] == "tests"
     bare = record_event(account=contact.account, kind="test.linked", data={"name": "x"})
@@ -69,4 +71,7 @@ def test_accounts_events_carry_their_subjects(manager):
     assert (created.subject_type, created.subject_id) == ("accounts.account", account.pk)
     archived = events_about(contact).get()
     assert archived.kind == "contact.archived" and archived.actor == manager
-    assert render_event(archived)["text"] == "Contact Li Lei archived."
+    with translation.override("en"):
+        assert render_event(archived)["text"] == "Contact Li Lei archived."
+    with translation.override("zh-hans"):
+        assert render_event(archived)["text"] == "联系人 Li Lei 已归档。"
