@@ -27,7 +27,7 @@ CHANGES = [
     ("relocation", {"new_address": "新址 New site, Building 3"}),
     ("capacity", {"new_capacity": "1 Gbps"}),
 ]
-MAX_REQUESTS = 400
+MAX_REQUESTS = 120  # through the services, so each costs a few dozen queries
 
 
 @contextmanager

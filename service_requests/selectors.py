@@ -107,9 +107,21 @@ def sla_clocks(request: ServiceRequest, *, now: datetime.datetime | None = None)
             left = None
         clocks.append(
             {"clock": clock, "label": labels[clock], "due": due, "warn": warn, "stopped": stopped, "state": state,
-             "left_minutes": sla.minutes(left) if left is not None else None}
+             "left_minutes": sla.minutes(left) if left is not None else None,
+             "left_text": _duration_text(abs(sla.minutes(left))) if left is not None else ""}
         )
     return clocks
+
+
+def _duration_text(minutes: int) -> str:
+    from django.utils.translation import gettext as _
+
+    hours, mins = divmod(minutes, 60)
+    if hours >= 48:
+        return _("%(d)s d %(h)s h") % {"d": hours // 24, "h": hours % 24}
+    if hours:
+        return _("%(h)s h %(m)s min") % {"h": hours, "m": mins}
+    return _("%(m)s min") % {"m": mins}
 
 
 def request_timeline(request: ServiceRequest, limit: int = 100) -> list[dict]:

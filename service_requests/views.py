@@ -90,6 +90,7 @@ def request_list(request):
         "queues": [(key, QUEUE_LABELS[key], counts.get(key)) for key in selectors.QUEUES],
         "querystring": params.urlencode(),
         "can_add": has_crm_perm(request.user, ADD),
+        "active_filters": len([k for k in params if k not in ("q", "queue", "sort")]),
         "can_assign": has_crm_perm(request.user, CHANGE),
         "bulk_form": BulkAssignForm(),
     }
