@@ -1,7 +1,7 @@
 import factory
 from django.utils import timezone
 
-from service_requests.models import ServiceRequest
+from service_requests.models import Attachment, Comment, Escalation, ServiceRequest
 from tests.accounts.factories import AccountFactory
 
 
@@ -19,3 +19,31 @@ class ServiceRequestFactory(factory.django.DjangoModelFactory):
     response_target_minutes = 120
     resolution_target_minutes = 24 * 60
     received_at = factory.LazyFunction(timezone.now)
+
+
+class CommentFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = Comment
+
+    request = factory.SubFactory(ServiceRequestFactory)
+    body = "Called the customer"
+
+
+class AttachmentFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = Attachment
+
+    request = factory.SubFactory(ServiceRequestFactory)
+    file = factory.django.FileField(filename="note.txt", data=b"hello")
+    name = "note.txt"
+    size = 5
+
+
+class EscalationFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = Escalation
+
+    request = factory.SubFactory(ServiceRequestFactory)
+    clock = "response"
+    level = "at_risk"
+    due_at = factory.LazyFunction(timezone.now)
