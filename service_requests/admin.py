@@ -40,8 +40,17 @@ class ServiceRequestAdmin(VisibilityAdminMixin, SimpleHistoryAdmin):
     """Requests are worked on their own pages; here admins find, read and correct them. Saves go
     through the services (intake rules, targets, version)."""
 
-    list_display = ("number", "subject", "account", "category", "priority", "status", "assignee", "breached",
-                    "received_at")
+    list_display = (
+        "number",
+        "subject",
+        "account",
+        "category",
+        "priority",
+        "status",
+        "assignee",
+        "breached",
+        "received_at",
+    )
     list_filter = ("status", "priority", "category", "channel", "breached", "department")
     search_fields = ("number", "subject", "account__name", "account__number", "external_ref")
     list_select_related = ("account", "assignee")
@@ -49,12 +58,45 @@ class ServiceRequestAdmin(VisibilityAdminMixin, SimpleHistoryAdmin):
     date_hierarchy = "received_at"
     show_full_result_count = False
     inlines = [CommentInline, AttachmentInline, EscalationInline]
-    fields = ("account", "contact", "channel", "category", "priority", "subject", "description", "external_ref",
-              "change_kind", "new_name", "new_holder", "new_address", "new_region", "suspend_from", "suspend_until",
-              "new_capacity", "status", "department", "assignee", "tier_at_intake", "received_at", "next_due_at",
-              "breached", "resolution", "rating", "version")
-    readonly_fields = ("status", "department", "assignee", "tier_at_intake", "next_due_at", "breached", "resolution",
-                       "rating", "version")
+    fields = (
+        "account",
+        "contact",
+        "channel",
+        "category",
+        "priority",
+        "subject",
+        "description",
+        "external_ref",
+        "change_kind",
+        "new_name",
+        "new_holder",
+        "new_address",
+        "new_region",
+        "suspend_from",
+        "suspend_until",
+        "new_capacity",
+        "status",
+        "department",
+        "assignee",
+        "tier_at_intake",
+        "received_at",
+        "next_due_at",
+        "breached",
+        "resolution",
+        "rating",
+        "version",
+    )
+    readonly_fields = (
+        "status",
+        "department",
+        "assignee",
+        "tier_at_intake",
+        "next_due_at",
+        "breached",
+        "resolution",
+        "rating",
+        "version",
+    )
 
     def get_readonly_fields(self, request, obj=None):
         fields = list(super().get_readonly_fields(request, obj))

@@ -8,6 +8,7 @@ from rest_framework.response import Response
 
 from accounts.api import VisibleAccountField
 from accounts.models import Contact
+from core.api import call_service
 from users.models import Department
 from users.permissions import CrmModelPermission
 from users.visibility import visible_to
@@ -38,21 +39,84 @@ class ServiceRequestSerializer(serializers.ModelSerializer):
     class Meta:
         model = ServiceRequest
         fields = [
-            "id", "number", "account", "contact", "channel", "category", "priority", "subject", "description",
-            "department", "assignee", "status", "tier_at_intake", "response_target_minutes",
-            "resolution_target_minutes", "business_hours", "received_at", "dispatched_at", "first_response_at",
-            "resolved_at", "closed_at", "paused_at", "paused_minutes", "dispatch_due_at", "response_due_at",
-            "resolution_due_at", "next_due_at", "at_risk_at", "breached", "sla_state", "change_kind", "new_name",
-            "new_holder", "new_address", "new_region", "suspend_from", "suspend_until", "new_capacity",
-            "change_applied_at", "resolution", "customer_informed", "rating", "customer_unreachable",
-            "contact_attempts", "reopen_count", "external_ref", "version", "created_at", "updated_at",
+            "id",
+            "number",
+            "account",
+            "contact",
+            "channel",
+            "category",
+            "priority",
+            "subject",
+            "description",
+            "department",
+            "assignee",
+            "status",
+            "tier_at_intake",
+            "response_target_minutes",
+            "resolution_target_minutes",
+            "business_hours",
+            "received_at",
+            "dispatched_at",
+            "first_response_at",
+            "resolved_at",
+            "closed_at",
+            "paused_at",
+            "paused_minutes",
+            "dispatch_due_at",
+            "response_due_at",
+            "resolution_due_at",
+            "next_due_at",
+            "at_risk_at",
+            "breached",
+            "sla_state",
+            "change_kind",
+            "new_name",
+            "new_holder",
+            "new_address",
+            "new_region",
+            "suspend_from",
+            "suspend_until",
+            "new_capacity",
+            "change_applied_at",
+            "resolution",
+            "customer_informed",
+            "rating",
+            "customer_unreachable",
+            "contact_attempts",
+            "reopen_count",
+            "external_ref",
+            "version",
+            "created_at",
+            "updated_at",
         ]
         read_only_fields = [
-            "number", "status", "tier_at_intake", "response_target_minutes", "resolution_target_minutes",
-            "business_hours", "dispatched_at", "first_response_at", "resolved_at", "closed_at", "paused_at",
-            "paused_minutes", "dispatch_due_at", "response_due_at", "resolution_due_at", "next_due_at", "at_risk_at",
-            "breached", "change_applied_at", "resolution", "customer_informed", "rating", "customer_unreachable",
-            "contact_attempts", "reopen_count", "created_at", "updated_at",
+            "number",
+            "status",
+            "tier_at_intake",
+            "response_target_minutes",
+            "resolution_target_minutes",
+            "business_hours",
+            "dispatched_at",
+            "first_response_at",
+            "resolved_at",
+            "closed_at",
+            "paused_at",
+            "paused_minutes",
+            "dispatch_due_at",
+            "response_due_at",
+            "resolution_due_at",
+            "next_due_at",
+            "at_risk_at",
+            "breached",
+            "change_applied_at",
+            "resolution",
+            "customer_informed",
+            "rating",
+            "customer_unreachable",
+            "contact_attempts",
+            "reopen_count",
+            "created_at",
+            "updated_at",
         ]
 
 
@@ -104,9 +168,11 @@ class ServiceRequestViewSet(
     crm_model = "service_requests.servicerequest"
 
     def get_queryset(self):
-        return visible_to(self.request.user, ServiceRequest.objects.all()).select_related(
-            "account", "department", "assignee"
-        ).order_by("-received_at", "-id")
+        return (
+            visible_to(self.request.user, ServiceRequest.objects.all())
+            .select_related("account", "department", "assignee")
+            .order_by("-received_at", "-id")
+        )
 
     def get_object(self):
         return selectors.request_get_for_user(user=self.request.user, pk=self.kwargs["pk"])
@@ -115,15 +181,19 @@ class ServiceRequestViewSet(
         data = dict(serializer.validated_data)
         data.pop("version", None)
         account = data.pop("account")
-        serializer.instance = services.request_open(actor=self.request.user, account=account, **data)
+        serializer.instance = call_service(services.request_open, actor=self.request.user, account=account, **data)
 
     def perform_update(self, serializer):
         data = dict(serializer.validated_data)
         version = data.pop("version", None)
         for field in ("account", "department", "assignee"):
             data.pop(field, None)
-        serializer.instance = services.request_update(
-            request=serializer.instance, actor=self.request.user, expected_version=version, data=data
+        serializer.instance = call_service(
+            services.request_update,
+            request=serializer.instance,
+            actor=self.request.user,
+            expected_version=version,
+            data=data,
         )
 
     @extend_schema(request=TransitionSerializer, responses=ServiceRequestSerializer)
@@ -133,7 +203,9 @@ class ServiceRequestViewSet(
         body = TransitionSerializer(data=request.data)
         body.is_valid(raise_exception=True)
         data = dict(body.validated_data)
-        sr = services.request_transition(request=sr, actor=request.user, expected_version=data.pop("version"), **data)
+        sr = call_service(
+            services.request_transition, request=sr, actor=request.user, expected_version=data.pop("version"), **data
+        )
         return Response(ServiceRequestSerializer(sr, context=self.get_serializer_context()).data)
 
     @extend_schema(request=AssignSerializer, responses=ServiceRequestSerializer)
@@ -143,8 +215,14 @@ class ServiceRequestViewSet(
         body = AssignSerializer(data=request.data, context=self.get_serializer_context())
         body.is_valid(raise_exception=True)
         data = body.validated_data
-        sr = services.request_assign(request=sr, actor=request.user, department=data["department"],
-                                     assignee=data["assignee"], expected_version=data["version"])
+        sr = call_service(
+            services.request_assign,
+            request=sr,
+            actor=request.user,
+            department=data["department"],
+            assignee=data["assignee"],
+            expected_version=data["version"],
+        )
         return Response(ServiceRequestSerializer(sr, context=self.get_serializer_context()).data)
 
     @extend_schema(methods=["get"], responses=CommentSerializer(many=True))
@@ -156,12 +234,13 @@ class ServiceRequestViewSet(
             return Response(CommentSerializer(sr.comments.all(), many=True).data)
         body = CommentSerializer(data=request.data)
         body.is_valid(raise_exception=True)
-        comment = services.comment_add(request=sr, actor=request.user, **body.validated_data)
+        comment = call_service(services.comment_add, request=sr, actor=request.user, **body.validated_data)
         return Response(CommentSerializer(comment).data, status=201)
 
     @extend_schema(methods=["get"], responses=AttachmentSerializer(many=True))
-    @extend_schema(methods=["post"], request={"multipart/form-data": AttachmentSerializer},
-                   responses={201: AttachmentSerializer})
+    @extend_schema(
+        methods=["post"], request={"multipart/form-data": AttachmentSerializer}, responses={201: AttachmentSerializer}
+    )
     @action(detail=True, methods=["get", "post"], parser_classes=[parsers.MultiPartParser])
     def attachments(self, request, pk=None):
         sr = self.get_object()
@@ -170,7 +249,9 @@ class ServiceRequestViewSet(
         body = AttachmentSerializer(data=request.data)
         body.is_valid(raise_exception=True)
         with db_transaction.atomic():
-            attachment = services.attachment_add(request=sr, actor=request.user, file=body.validated_data["file"])
+            attachment = call_service(
+                services.attachment_add, request=sr, actor=request.user, file=body.validated_data["file"]
+            )
         return Response(AttachmentSerializer(attachment, context={"request": request}).data, status=201)
 
 

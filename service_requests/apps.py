@@ -24,14 +24,16 @@ class ServiceRequestsConfig(AppConfig):
             "service_requests.ServiceRequest",
             VisibilityRule(owner_path="account__owner", team_path="account__team", all_roles=readers),
         )
-        nested = VisibilityRule(owner_path="request__account__owner", team_path="request__account__team",
-                                all_roles=readers)
+        nested = VisibilityRule(
+            owner_path="request__account__owner", team_path="request__account__team", all_roles=readers
+        )
         for model in ("Comment", "Attachment", "Escalation"):
             register_visibility(f"service_requests.{model}", nested)
         events.register_kinds()
         can_view = lambda user: has_crm_perm(user, "service_requests.view_servicerequest")  # noqa: E731
-        register_nav_item(order=45, label=_("Requests"), url_name="service_requests:list", icon="life-preserver",
-                          visible=can_view)
+        register_nav_item(
+            order=45, label=_("Requests"), url_name="service_requests:list", icon="life-preserver", visible=can_view
+        )
         register_account_panel(
             key="service_requests.open",
             order=15,

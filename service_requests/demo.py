@@ -50,7 +50,7 @@ def seed_service_requests(context: dict) -> None:
     if actor is None or service_dept is None:
         return
     accounts = list(
-        Account.objects.filter(is_archived=False, status="active").order_by("-revenue_12m")[: MAX_REQUESTS // 2]
+        Account.objects.filter(is_archived=False, status="active").order_by("-revenue_12m")[:MAX_REQUESTS]
     )
     if not accounts:
         return
@@ -58,7 +58,7 @@ def seed_service_requests(context: dict) -> None:
     for contact in Contact.objects.filter(account__in=accounts, is_archived=False).order_by("-is_primary"):
         contacts.setdefault(contact.account_id, contact)
     now = timezone.now()
-    count = min(MAX_REQUESTS, len(accounts) * 2)
+    count = min(MAX_REQUESTS, len(accounts))
     for i in range(count):
         account = rng.choice(accounts)
         received = now - datetime.timedelta(minutes=rng.randint(10, 60 * 24 * 60))
@@ -98,8 +98,9 @@ def _advance(sr: ServiceRequest, *, rng, actor, departments, now) -> None:
 
     if steps >= 1:
         with _at(later(rng.choice([1, 3, 30]))):
-            services.request_assign(request=sr, actor=actor, department=rng.choice(departments), assignee=actor,
-                                    expected_version=sr.version)
+            services.request_assign(
+                request=sr, actor=actor, department=rng.choice(departments), assignee=actor, expected_version=sr.version
+            )
     if steps >= 2:
         with _at(later(rng.choice([1, 4, 10]))):
             services.request_transition(request=sr, actor=actor, to="in_progress", expected_version=sr.version)
@@ -108,9 +109,20 @@ def _advance(sr: ServiceRequest, *, rng, actor, departments, now) -> None:
             services.request_transition(request=sr, actor=actor, to="waiting", expected_version=sr.version)
     if steps >= 4:
         with _at(later(rng.choice([6, 24, 80]))):
-            services.request_transition(request=sr, actor=actor, to="resolved", expected_version=sr.version,
-                                        resolution="已处理 Fixed and confirmed with the customer.")
+            services.request_transition(
+                request=sr,
+                actor=actor,
+                to="resolved",
+                expected_version=sr.version,
+                resolution="已处理 Fixed and confirmed with the customer.",
+            )
     if steps >= 5:
         with _at(later(24)):
-            services.request_transition(request=sr, actor=actor, to="closed", expected_version=sr.version,
-                                        customer_informed=True, rating=rng.choice([3, 4, 4, 5, 5, 5, 2]))
+            services.request_transition(
+                request=sr,
+                actor=actor,
+                to="closed",
+                expected_version=sr.version,
+                customer_informed=True,
+                rating=rng.choice([3, 4, 4, 5, 5, 5, 2]),
+            )

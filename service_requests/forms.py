@@ -8,8 +8,16 @@ from users.models import Department
 from .models import ServiceRequest
 from .selectors import assignable_users
 
-CHANGE_FIELDS = ["change_kind", "new_name", "new_holder", "new_address", "new_region", "suspend_from",
-                 "suspend_until", "new_capacity"]
+CHANGE_FIELDS = [
+    "change_kind",
+    "new_name",
+    "new_holder",
+    "new_address",
+    "new_region",
+    "suspend_from",
+    "suspend_until",
+    "new_capacity",
+]
 DATE = forms.DateInput(attrs={"type": "date"}, format="%Y-%m-%d")
 
 
@@ -17,7 +25,9 @@ class RequestForm(BootstrapFormMixin, forms.ModelForm):
     """Intake and edit. `account` is fixed by the view (looked up first)."""
 
     department = forms.ModelChoiceField(
-        label=_("Department"), queryset=Department.objects.all(), required=False,
+        label=_("Department"),
+        queryset=Department.objects.all(),
+        required=False,
         help_text=_("Route it now, or leave it for dispatch (within 24 hours)."),
     )
     assignee = forms.ModelChoiceField(label=_("Assignee"), queryset=assignable_users(), required=False)
@@ -25,7 +35,16 @@ class RequestForm(BootstrapFormMixin, forms.ModelForm):
 
     class Meta:
         model = ServiceRequest
-        fields = ["contact", "channel", "category", "priority", "subject", "description", "external_ref", *CHANGE_FIELDS]
+        fields = [
+            "contact",
+            "channel",
+            "category",
+            "priority",
+            "subject",
+            "description",
+            "external_ref",
+            *CHANGE_FIELDS,
+        ]
         widgets = {
             "description": forms.Textarea(attrs={"rows": 4}),
             "suspend_from": DATE,
@@ -63,16 +82,16 @@ class TransitionForm(BootstrapFormMixin, forms.Form):
     )
     customer_unreachable = forms.BooleanField(label=_("The customer could not be reached"), required=False)
     contact_attempts = forms.CharField(
-        label=_("Contact attempts"), required=False, widget=forms.Textarea(attrs={"rows": 2}),
+        label=_("Contact attempts"),
+        required=False,
+        widget=forms.Textarea(attrs={"rows": 2}),
         help_text=_("When and how you tried to reach the customer."),
     )
 
 
 class CommentForm(BootstrapFormMixin, forms.Form):
     body = forms.CharField(label=_("Comment"), widget=forms.Textarea(attrs={"rows": 3}))
-    is_internal = forms.BooleanField(
-        label=_("Internal note (not told to the customer)"), required=False, initial=True
-    )
+    is_internal = forms.BooleanField(label=_("Internal note (not told to the customer)"), required=False, initial=True)
 
 
 class AttachmentForm(BootstrapFormMixin, forms.Form):

@@ -249,7 +249,9 @@ class ServiceRequest(models.Model):
                 name="sr_rating_1_to_5",
             ),
             models.CheckConstraint(
-                condition=~models.Q(status="closed") | models.Q(customer_informed=True) | models.Q(customer_unreachable=True),
+                condition=~models.Q(status="closed")
+                | models.Q(customer_informed=True)
+                | models.Q(customer_unreachable=True),
                 name="sr_closed_customer_told",
             ),
         ]

@@ -91,7 +91,11 @@ def sla_clocks(request: ServiceRequest, *, now: datetime.datetime | None = None)
     deadlines = clock_deadlines(request)
     running = running_clocks(request)
     hours = working_hours_of(request.department_id) if request.business_hours else sla.CALENDAR_HOURS
-    stops = {"dispatch": request.dispatched_at, "response": request.first_response_at, "resolution": request.resolved_at}
+    stops = {
+        "dispatch": request.dispatched_at,
+        "response": request.first_response_at,
+        "resolution": request.resolved_at,
+    }
     labels = {"dispatch": _("Dispatch"), "response": _("First response"), "resolution": _("Resolution")}
     clocks = []
     for clock, (warn, due) in deadlines.items():
@@ -106,9 +110,16 @@ def sla_clocks(request: ServiceRequest, *, now: datetime.datetime | None = None)
             state = "paused" if request.is_open else "stopped"
             left = None
         clocks.append(
-            {"clock": clock, "label": labels[clock], "due": due, "warn": warn, "stopped": stopped, "state": state,
-             "left_minutes": sla.minutes(left) if left is not None else None,
-             "left_text": _duration_text(abs(sla.minutes(left))) if left is not None else ""}
+            {
+                "clock": clock,
+                "label": labels[clock],
+                "due": due,
+                "warn": warn,
+                "stopped": stopped,
+                "state": state,
+                "left_minutes": sla.minutes(left) if left is not None else None,
+                "left_text": _duration_text(abs(sla.minutes(left))) if left is not None else "",
+            }
         )
     return clocks
 

@@ -135,7 +135,11 @@ def _refresh_sla(request: ServiceRequest, *, now: datetime.datetime) -> None:
     else:
         request.next_due_at = request.at_risk_at = None
     # a clock that stopped late, or runs past its deadline, breaches the request for good
-    stops = {"dispatch": request.dispatched_at, "response": request.first_response_at, "resolution": request.resolved_at}
+    stops = {
+        "dispatch": request.dispatched_at,
+        "response": request.first_response_at,
+        "resolution": request.resolved_at,
+    }
     for clock, (_warn, due) in deadlines.items():
         stopped = stops[clock]
         if (stopped is not None and stopped > due) or (clock in running and now > due):
@@ -241,12 +245,22 @@ def request_open(
     request.save()
     request.number = _number(request)
     _refresh_sla(request, now=now)
-    request.save(update_fields=["number", "dispatch_due_at", "response_due_at", "resolution_due_at", "next_due_at",
-                                "at_risk_at", "breached"])
+    request.save(
+        update_fields=[
+            "number",
+            "dispatch_due_at",
+            "response_due_at",
+            "resolution_due_at",
+            "next_due_at",
+            "at_risk_at",
+            "breached",
+        ]
+    )
     events.request_opened_event(request=request, actor=actor)
     if department is not None:
-        request = request_assign(request=request, actor=actor, department=department, assignee=assignee,
-                                 expected_version=request.version)
+        request = request_assign(
+            request=request, actor=actor, department=department, assignee=assignee, expected_version=request.version
+        )
     return request
 
 
@@ -295,8 +309,9 @@ def requests_bulk_assign(*, actor, requests, department, assignee=None) -> int:
     """Assign many open requests at once (the queue's bulk action); all or nothing."""
     count = 0
     for request in requests:
-        request_assign(request=request, actor=actor, department=department, assignee=assignee,
-                       expected_version=request.version)
+        request_assign(
+            request=request, actor=actor, department=department, assignee=assignee, expected_version=request.version
+        )
         count += 1
     return count
 
@@ -370,7 +385,11 @@ def _check_close(customer_informed: bool, rating, customer_unreachable: bool, co
             raise ValidationError({"contact_attempts": _("Record when and how you tried to reach the customer.")})
         return
     raise ValidationError(
-        {"customer_informed": _("Close only when the customer knows the outcome, or record that they were unreachable.")}
+        {
+            "customer_informed": _(
+                "Close only when the customer knows the outcome, or record that they were unreachable."
+            )
+        }
     )
 
 
@@ -443,7 +462,10 @@ def attachment_add(*, request: ServiceRequest, actor, file) -> Attachment:
         raise ValidationError({"file": _("Choose a file.")})
     if os.path.splitext(name)[1].lower() not in ATTACHMENT_TYPES:
         raise ValidationError(
-            {"file": _("This type of file is not accepted. Use: %(types)s.") % {"types": ", ".join(sorted(ATTACHMENT_TYPES))}}
+            {
+                "file": _("This type of file is not accepted. Use: %(types)s.")
+                % {"types": ", ".join(sorted(ATTACHMENT_TYPES))}
+            }
         )
     if file.size > limit:
         raise ValidationError(
@@ -493,7 +515,9 @@ def escalation_recipient(request: ServiceRequest, level: str, clock: str):
             else None
         )
         if team is None and request.account.team_id:
-            team = Team.objects.filter(pk=request.account.team_id, leader__isnull=False).select_related("leader").first()
+            team = (
+                Team.objects.filter(pk=request.account.team_id, leader__isnull=False).select_related("leader").first()
+            )
         if team is not None and team.leader_id != getattr(person, "pk", None):
             return team.leader
     return (

@@ -133,9 +133,13 @@ def request_create(request):
                 .filter(name__icontains=q)
                 .order_by("name")[:15]
             ) or list(
-                visible_to(request.user, Account.objects.filter(is_archived=False)).filter(search__text__contains=q.lower())[:15]
+                visible_to(request.user, Account.objects.filter(is_archived=False)).filter(
+                    search__text__contains=q.lower()
+                )[:15]
             )
-        template = "service_requests/_account_results.html" if request.htmx else "service_requests/request_pick_account.html"
+        template = (
+            "service_requests/_account_results.html" if request.htmx else "service_requests/request_pick_account.html"
+        )
         return render(request, template, {"q": q, "accounts": accounts})
     account = account_get_for_user(user=request.user, pk=account_id)
     form = RequestForm(request.POST or None, account=account, initial={"channel": request.GET.get("channel", "phone")})
@@ -187,14 +191,16 @@ def request_detail(request, pk):
 @crm_permission_required(CHANGE)
 def request_edit(request, pk):
     sr = selectors.request_get_for_user(user=request.user, pk=pk)
-    form = RequestForm(request.POST or None, instance=sr, account=sr.account, editing=True,
-                       initial={"version": sr.version})
+    form = RequestForm(
+        request.POST or None, instance=sr, account=sr.account, editing=True, initial={"version": sr.version}
+    )
     if request.method == "POST" and form.is_valid():
         data = {k: v for k, v in form.cleaned_data.items() if k != "version"}
         fresh = selectors.request_get_for_user(user=request.user, pk=pk)
         try:
-            services.request_update(request=fresh, actor=request.user, expected_version=form.cleaned_data["version"],
-                                    data=data)
+            services.request_update(
+                request=fresh, actor=request.user, expected_version=form.cleaned_data["version"], data=data
+            )
         except ValidationError as exc:
             _form_errors(form, exc)
         else:
@@ -220,8 +226,13 @@ def request_assign(request, pk):
                 messages.error(request, error)
         return redirect(sr)
     try:
-        services.request_assign(request=sr, actor=request.user, department=form.cleaned_data["department"],
-                                assignee=form.cleaned_data["assignee"], expected_version=form.cleaned_data["version"])
+        services.request_assign(
+            request=sr,
+            actor=request.user,
+            department=form.cleaned_data["department"],
+            assignee=form.cleaned_data["assignee"],
+            expected_version=form.cleaned_data["version"],
+        )
     except ValidationError as exc:
         _fail(request, exc)
     else:
@@ -269,8 +280,12 @@ def comment_add(request, pk):
     form = CommentForm(request.POST)
     if form.is_valid():
         try:
-            services.comment_add(request=sr, actor=request.user, body=form.cleaned_data["body"],
-                                 is_internal=form.cleaned_data["is_internal"])
+            services.comment_add(
+                request=sr,
+                actor=request.user,
+                body=form.cleaned_data["body"],
+                is_internal=form.cleaned_data["is_internal"],
+            )
         except ValidationError as exc:
             _fail(request, exc)
         else:
@@ -325,9 +340,12 @@ def bulk_assign(request):
         return redirect(back if back.startswith("/") else "service_requests:list")
     chosen = list(visible_to(request.user, ServiceRequest.objects.filter(pk__in=ids)).select_related("account"))
     try:
-        count = services.requests_bulk_assign(actor=request.user, requests=chosen,
-                                              department=form.cleaned_data["department"],
-                                              assignee=form.cleaned_data["assignee"])
+        count = services.requests_bulk_assign(
+            actor=request.user,
+            requests=chosen,
+            department=form.cleaned_data["department"],
+            assignee=form.cleaned_data["assignee"],
+        )
     except ValidationError as exc:
         _fail(request, exc)
     else:

@@ -33,6 +33,10 @@ def benefits(db):
     for tier, respond, resolve in (("vip", 2, 24), ("regular", 8, 72), ("small", 24, 120)):
         TierBenefit.objects.update_or_create(
             tier=tier,
-            defaults={"response_hours": respond, "resolution_hours": resolve, "visit_cadence_days": 30,
-                      "callback_cadence_days": 14},
+            defaults={
+                "response_hours": respond,
+                "resolution_hours": resolve,
+                "visit_cadence_days": 30,
+                "callback_cadence_days": 14,
+            },
         )

@@ -18,23 +18,29 @@ def test_a_manager_opens_a_request_on_their_account_and_works_it(api_for, manage
     body = response.json()
     assert body["number"].startswith("SR") and body["status"] == "new" and body["response_target_minutes"] == 60
     dept = DepartmentFactory()
-    response = client.post(f"{URL}{body['id']}/assign/", {"department": dept.pk, "assignee": manager.pk,
-                                                          "version": body["version"]}, format="json")
+    response = client.post(
+        f"{URL}{body['id']}/assign/",
+        {"department": dept.pk, "assignee": manager.pk, "version": body["version"]},
+        format="json",
+    )
     assert response.status_code == 200, response.content
     assert response.json()["status"] == "dispatched"
-    response = client.post(f"{URL}{body['id']}/transition/", {"to": "in_progress", "version": response.json()["version"]},
-                           format="json")
+    response = client.post(
+        f"{URL}{body['id']}/transition/", {"to": "in_progress", "version": response.json()["version"]}, format="json"
+    )
     assert response.status_code == 200 and response.json()["first_response_at"]
-    response = client.post(f"{URL}{body['id']}/comments/", {"body": "Engineer on the way", "is_internal": False},
-                           format="json")
+    response = client.post(
+        f"{URL}{body['id']}/comments/", {"body": "Engineer on the way", "is_internal": False}, format="json"
+    )
     assert response.status_code == 201
     assert client.get(f"{URL}{body['id']}/comments/").json()[0]["body"] == "Engineer on the way"
 
 
 def test_an_illegal_transition_answers_400_and_changes_nothing(api_for, manager, benefits):
     sr = ServiceRequestFactory(account=AccountFactory(owner=manager))
-    response = api_for(manager).post(f"{URL}{sr.pk}/transition/", {"to": "closed", "version": sr.version},
-                                     format="json")
+    response = api_for(manager).post(
+        f"{URL}{sr.pk}/transition/", {"to": "closed", "version": sr.version}, format="json"
+    )
     assert response.status_code == 400
     assert "cannot become" in response.content.decode()
     assert ServiceRequest.objects.get(pk=sr.pk).status == "new"
@@ -51,7 +57,9 @@ def test_another_managers_request_answers_404_everywhere(api_for, manager, other
     client = api_for(manager)
     assert client.get(f"{URL}{sr.pk}/").status_code == 404
     assert client.patch(f"{URL}{sr.pk}/", {"subject": "x", "version": 1}, format="json").status_code == 404
-    assert client.post(f"{URL}{sr.pk}/transition/", {"to": "dispatched", "version": 1}, format="json").status_code == 404
+    assert (
+        client.post(f"{URL}{sr.pk}/transition/", {"to": "dispatched", "version": 1}, format="json").status_code == 404
+    )
     assert client.get(f"{URL}{sr.pk}/comments/").status_code == 404
     assert client.get(URL).json()["results"] == []
 

@@ -47,8 +47,9 @@ def move(at, sr, actor, to, moment, **kwargs):
 
 def assign(at, sr, actor, department, moment, assignee=None):
     with at(moment):
-        return services.request_assign(request=sr, actor=actor, department=department, assignee=assignee or actor,
-                                       expected_version=sr.version)
+        return services.request_assign(
+            request=sr, actor=actor, department=department, assignee=assignee or actor, expected_version=sr.version
+        )
 
 
 def test_targets_come_from_the_tier_at_intake_and_the_priority(at, benefits, agent, vip_account):
@@ -116,8 +117,9 @@ def test_illegal_moves_are_refused_and_change_nothing(at, benefits, agent, vip_a
 def test_work_cannot_start_before_someone_is_assigned(at, benefits, agent, vip_account, department):
     sr = open_request(at, agent, vip_account)
     with at(MONDAY_9):
-        sr = services.request_assign(request=sr, actor=agent, department=department, assignee=None,
-                                     expected_version=sr.version)
+        sr = services.request_assign(
+            request=sr, actor=agent, department=department, assignee=None, expected_version=sr.version
+        )
     with pytest.raises(ValidationError, match="Assign the request to someone"):
         move(at, sr, agent, "in_progress", MONDAY_9)
 
@@ -145,8 +147,15 @@ def test_closing_needs_the_customer_informed_and_a_rating(at, benefits, agent, v
 
 def test_closing_when_the_customer_is_unreachable_records_the_attempts(at, benefits, agent, vip_account, department):
     sr = _resolved(at, agent, vip_account, department)
-    sr = move(at, sr, agent, "closed", local(2026, 11, 30, 11, 0), customer_unreachable=True,
-              contact_attempts="Called 10:00 and 15:00")
+    sr = move(
+        at,
+        sr,
+        agent,
+        "closed",
+        local(2026, 11, 30, 11, 0),
+        customer_unreachable=True,
+        contact_attempts="Called 10:00 and 15:00",
+    )
     assert sr.customer_unreachable and sr.rating is None and sr.contact_attempts == "Called 10:00 and 15:00"
 
 
@@ -166,8 +175,12 @@ def test_a_stale_save_is_refused(at, benefits, agent, vip_account, department):
     stale_version = sr.version
     assign(at, sr, agent, department, local(2026, 11, 30, 9, 5))
     with pytest.raises(StaleVersionError):
-        services.request_update(request=ServiceRequest.objects.get(pk=sr.pk), actor=agent,
-                                expected_version=stale_version, data={"subject": "Other"})
+        services.request_update(
+            request=ServiceRequest.objects.get(pk=sr.pk),
+            actor=agent,
+            expected_version=stale_version,
+            data={"subject": "Other"},
+        )
     assert ServiceRequest.objects.get(pk=sr.pk).subject == "Line down"
 
 
@@ -196,8 +209,15 @@ def test_a_completed_rename_changes_the_account_and_its_history_names_the_reques
 
 
 def test_a_suspension_makes_the_account_dormant(at, benefits, agent, vip_account, department):
-    sr = open_request(at, agent, vip_account, category="change", change_kind="suspension",
-                      suspend_from=datetime.date(2026, 12, 1), suspend_until=datetime.date(2027, 1, 31))
+    sr = open_request(
+        at,
+        agent,
+        vip_account,
+        category="change",
+        change_kind="suspension",
+        suspend_from=datetime.date(2026, 12, 1),
+        suspend_until=datetime.date(2027, 1, 31),
+    )
     sr = assign(at, sr, agent, department, local(2026, 11, 30, 9, 5))
     sr = move(at, sr, agent, "in_progress", local(2026, 11, 30, 9, 10))
     move(at, sr, agent, "resolved", local(2026, 11, 30, 10, 0), resolution="Suspended")

@@ -38,4 +38,6 @@ def test_no_working_time_outside_the_window():
 
 def test_business_hours_need_a_working_day():
     with pytest.raises(ValueError, match="at least one working day"):
-        sla.add_working_time(local(2026, 11, 30, 9), H, sla.WorkingHours(frozenset(), datetime.time(9), datetime.time(18)))
+        sla.add_working_time(
+            local(2026, 11, 30, 9), H, sla.WorkingHours(frozenset(), datetime.time(9), datetime.time(18))
+        )

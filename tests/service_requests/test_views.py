@@ -39,8 +39,14 @@ def test_opening_a_request_from_the_phone_form(client_for, service_agent, benefi
     assert account.name in response.text
     response = client.post(
         reverse("service_requests:create") + f"?account={account.pk}",
-        {"account": account.pk, "channel": "phone", "category": "fault", "priority": "normal", "subject": "No signal",
-         "department": DepartmentFactory().pk},
+        {
+            "account": account.pk,
+            "channel": "phone",
+            "category": "fault",
+            "priority": "normal",
+            "subject": "No signal",
+            "department": DepartmentFactory().pk,
+        },
     )
     sr = ServiceRequest.objects.get()
     assert response.status_code == 302 and response.url == sr.get_absolute_url()
@@ -52,8 +58,9 @@ def test_the_request_page_shows_clocks_and_an_illegal_move_is_a_message(client_f
     client = client_for(manager)
     page = client.get(sr.get_absolute_url())
     assert page.status_code == 200 and "First response" in page.text
-    response = client.post(reverse("service_requests:transition", args=[sr.pk]),
-                           {"to": "closed", "version": sr.version}, follow=True)
+    response = client.post(
+        reverse("service_requests:transition", args=[sr.pk]), {"to": "closed", "version": sr.version}, follow=True
+    )
     assert "cannot become" in response.text
     assert ServiceRequest.objects.get(pk=sr.pk).status == "new"
 
@@ -72,8 +79,8 @@ def test_bulk_assign_routes_only_visible_requests(client_for, manager, other_man
     theirs = ServiceRequestFactory(account=AccountFactory(owner=other_manager))
     dept = DepartmentFactory()
     response = client_for(manager).post(
-        reverse("service_requests:bulk_assign"), {"ids": [mine.pk, theirs.pk], "department": dept.pk,
-                                                   "assignee": manager.pk}
+        reverse("service_requests:bulk_assign"),
+        {"ids": [mine.pk, theirs.pk], "department": dept.pk, "assignee": manager.pk},
     )
     assert response.status_code == 302
     assert ServiceRequest.objects.get(pk=mine.pk).department == dept
