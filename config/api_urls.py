@@ -5,6 +5,7 @@ from rest_framework.routers import DefaultRouter
 
 from accounts.api import register_routes as register_accounts
 from contracts.api import register_routes as register_contracts
+from service_requests.api import register_routes as register_service_requests
 from tiering.api import register_routes as register_tiering
 from tiering.api import urlpatterns as tiering_urls
 
@@ -12,5 +13,6 @@ router = DefaultRouter()
 register_accounts(router)
 register_tiering(router)
 register_contracts(router)
+register_service_requests(router)
 
 urlpatterns = [*tiering_urls, path("", include(router.urls))]
