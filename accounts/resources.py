@@ -10,6 +10,7 @@ from import_export import fields, resources, widgets
 from users.models import User
 
 from .models import Account, Contact, Transaction
+from .revenue import monthly_revenue_apply
 from .search import refresh_search_text
 
 
@@ -151,3 +152,13 @@ class TransactionResource(AllOrNothingResource):
         ]
         skip_unchanged = True
         clean_model_instances = True
+
+    def before_save_instance(self, instance, row, **kwargs):
+        # an existing (source_system, external_ref) is a correction: its old values leave the rollup
+        if instance.pk:
+            before = Transaction.objects.filter(pk=instance.pk).first()
+            if before is not None:
+                monthly_revenue_apply(rows=[before], sign=-1)
+
+    def after_save_instance(self, instance, row, **kwargs):
+        monthly_revenue_apply(rows=[instance])  # same transaction as the import (accounts.revenue)
