@@ -36,12 +36,13 @@ def figures_write(*, scratch: str) -> None:
         ("abc", "st.abc_class", ""),
         ("rfm", rfm_key, ""),
         ("pareto", bucket_key, "WHERE st.revenue > 0"),
-        ("pending", "''", "WHERE st.pending_tier <> ''"),
+        ("pending", "", "WHERE st.pending_tier <> ''"),
     ]
     selects = [
-        f"""SELECT a.owner_id, a.team_id, '{kind}' AS kind, {key} AS key, COUNT(*) AS n, SUM(st.revenue) AS revenue
+        f"""SELECT a.owner_id, a.team_id, '{kind}' AS kind, {key or "''"} AS key, COUNT(*) AS n,
+            SUM(st.revenue) AS revenue
         FROM {scratch} st JOIN accounts_account a ON a.id = st.account_id {where}
-        GROUP BY a.owner_id, a.team_id, {key}"""
+        GROUP BY a.owner_id, a.team_id{", " + key if key else ""}"""
         for kind, key, where in parts
     ]
     false, true = ("FALSE", "TRUE") if connection.vendor == "postgresql" else ("0", "1")
