@@ -2,9 +2,9 @@ from django.contrib import admin
 from django.db import transaction
 from django.utils.translation import gettext_lazy as _
 from django.utils.translation import ngettext
-from import_export.admin import ImportExportModelAdmin
 from simple_history.admin import SimpleHistoryAdmin
 
+from core.admin_mixins import ImportAdminMixin
 from users.admin_mixins import VisibilityAdminMixin
 
 from .models import (
@@ -17,7 +17,6 @@ from .models import (
     Feedback,
     Transaction,
 )
-from .resources import AccountResource, ContactResource, TransactionResource
 from .revenue import monthly_revenue_apply
 from .search import refresh_search_text
 
@@ -44,8 +43,8 @@ class PresenceInline(admin.TabularInline):
 
 
 @admin.register(Account)
-class AccountAdmin(VisibilityAdminMixin, ImportExportModelAdmin, SimpleHistoryAdmin):
-    resource_classes = [AccountResource]
+class AccountAdmin(ImportAdminMixin, VisibilityAdminMixin, SimpleHistoryAdmin):
+    importer_key = "accounts.account"
     list_display = (
         "number",
         "name",
@@ -115,8 +114,8 @@ class AccountAdmin(VisibilityAdminMixin, ImportExportModelAdmin, SimpleHistoryAd
 
 
 @admin.register(Contact)
-class ContactAdmin(VisibilityAdminMixin, ImportExportModelAdmin, SimpleHistoryAdmin):
-    resource_classes = [ContactResource]
+class ContactAdmin(ImportAdminMixin, VisibilityAdminMixin, SimpleHistoryAdmin):
+    importer_key = "accounts.contact"
     list_display = (
         "name",
         "account",
@@ -138,8 +137,8 @@ class ContactAdmin(VisibilityAdminMixin, ImportExportModelAdmin, SimpleHistoryAd
 
 
 @admin.register(Transaction)
-class TransactionAdmin(VisibilityAdminMixin, ImportExportModelAdmin, SimpleHistoryAdmin):
-    resource_classes = [TransactionResource]
+class TransactionAdmin(ImportAdminMixin, VisibilityAdminMixin, SimpleHistoryAdmin):
+    importer_key = "accounts.transaction"
     list_display = (
         "occurred_at",
         "account",

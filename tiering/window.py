@@ -12,8 +12,9 @@ the bench's comparison with the per-account loop check it.
 
 import datetime
 
-from core.db import db_date, db_datetime
 from django.utils import timezone
+
+from core.db import db_date, db_datetime
 
 
 def _month_start(day: datetime.date) -> datetime.date:
@@ -121,9 +122,8 @@ def rollup_check(*, since: dict | None) -> dict:
     rebuild the accounts that differ. Returns {"checked", "repaired", "watermark"}."""
     import logging
 
-    from core.db import fetch_all
-
     from accounts.revenue import monthly_revenue_check, monthly_revenue_rebuild
+    from core.db import fetch_all
 
     watermark = rollup_watermark()
     if since is None:

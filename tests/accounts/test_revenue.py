@@ -5,12 +5,10 @@ import datetime
 from decimal import Decimal
 
 import pytest
-import tablib
 from django.utils import timezone
 
 from accounts import services
 from accounts.models import MonthlyRevenue, Transaction
-from accounts.resources import TransactionResource
 from accounts.revenue import month_of, monthly_revenue_apply, monthly_revenue_check, monthly_revenue_rebuild
 from accounts.selectors import account_monthly_revenue
 from tests.accounts.factories import AccountFactory
@@ -117,31 +115,28 @@ def test_a_correction_moves_the_amount_between_months(finance_user):
     assert monthly_revenue_check(account_ids=[a.pk]) == []
 
 
-@pytest.mark.django_db(transaction=True)
-def test_imports_and_their_corrections_keep_the_rollup(manager):
-    a = AccountFactory(owner=manager)
-    headers = ["account", "kind", "amount", "occurred_at", "source_system", "external_ref"]
-    first = tablib.Dataset(headers=headers)
-    first.append([a.number, "purchase", "100.00", "2026-10-01 10:00:00", "import", "r1"])
-    first.append([a.number, "refund", "10.00", "2026-10-02 10:00:00", "import", "r2"])
-    TransactionResource().import_data(first, dry_run=False, raise_errors=True)
-    TransactionResource().import_data(first, dry_run=False, raise_errors=True)  # unchanged: skipped
-    assert kept_totals(a) == raw_totals(a) == {datetime.date(2026, 10, 1): (Decimal("90.00"), 1)}
-    corrected = tablib.Dataset(headers=headers)
-    corrected.append([a.number, "purchase", "120.00", "2026-09-30 10:00:00", "import", "r1"])
-    TransactionResource().import_data(corrected, dry_run=False, raise_errors=True)
+def test_imports_keep_the_rollup(finance_user):
+    """An import stores its rows through transactions_push: the rollup moves with them, and a
+    second import of the same references adds nothing."""
+    from tests.accounts.test_import import csv_bytes, run_import
+
+    a = AccountFactory()
+    content = csv_bytes(
+        "Account no.,Kind,Amount,Occurred at,Reference\n"
+        f"{a.number},Purchase,100,2026-10-01 10:00,R1\n"
+        f"{a.number},Refund,10,2026-10-02 10:00,R2\n"
+        f"{a.number},Recharge,5,2026-09-30 23:30,R3\n"
+    )
+    run_import(finance_user, "accounts.transaction", content)
+    run_import(finance_user, "accounts.transaction", content)
     assert (
         kept_totals(a)
         == raw_totals(a)
         == {
-            datetime.date(2026, 9, 1): (Decimal("120.00"), 1),
-            datetime.date(2026, 10, 1): (Decimal("-10.00"), 0),
+            datetime.date(2026, 9, 1): (Decimal("5.00"), 1),
+            datetime.date(2026, 10, 1): (Decimal("90.00"), 1),
         }
     )
-    dry = tablib.Dataset(headers=headers)
-    dry.append([a.number, "purchase", "999.00", "2026-09-01 10:00:00", "import", "r3"])
-    TransactionResource().import_data(dry, dry_run=True, raise_errors=True)
-    assert kept_totals(a) == raw_totals(a)
 
 
 def test_admin_correction_keeps_the_rollup(client_for, admin_user):
