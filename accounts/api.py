@@ -2,26 +2,16 @@
 
 from django.db import transaction as db_transaction
 from drf_spectacular.utils import extend_schema, inline_serializer
-from rest_framework import mixins, permissions, serializers, status, viewsets
+from rest_framework import mixins, serializers, status, viewsets
 from rest_framework.decorators import action
 from rest_framework.response import Response
 
-from core.api import call_service
+from users.permissions import CrmModelPermission
 from users.visibility import visible_to
 
 from . import selectors, services
 from .filters import AccountFilter, ContactFilter, FeedbackFilter, TransactionFilter
 from .models import Account, Competitor, CompetitorPresence, Contact, Feedback, Transaction
-
-
-class ModelPermissions(permissions.DjangoModelPermissions):
-    """Reads need the view permission too: a role without it sees nothing."""
-
-    perms_map = {
-        **permissions.DjangoModelPermissions.perms_map,
-        "GET": ["%(app_label)s.view_%(model_name)s"],
-        "DELETE": ["%(app_label)s.change_%(model_name)s"],  # DELETE archives; nothing is deleted
-    }
 
 
 class VisibleAccountField(serializers.PrimaryKeyRelatedField):
@@ -94,7 +84,7 @@ class AccountViewSet(
     """Key accounts. DELETE archives (customer records are never deleted)."""
 
     serializer_class = AccountSerializer
-    permission_classes = [permissions.IsAuthenticated, ModelPermissions]
+    permission_classes = [CrmModelPermission]
     filterset_class = AccountFilter
     search_fields = []  # `?q=` searches name, number and contacts (see the filter)
     ordering_fields = [
@@ -115,15 +105,14 @@ class AccountViewSet(
 
     def perform_create(self, serializer):
         data = {k: v for k, v in serializer.validated_data.items() if k != "version"}
-        serializer.instance = call_service(services.account_create, actor=self.request.user, **data)
+        serializer.instance = services.account_create(actor=self.request.user, **data)
 
     def perform_update(self, serializer):
         data = {k: v for k, v in serializer.validated_data.items() if k != "version"}
         expected = serializer.validated_data.get("version")
         if expected is None and not serializer.partial:
             raise serializers.ValidationError({"version": ["Send the version you read."]})
-        serializer.instance = call_service(
-            services.account_update,
+        serializer.instance = services.account_update(
             account=serializer.instance,
             actor=self.request.user,
             expected_version=expected,
@@ -131,7 +120,7 @@ class AccountViewSet(
         )
 
     def perform_destroy(self, instance):
-        call_service(services.account_archive, account=instance, actor=self.request.user)
+        services.account_archive(account=instance, actor=self.request.user)
 
 
 class ContactSerializer(serializers.ModelSerializer):
@@ -177,7 +166,7 @@ class ContactViewSet(
     """Contacts and their part in the buying decision. DELETE archives."""
 
     serializer_class = ContactSerializer
-    permission_classes = [permissions.IsAuthenticated, ModelPermissions]
+    permission_classes = [CrmModelPermission]
     filterset_class = ContactFilter
     search_fields = ["name", "phone", "email", "title"]
     ordering_fields = ["name", "influence", "id"]
@@ -191,15 +180,12 @@ class ContactViewSet(
         data = dict(serializer.validated_data)
         data.pop("version", None)
         account = data.pop("account")
-        serializer.instance = call_service(services.contact_create, account=account, actor=self.request.user, **data)
+        serializer.instance = services.contact_create(account=account, actor=self.request.user, **data)
 
     def perform_update(self, serializer):
         data = dict(serializer.validated_data)
         expected = data.pop("version", None)
-        if data.pop("account", serializer.instance.account) != serializer.instance.account:
-            raise serializers.ValidationError({"account": ["A contact cannot move to another account."]})
-        serializer.instance = call_service(
-            services.contact_update,
+        serializer.instance = services.contact_update(
             contact=serializer.instance,
             actor=self.request.user,
             expected_version=expected,
@@ -207,7 +193,7 @@ class ContactViewSet(
         )
 
     def perform_destroy(self, instance):
-        call_service(services.contact_archive, contact=instance, actor=self.request.user)
+        services.contact_archive(contact=instance, actor=self.request.user)
 
 
 class TransactionSerializer(serializers.ModelSerializer):
@@ -263,7 +249,7 @@ class TransactionViewSet(
     """
 
     serializer_class = TransactionSerializer
-    permission_classes = [permissions.IsAuthenticated, ModelPermissions]
+    permission_classes = [CrmModelPermission]
     filterset_class = TransactionFilter
     search_fields = ["external_ref", "product_line", "note"]
     ordering_fields = ["occurred_at", "amount", "id"]
@@ -278,7 +264,7 @@ class TransactionViewSet(
         serializer.is_valid(raise_exception=True)
         data = dict(serializer.validated_data)
         if data.get("external_ref"):
-            result = call_service(services.transactions_push, actor=request.user, rows=[_row(data)])
+            result = services.transactions_push(actor=request.user, rows=[_row(data)])
             if result["existing"]:
                 existing = Transaction.objects.get(
                     source_system=data.get("source_system", "manual"),
@@ -289,7 +275,7 @@ class TransactionViewSet(
                 source_system=data.get("source_system", "manual"), external_ref=data["external_ref"]
             )
             return Response(self.get_serializer(created).data, status=status.HTTP_201_CREATED)
-        txn = call_service(services.transaction_record, actor=request.user, **data)
+        txn = services.transaction_record(actor=request.user, **data)
         return Response(self.get_serializer(txn).data, status=status.HTTP_201_CREATED)
 
     @extend_schema(
@@ -310,8 +296,7 @@ class TransactionViewSet(
         serializer = BulkTransactionSerializer(data=request.data, context=self.get_serializer_context())
         serializer.is_valid(raise_exception=True)
         with db_transaction.atomic():
-            result = call_service(
-                services.transactions_push,
+            result = services.transactions_push(
                 actor=request.user,
                 rows=[_row(r) for r in serializer.validated_data["rows"]],
             )
@@ -339,8 +324,17 @@ def _row(data: dict) -> dict:
     return row
 
 
+class VisibleContactField(serializers.PrimaryKeyRelatedField):
+    """A live contact the caller may see; anything else is 'does not exist' (no oracle). The
+    service checks that it belongs to the feedback's account."""
+
+    def get_queryset(self):
+        return visible_to(self.context["request"].user, Contact.objects.filter(is_archived=False))
+
+
 class FeedbackSerializer(serializers.ModelSerializer):
     account = VisibleAccountField()
+    contact = VisibleContactField(required=False, allow_null=True)
 
     class Meta:
         model = Feedback
@@ -358,12 +352,6 @@ class FeedbackSerializer(serializers.ModelSerializer):
         ]
         read_only_fields = ["status", "handler", "created_at"]
 
-    def validate(self, attrs):
-        contact = attrs.get("contact")
-        if contact and contact.account_id != attrs["account"].pk:
-            raise serializers.ValidationError({"contact": ["This contact belongs to another account."]})
-        return attrs
-
 
 class FeedbackViewSet(
     mixins.ListModelMixin,
@@ -374,7 +362,7 @@ class FeedbackViewSet(
     """Satisfaction scores and suggestions collected over time."""
 
     serializer_class = FeedbackSerializer
-    permission_classes = [permissions.IsAuthenticated, ModelPermissions]
+    permission_classes = [CrmModelPermission]
     filterset_class = FeedbackFilter
     search_fields = ["suggestion"]
     ordering_fields = ["received_on", "satisfaction", "id"]
@@ -387,7 +375,7 @@ class FeedbackViewSet(
     def perform_create(self, serializer):
         data = dict(serializer.validated_data)
         account = data.pop("account")
-        serializer.instance = call_service(services.feedback_create, account=account, actor=self.request.user, **data)
+        serializer.instance = services.feedback_create(account=account, actor=self.request.user, **data)
 
 
 class CompetitorSerializer(serializers.ModelSerializer):
@@ -400,7 +388,7 @@ class CompetitorViewSet(viewsets.ModelViewSet):
     """Competitors (master data, not customer data)."""
 
     serializer_class = CompetitorSerializer
-    permission_classes = [permissions.IsAuthenticated, ModelPermissions]
+    permission_classes = [CrmModelPermission]
     search_fields = ["name"]
     ordering_fields = ["name", "id"]
     ordering = ["name"]
@@ -438,7 +426,7 @@ class CompetitorPresenceViewSet(
     """Which competitor is present at which account, with what strength. POST upserts."""
 
     serializer_class = CompetitorPresenceSerializer
-    permission_classes = [permissions.IsAuthenticated, ModelPermissions]
+    permission_classes = [CrmModelPermission]
     filterset_fields = ["account", "competitor", "strength"]
     ordering = ["-updated_at"]
     queryset = CompetitorPresence.objects.none()
@@ -448,8 +436,7 @@ class CompetitorPresenceViewSet(
 
     def perform_create(self, serializer):
         data = dict(serializer.validated_data)
-        serializer.instance = call_service(
-            services.competitor_presence_save,
+        serializer.instance = services.competitor_presence_save(
             account=data.pop("account"),
             competitor=data.pop("competitor"),
             actor=self.request.user,
