@@ -395,6 +395,14 @@ class CompetitorViewSet(viewsets.ModelViewSet):
     queryset = Competitor.objects.all()
     http_method_names = ["get", "post", "put", "patch", "head", "options"]
 
+    def perform_create(self, serializer):
+        serializer.instance = services.competitor_create(actor=self.request.user, **serializer.validated_data)
+
+    def perform_update(self, serializer):
+        serializer.instance = services.competitor_update(
+            competitor=serializer.instance, actor=self.request.user, data=serializer.validated_data
+        )
+
 
 class CompetitorPresenceSerializer(serializers.ModelSerializer):
     account = VisibleAccountField()

@@ -13,7 +13,7 @@ from django.utils.translation import gettext as _
 from core.locking import save_versioned
 from users.visibility import sees_all
 
-from .models import Account, CompetitorPresence, Contact, Feedback, Transaction
+from .models import Account, Competitor, CompetitorPresence, Contact, Feedback, Transaction
 from .search import refresh_search_text
 from .timeline import record_event
 
@@ -339,6 +339,29 @@ def feedback_set_status(*, feedback: Feedback, actor, status: str, handler=None)
     feedback.full_clean()
     feedback.save()
     return feedback
+
+
+COMPETITOR_EDITABLE = ["name", "website", "strengths", "weaknesses", "notes"]
+
+
+@transaction.atomic
+def competitor_create(*, actor, **fields) -> Competitor:
+    """The competitor list is master data (directors and administrators keep it)."""
+    competitor = Competitor(**{k: v for k, v in fields.items() if k in COMPETITOR_EDITABLE})
+    competitor.full_clean()
+    competitor.save()
+    return competitor
+
+
+@transaction.atomic
+def competitor_update(*, competitor: Competitor, actor, data: dict) -> Competitor:
+    for field, value in data.items():
+        if field not in COMPETITOR_EDITABLE:
+            raise ValidationError({field: _("This field cannot be changed here.")})
+        setattr(competitor, field, value)
+    competitor.full_clean()
+    competitor.save()
+    return competitor
 
 
 @transaction.atomic

@@ -33,6 +33,7 @@ from accounts.timeline import record_event
 from .models import (
     AccountScore,
     RecomputeJob,
+    TierBenefit,
     TierChange,
     TierOverride,
     TierPolicy,
@@ -45,6 +46,8 @@ logger = logging.getLogger(__name__)
 TIERS = [Tier.VIP.value, Tier.REGULAR.value, Tier.SMALL.value]
 ADVISORY_LOCK_KEY = 7_310_001  # pg_advisory_xact_lock key for the apply phase
 SCRATCH = "tiering_scratch"  # the session's temporary table of one recompute
+# bandit B608 ("# nosec B608" below): the SQL of this module is built from constants of this module
+# (table names, CASE expressions from policy choices); every value travels as a query parameter.
 
 
 REQUEST_LOCK_KEY = 7_310_002  # pg_advisory_xact_lock key: one recompute request at a time
@@ -181,6 +184,28 @@ def tier_policy_new_version(*, actor=None, base: TierPolicy | None = None, **fie
 
 
 # --- jobs ----------------------------------------------------------------------------------
+
+
+BENEFIT_EDITABLE = [
+    "response_hours",
+    "resolution_hours",
+    "visit_cadence_days",
+    "callback_cadence_days",
+    "served_by",
+    "notes",
+]
+
+
+@transaction.atomic
+def tier_benefit_update(*, benefit: TierBenefit, actor, data: dict) -> TierBenefit:
+    """What each tier is promised (response and resolution times, visit and callback cadence)."""
+    for field, value in data.items():
+        if field not in BENEFIT_EDITABLE:
+            raise ValidationError({field: _("This field cannot be changed here.")})
+        setattr(benefit, field, value)
+    benefit.full_clean()
+    benefit.save()
+    return benefit
 
 
 @transaction.atomic
@@ -358,7 +383,7 @@ def _compute_rows(*, job: RecomputeJob, policy: TierPolicy, now: datetime.dateti
              WHEN override_state = 'expired' THEN 'override_expired'
              ELSE 'computed' END AS change_kind
     FROM fin
-    """
+    """  # nosec B608
     params = {
         **_policy_params(policy),
         "start": _dt(start),
@@ -401,16 +426,16 @@ def _count_moves() -> tuple[dict, dict]:
     """Statement 2: the from→to matrix and the totals of this recompute (scratch rows)."""
     matrix = {old: dict.fromkeys(TIERS, 0) for old in TIERS}
     for old, new, n in _fetch(
-        f"SELECT previous_tier, target_tier, COUNT(*) FROM {SCRATCH} GROUP BY previous_tier, target_tier"
+        f"SELECT previous_tier, target_tier, COUNT(*) FROM {SCRATCH} GROUP BY previous_tier, target_tier"  # nosec B608
     ):
         matrix.setdefault(old, dict.fromkeys(TIERS, 0))[new] = n
     tiers = {t: {"accounts": 0, "revenue": "0.00"} for t in TIERS}
-    for tier, n, revenue in _fetch(f"SELECT target_tier, COUNT(*), SUM(revenue) FROM {SCRATCH} GROUP BY target_tier"):
+    for tier, n, revenue in _fetch(f"SELECT target_tier, COUNT(*), SUM(revenue) FROM {SCRATCH} GROUP BY target_tier"):  # nosec B608
         tiers[tier] = {"accounts": n, "revenue": f"{Decimal(str(revenue or 0)):.2f}"}
-    abc = dict(_fetch(f"SELECT abc_class, COUNT(*) FROM {SCRATCH} GROUP BY abc_class"))
-    segments = dict(_fetch(f"SELECT segment, COUNT(*) FROM {SCRATCH} GROUP BY segment"))
+    abc = dict(_fetch(f"SELECT abc_class, COUNT(*) FROM {SCRATCH} GROUP BY abc_class"))  # nosec B608
+    segments = dict(_fetch(f"SELECT segment, COUNT(*) FROM {SCRATCH} GROUP BY segment"))  # nosec B608
     ((total, changed, pending, pinned, ranked),) = _fetch(
-        "SELECT COUNT(*), "
+        "SELECT COUNT(*), "  # nosec B608
         "SUM(CASE WHEN target_tier <> previous_tier THEN 1 ELSE 0 END), "
         "SUM(CASE WHEN pending_tier <> '' THEN 1 ELSE 0 END), "
         "SUM(CASE WHEN override_state = 'active' THEN 1 ELSE 0 END), "
@@ -422,7 +447,7 @@ def _count_moves() -> tuple[dict, dict]:
     moves_by_scope = [
         [owner, team, old, new, n]
         for owner, team, old, new, n in _fetch(
-            f"SELECT a.owner_id, a.team_id, st.previous_tier, st.target_tier, COUNT(*) FROM {SCRATCH} st "
+            f"SELECT a.owner_id, a.team_id, st.previous_tier, st.target_tier, COUNT(*) FROM {SCRATCH} st "  # nosec B608
             "JOIN accounts_account a ON a.id = st.account_id "
             "GROUP BY a.owner_id, a.team_id, st.previous_tier, st.target_tier"
         )
@@ -538,7 +563,7 @@ def _apply_rows(*, job: RecomputeJob, policy: TierPolicy, actor, now) -> None:
           AND (accounts_account.tier <> st.target_tier OR accounts_account.abc_class <> st.abc_class
                OR accounts_account.rfm_segment <> st.segment
                OR accounts_account.revenue_12m <> st.revenue)
-        """,
+        """,  # nosec B608
         params,
     )
     _execute(
@@ -573,7 +598,7 @@ def _apply_rows(*, job: RecomputeJob, policy: TierPolicy, actor, now) -> None:
            OR tiering_accountscore.pending_streak <> excluded.pending_streak
            OR tiering_accountscore.pending_on IS DISTINCT FROM excluded.pending_on
            OR tiering_accountscore.policy_version IS DISTINCT FROM excluded.policy_version
-        """,
+        """,  # nosec B608
         params,
     )
     # pins whose end date has passed: the computed tier is back (logged above when it differs)
@@ -591,14 +616,14 @@ def _apply_rows(*, job: RecomputeJob, policy: TierPolicy, actor, now) -> None:
         SELECT o.account_id, %(now)s, 'tier.override_ended', {end_json}, %(actor)s, %(empty)s
         FROM tiering_tieroverride o
         WHERE o.id IN (SELECT override_id FROM {SCRATCH} WHERE override_state = 'expired')
-        """,
+        """,  # nosec B608
         params,
     )
     _execute(
         f"""
         UPDATE tiering_tieroverride SET active = %(false)s, ended_at = %(now)s
         WHERE id IN (SELECT override_id FROM {SCRATCH} WHERE override_state = 'expired')
-        """,
+        """,  # nosec B608
         params,
     )
 

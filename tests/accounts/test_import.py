@@ -60,7 +60,7 @@ def test_transactions_import_twice_is_idempotent(manager):
 
 
 def test_admin_import_page_lists_bad_rows(client, admin_user):
-    client.force_login(admin_user, backend="django.contrib.auth.backends.ModelBackend")
+    client.force_login(admin_user, backend="users.auth.PersonBackend")
     response = client.get("/admin/accounts/account/import/")
     assert response.status_code == 200
     response = client.get("/admin/accounts/account/export/")

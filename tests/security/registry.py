@@ -1,0 +1,46 @@
+"""Which factory makes an object of each customer-data model, for the URL walk.
+
+Every model with a visibility rule (users.visibility.register_visibility) needs an entry here:
+the walk fails loudly, naming the model, when a new app's model has none. Each entry makes the
+object with a given primary key for a given account (owned by another account manager); a model
+whose primary key is its account (one-to-one) is made for that account and needs no `pk`."""
+
+from tests.accounts.factories import (
+    AccountEventFactory,
+    CompetitorPresenceFactory,
+    ContactFactory,
+    FeedbackFactory,
+    TransactionFactory,
+)
+from tests.tiering.factories import AccountScoreFactory, TierChangeFactory, TierOverrideFactory
+
+
+def _account_itself(*, account, pk):
+    assert account.pk == pk
+    return account
+
+
+def _search_row(*, account, pk):
+    return account.search  # kept by the services (and the account factory)
+
+
+CUSTOMER_DATA_FACTORIES = {
+    "accounts.Account": _account_itself,
+    "accounts.AccountSearch": _search_row,
+    "accounts.Contact": lambda *, account, pk: ContactFactory(id=pk, account=account),
+    "accounts.Transaction": lambda *, account, pk: TransactionFactory(id=pk, account=account),
+    "accounts.Feedback": lambda *, account, pk: FeedbackFactory(id=pk, account=account),
+    "accounts.CompetitorPresence": lambda *, account, pk: CompetitorPresenceFactory(id=pk, account=account),
+    "accounts.AccountEvent": lambda *, account, pk: AccountEventFactory(id=pk, account=account),
+    "tiering.TierChange": lambda *, account, pk: TierChangeFactory(id=pk, account=account),
+    "tiering.TierOverride": lambda *, account, pk: TierOverrideFactory(id=pk, account=account),
+    "tiering.AccountScore": lambda *, account, pk: AccountScoreFactory(account=account),
+}
+
+# Routes that take a primary key of something that is not customer data, with the reason.
+# Anything else must answer another manager's object with 404.
+NOT_CUSTOMER_DATA = {
+    "competitor-detail": "the competitor list is master data every role reads",
+    "tiering-recompute-job": "recompute jobs are not customer data (administrators and directors only)",
+    "tiering:job": "recompute jobs are not customer data (administrators and directors only)",
+}
