@@ -24,7 +24,7 @@ class VisibleAccountField(serializers.PrimaryKeyRelatedField):
 class AccountSerializer(serializers.ModelSerializer):
     parent = VisibleAccountField(required=False, allow_null=True)
     version = serializers.IntegerField(required=False, help_text="Send the version you read; a stale one answers 409.")
-    owner_name = serializers.CharField(source="owner.display_name", read_only=True, default=None)
+    owner_name = serializers.CharField(source="owner.display_name", read_only=True, default=None, allow_null=True)
 
     class Meta:
         model = Account

@@ -25,5 +25,8 @@ urlpatterns = [
     path("tiers/", include("tiering.urls")),
     path("", include("reports.urls")),
 ]
+handler404 = "core.views.page_not_found"
+handler500 = "core.views.server_error"
+
 if settings.DEBUG:
     urlpatterns += static(settings.MEDIA_URL, document_root=settings.MEDIA_ROOT)

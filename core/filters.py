@@ -3,6 +3,8 @@
 import datetime
 
 import django_filters
+from django.core.exceptions import ValidationError
+from django.utils.translation import gettext_lazy as _
 from django_filters.fields import IsoDateTimeField
 
 
@@ -14,7 +16,12 @@ class UtcIsoDateTimeField(IsoDateTimeField):
 
     def to_python(self, value):
         value = super().to_python(value)
-        return value.astimezone(datetime.UTC) if value is not None else None
+        if value is None:
+            return None
+        try:
+            return value.astimezone(datetime.UTC)
+        except OverflowError as exc:  # e.g. 0001-01-01T00:00:00+01:00 is before year 1 in UTC
+            raise ValidationError(_("Enter a moment between the years 1 and 9999."), code="invalid") from exc
 
 
 class IsoDateTimeFilter(django_filters.IsoDateTimeFilter):

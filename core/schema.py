@@ -22,8 +22,7 @@ class CrmAutoSchema(AutoSchema):
             "403": "Signed in, but your role may not do this.",
             "429": "Too many requests; retry later.",
         }
-        if self._is_a_detail_path() or method != "GET":
-            extra["404"] = "Not found, or not visible to you."
+        extra["404"] = "Not found, or not visible to you (or no such page of a list)."
         if method in ("POST", "PUT", "PATCH"):
             extra["415"] = "The body is not JSON."
         if method in ("PUT", "PATCH", "POST", "DELETE"):
@@ -32,6 +31,3 @@ class CrmAutoSchema(AutoSchema):
             if code not in responses:
                 responses[code] = self._get_response_for_code(_error(description), code, direction=direction)
         return responses
-
-    def _is_a_detail_path(self) -> bool:
-        return "{" in self.path

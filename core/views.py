@@ -25,3 +25,30 @@ def healthz(request):
         "checks": {name: ("fail" if err else "ok") for name, err in results.items()},
     }
     return JsonResponse(body, status=503 if failed else 200)
+
+
+def _is_api(request) -> bool:
+    return request.path.startswith("/api/")
+
+
+def page_not_found(request, exception=None):
+    """handler404: the API answers in its one error shape, pages with the 404 page."""
+    if _is_api(request):
+        from django.utils.translation import gettext as _
+
+        return JsonResponse({"code": "not_found", "detail": _("Not found."), "fields": {}}, status=404)
+    from django.views.defaults import page_not_found as default
+
+    return default(request, exception)
+
+
+def server_error(request):
+    """handler500: the API answers in its one error shape, pages with the default page."""
+    if _is_api(request):
+        from django.utils.translation import gettext as _
+
+        body = {"code": "error", "detail": _("A server error occurred."), "fields": {}}
+        return JsonResponse(body, status=500)
+    from django.views.defaults import server_error as default
+
+    return default(request)

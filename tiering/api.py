@@ -29,7 +29,7 @@ RECOMPUTE_PERMS = ["tiering.add_recomputejob"]
 class TierChangeSerializer(serializers.ModelSerializer):
     account_name = serializers.CharField(source="account.name", read_only=True)
     reason_text = serializers.CharField(read_only=True)
-    actor = serializers.CharField(source="actor.username", read_only=True, default=None)
+    actor = serializers.CharField(source="actor.username", read_only=True, default=None, allow_null=True)
 
     class Meta:
         model = TierChange
@@ -136,9 +136,9 @@ class RecomputeRequestSerializer(serializers.Serializer):
 
 
 class RecomputeJobSerializer(serializers.ModelSerializer):
-    requested_by = serializers.CharField(source="requested_by.username", read_only=True, default=None)
+    requested_by = serializers.CharField(source="requested_by.username", read_only=True, default=None, allow_null=True)
     step = serializers.SerializerMethodField(help_text="What the job is doing, in the caller's language.")
-    policy_version = serializers.IntegerField(source="policy.version", read_only=True, default=None)
+    policy_version = serializers.IntegerField(source="policy.version", read_only=True, default=None, allow_null=True)
 
     class Meta:
         model = RecomputeJob
