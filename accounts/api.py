@@ -6,6 +6,7 @@ from rest_framework import mixins, serializers, status, viewsets
 from rest_framework.decorators import action
 from rest_framework.response import Response
 
+from core.api import FastReadMixin, SparseFieldsMixin, SparseFieldsViewMixin
 from users.permissions import CrmModelPermission
 from users.visibility import visible_to
 
@@ -21,7 +22,7 @@ class VisibleAccountField(serializers.PrimaryKeyRelatedField):
         return visible_to(self.context["request"].user, Account.objects.filter(is_archived=False))
 
 
-class AccountSerializer(serializers.ModelSerializer):
+class AccountSerializer(SparseFieldsMixin, FastReadMixin, serializers.ModelSerializer):
     parent = VisibleAccountField(required=False, allow_null=True)
     version = serializers.IntegerField(required=False, help_text="Send the version you read; a stale one answers 409.")
     owner_name = serializers.CharField(source="owner.display_name", read_only=True, default=None, allow_null=True)
@@ -74,6 +75,7 @@ class AccountSerializer(serializers.ModelSerializer):
 
 
 class AccountViewSet(
+    SparseFieldsViewMixin,
     mixins.ListModelMixin,
     mixins.RetrieveModelMixin,
     mixins.CreateModelMixin,
@@ -123,7 +125,7 @@ class AccountViewSet(
         services.account_archive(account=instance, actor=self.request.user)
 
 
-class ContactSerializer(serializers.ModelSerializer):
+class ContactSerializer(SparseFieldsMixin, FastReadMixin, serializers.ModelSerializer):
     account = VisibleAccountField()
     version = serializers.IntegerField(required=False)
 
@@ -156,6 +158,7 @@ class ContactSerializer(serializers.ModelSerializer):
 
 
 class ContactViewSet(
+    SparseFieldsViewMixin,
     mixins.ListModelMixin,
     mixins.RetrieveModelMixin,
     mixins.CreateModelMixin,
@@ -196,7 +199,7 @@ class ContactViewSet(
         services.contact_archive(contact=instance, actor=self.request.user)
 
 
-class TransactionSerializer(serializers.ModelSerializer):
+class TransactionSerializer(SparseFieldsMixin, FastReadMixin, serializers.ModelSerializer):
     account = VisibleAccountField()
     signed_amount = serializers.DecimalField(max_digits=14, decimal_places=2, read_only=True)
 
@@ -237,6 +240,7 @@ class BulkTransactionSerializer(serializers.Serializer):
 
 
 class TransactionViewSet(
+    SparseFieldsViewMixin,
     mixins.ListModelMixin,
     mixins.RetrieveModelMixin,
     mixins.CreateModelMixin,
@@ -332,7 +336,7 @@ class VisibleContactField(serializers.PrimaryKeyRelatedField):
         return visible_to(self.context["request"].user, Contact.objects.filter(is_archived=False))
 
 
-class FeedbackSerializer(serializers.ModelSerializer):
+class FeedbackSerializer(SparseFieldsMixin, FastReadMixin, serializers.ModelSerializer):
     account = VisibleAccountField()
     contact = VisibleContactField(required=False, allow_null=True)
 
@@ -354,6 +358,7 @@ class FeedbackSerializer(serializers.ModelSerializer):
 
 
 class FeedbackViewSet(
+    SparseFieldsViewMixin,
     mixins.ListModelMixin,
     mixins.RetrieveModelMixin,
     mixins.CreateModelMixin,
@@ -378,13 +383,13 @@ class FeedbackViewSet(
         serializer.instance = services.feedback_create(account=account, actor=self.request.user, **data)
 
 
-class CompetitorSerializer(serializers.ModelSerializer):
+class CompetitorSerializer(SparseFieldsMixin, FastReadMixin, serializers.ModelSerializer):
     class Meta:
         model = Competitor
         fields = ["id", "name", "website", "strengths", "weaknesses", "notes"]
 
 
-class CompetitorViewSet(viewsets.ModelViewSet):
+class CompetitorViewSet(SparseFieldsViewMixin, viewsets.ModelViewSet):
     """Competitors (master data, not customer data)."""
 
     serializer_class = CompetitorSerializer
@@ -404,7 +409,7 @@ class CompetitorViewSet(viewsets.ModelViewSet):
         )
 
 
-class CompetitorPresenceSerializer(serializers.ModelSerializer):
+class CompetitorPresenceSerializer(SparseFieldsMixin, FastReadMixin, serializers.ModelSerializer):
     account = VisibleAccountField()
     competitor_name = serializers.CharField(source="competitor.name", read_only=True)
 
@@ -426,6 +431,7 @@ class CompetitorPresenceSerializer(serializers.ModelSerializer):
 
 
 class CompetitorPresenceViewSet(
+    SparseFieldsViewMixin,
     mixins.ListModelMixin,
     mixins.RetrieveModelMixin,
     mixins.CreateModelMixin,

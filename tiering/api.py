@@ -15,7 +15,7 @@ from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from accounts.models import Tier
-from core.api import Conflict, ErrorSerializer
+from core.api import Conflict, ErrorSerializer, FastReadMixin, SparseFieldsMixin, SparseFieldsViewMixin
 from core.filters import IsoDateTimeFilter
 
 from . import selectors, services
@@ -26,7 +26,7 @@ from .reasons import job_step_label
 RECOMPUTE_PERMS = ["tiering.add_recomputejob"]
 
 
-class TierChangeSerializer(serializers.ModelSerializer):
+class TierChangeSerializer(SparseFieldsMixin, FastReadMixin, serializers.ModelSerializer):
     account_name = serializers.CharField(source="account.name", read_only=True)
     reason_text = serializers.CharField(read_only=True)
     actor = serializers.CharField(source="actor.username", read_only=True, default=None, allow_null=True)
@@ -62,7 +62,7 @@ class TierChangeFilter(django_filters.FilterSet):
         fields = ["account", "tier", "previous_tier", "kind", "since", "until"]
 
 
-class TierChangeViewSet(viewsets.ReadOnlyModelViewSet):
+class TierChangeViewSet(SparseFieldsViewMixin, viewsets.ReadOnlyModelViewSet):
     """Tier history, newest first; only changes of accounts the caller may see."""
 
     serializer_class = TierChangeSerializer

@@ -99,9 +99,13 @@ class CrmModelPermission(BasePermission):
 
     @staticmethod
     def _model_perms(view, method: str) -> list[str]:
-        queryset = getattr(view, "queryset", None)
-        if queryset is None:
-            queryset = view.get_queryset()
-        opts = queryset.model._meta
+        """Views set `crm_model` ("app_label.model") when their queryset is not the model's."""
+        label = getattr(view, "crm_model", None)
+        if label is None:
+            queryset = getattr(view, "queryset", None)
+            if queryset is None:
+                queryset = view.get_queryset()
+            label = queryset.model._meta.label_lower
+        app_label, model = label.split(".")
         action = METHOD_ACTIONS.get(method, "change")  # any other method is a write
-        return [f"{opts.app_label}.{action}_{opts.model_name}"]
+        return [f"{app_label}.{action}_{model}"]
