@@ -37,6 +37,12 @@ CUSTOMER_DATA_FACTORIES = {
     "tiering.AccountScore": lambda *, account, pk: AccountScoreFactory(account=account),
 }
 
+# Values for a route's other arguments (beside its primary keys); a route with an argument not
+# named here fails the walk, naming it.
+SAMPLE_KWARGS = {
+    "key": "tiering.tier",  # an account panel
+}
+
 # Routes that take a primary key of something that is not customer data, with the reason.
 # Anything else must answer another manager's object with 404.
 NOT_CUSTOMER_DATA = {

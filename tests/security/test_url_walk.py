@@ -12,7 +12,7 @@ from django.urls import URLPattern, URLResolver, get_resolver, reverse
 from tests.accounts.factories import AccountFactory
 from users.visibility import _RULES
 
-from .registry import CUSTOMER_DATA_FACTORIES, NOT_CUSTOMER_DATA
+from .registry import CUSTOMER_DATA_FACTORIES, NOT_CUSTOMER_DATA, SAMPLE_KWARGS
 
 pytestmark = pytest.mark.django_db
 
@@ -22,7 +22,7 @@ WRITE_METHODS = ("post", "put", "patch", "delete")
 
 
 def pk_routes():
-    """(url name with namespace, kwarg names) of every route whose kwargs are primary keys."""
+    """(url name with namespace, primary-key kwargs, other kwargs) of every route with a primary key."""
 
     def walk(resolver, namespace=None):
         for pattern in resolver.url_patterns:
@@ -40,12 +40,12 @@ def pk_routes():
         if not kwargs or "format" in kwargs:  # DRF's ".json" twins of the same routes
             continue
         keys = [k for k in kwargs if k == "pk" or k.endswith("_id") or k.endswith("_pk")]
-        if keys != kwargs:  # other kwargs (an export's format): not a primary-key route
+        if not keys:  # no primary key (an export's format): nothing to walk
             continue
         name = f"{namespace}:{pattern.name}" if namespace else pattern.name
         if name not in seen:
             seen.add(name)
-            yield name, keys
+            yield name, keys, [k for k in kwargs if k not in keys]
 
 
 ROUTES = sorted(pk_routes())
@@ -57,8 +57,8 @@ def test_every_customer_data_model_has_a_factory():
 
 
 def test_the_walk_finds_the_routes(manager, api_for, client_for):
-    names = {name for name, _keys in ROUTES}
-    assert {"account-detail", "contact-detail", "accounts:detail", "accounts:contact_edit", "tiering:override"} <= names
+    names = {name for name, _keys, _other in ROUTES}
+    assert {"account-detail", "contact-detail", "accounts:detail", "accounts:panel", "tiering:override"} <= names
     own = AccountFactory(id=PK, owner=manager)  # the same key on the manager's own account opens
     assert api_for(manager).get(reverse("account-detail", kwargs={"pk": own.pk})).status_code == 200
     assert client_for(manager).get(reverse("accounts:detail", kwargs={"pk": own.pk})).status_code == 200
@@ -77,12 +77,15 @@ def call(client, method, url):
     return getattr(client, method)(url)
 
 
-@pytest.mark.parametrize(("name", "keys"), ROUTES, ids=[name for name, _ in ROUTES])
-def test_another_managers_object_answers_404(name, keys, foreign_objects, manager, api_for, client_for):
+@pytest.mark.parametrize(("name", "keys", "other"), ROUTES, ids=[route[0] for route in ROUTES])
+def test_another_managers_object_answers_404(name, keys, other, foreign_objects, manager, api_for, client_for):
     if name in NOT_CUSTOMER_DATA:
         pytest.skip(NOT_CUSTOMER_DATA[name])
-    url = reverse(name, kwargs=dict.fromkeys(keys, PK))
-    missing_url = reverse(name, kwargs=dict.fromkeys(keys, MISSING))
+    unknown = [k for k in other if k not in SAMPLE_KWARGS]
+    assert not unknown, f"add a sample value for {unknown} (route {name}) to tests/security/registry.py"
+    extra = {k: SAMPLE_KWARGS[k] for k in other}
+    url = reverse(name, kwargs={**dict.fromkeys(keys, PK), **extra})
+    missing_url = reverse(name, kwargs={**dict.fromkeys(keys, MISSING), **extra})
     client = api_for(manager) if url.startswith("/api/") else client_for(manager)
     answers = {}
     for method in ("get", *WRITE_METHODS):
