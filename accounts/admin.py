@@ -1,9 +1,9 @@
 from django.contrib import admin
 from django.utils.translation import gettext_lazy as _
 from django.utils.translation import ngettext
-from import_export.admin import ImportExportModelAdmin
 from simple_history.admin import SimpleHistoryAdmin
 
+from core.admin_mixins import ImportAdminMixin
 from users.admin_mixins import ReadOnlyInlineMixin, ServiceAdminMixin, VisibilityAdminMixin
 
 from . import services
@@ -17,7 +17,6 @@ from .models import (
     Feedback,
     Transaction,
 )
-from .resources import AccountResource, ContactResource, TransactionResource
 
 
 class ContactInline(ReadOnlyInlineMixin, admin.TabularInline):
@@ -33,8 +32,8 @@ class PresenceInline(ReadOnlyInlineMixin, admin.TabularInline):
 
 
 @admin.register(Account)
-class AccountAdmin(ServiceAdminMixin, VisibilityAdminMixin, ImportExportModelAdmin, SimpleHistoryAdmin):
-    resource_classes = [AccountResource]
+class AccountAdmin(ServiceAdminMixin, ImportAdminMixin, VisibilityAdminMixin, SimpleHistoryAdmin):
+    importer_key = "accounts.account"
     list_display = (
         "number",
         "name",
@@ -95,8 +94,8 @@ class AccountAdmin(ServiceAdminMixin, VisibilityAdminMixin, ImportExportModelAdm
 
 
 @admin.register(Contact)
-class ContactAdmin(ServiceAdminMixin, VisibilityAdminMixin, ImportExportModelAdmin, SimpleHistoryAdmin):
-    resource_classes = [ContactResource]
+class ContactAdmin(ServiceAdminMixin, ImportAdminMixin, VisibilityAdminMixin, SimpleHistoryAdmin):
+    importer_key = "accounts.contact"
     list_display = (
         "name",
         "account",
@@ -135,10 +134,10 @@ class ContactAdmin(ServiceAdminMixin, VisibilityAdminMixin, ImportExportModelAdm
 
 
 @admin.register(Transaction)
-class TransactionAdmin(ServiceAdminMixin, VisibilityAdminMixin, ImportExportModelAdmin, SimpleHistoryAdmin):
+class TransactionAdmin(ServiceAdminMixin, ImportAdminMixin, VisibilityAdminMixin, SimpleHistoryAdmin):
     """Recorded through the service; a stored record is not edited (a correction is a refund)."""
 
-    resource_classes = [TransactionResource]
+    importer_key = "accounts.transaction"
     list_display = (
         "occurred_at",
         "account",
