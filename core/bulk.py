@@ -81,7 +81,7 @@ def bulk_update_fields(model, objs: Sequence, field_names: Sequence[str], batch_
             for obj in chunk:
                 params.extend(f.get_db_prep_save(getattr(obj, f.attname), connection) for f in columns)
             cursor.execute(
-                f"UPDATE {qn(model._meta.db_table)} AS t SET {assignments} "
+                f"UPDATE {qn(model._meta.db_table)} AS t SET {assignments} "  # nosec B608
                 f"FROM (VALUES {', '.join([row_sql] * len(chunk))}) AS v({names}) "
                 f"WHERE t.{qn(pk.column)} = v.{qn(pk.column)}",
                 params,
