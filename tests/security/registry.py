@@ -12,12 +12,24 @@ from tests.accounts.factories import (
     FeedbackFactory,
     TransactionFactory,
 )
+from tests.service_requests.factories import (
+    AttachmentFactory,
+    CommentFactory,
+    EscalationFactory,
+    ServiceRequestFactory,
+)
 from tests.tiering.factories import AccountScoreFactory, TierChangeFactory, TierOverrideFactory
 
 
 def _account_itself(*, account, pk):
     assert account.pk == pk
     return account
+
+
+def _request(*, account, pk):
+    from service_requests.models import ServiceRequest
+
+    return ServiceRequest.objects.filter(pk=pk).first() or ServiceRequestFactory(id=pk, account=account)
 
 
 def _search_row(*, account, pk):
@@ -35,6 +47,14 @@ CUSTOMER_DATA_FACTORIES = {
     "tiering.TierChange": lambda *, account, pk: TierChangeFactory(id=pk, account=account),
     "tiering.TierOverride": lambda *, account, pk: TierOverrideFactory(id=pk, account=account),
     "tiering.AccountScore": lambda *, account, pk: AccountScoreFactory(account=account),
+    "service_requests.ServiceRequest": _request,
+    "service_requests.Comment": lambda *, account, pk: CommentFactory(id=pk, request=_request(account=account, pk=pk)),
+    "service_requests.Attachment": lambda *, account, pk: AttachmentFactory(
+        id=pk, request=_request(account=account, pk=pk)
+    ),
+    "service_requests.Escalation": lambda *, account, pk: EscalationFactory(
+        id=pk, request=_request(account=account, pk=pk)
+    ),
 }
 
 # Values for a route's other arguments (beside its primary keys); a route with an argument not
