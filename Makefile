@@ -32,10 +32,12 @@ test: $(DEV_STAMP)
 	$(BIN)/python scripts/compile_messages.py
 	$(BIN)/pytest -n $${PYTEST_WORKERS:-auto} --dist loadfile
 
-## lint: ruff and the import layers contract
+## lint: ruff, the import layers contract, bandit, and pip-audit where PyPI's advisories can be reached
 lint: $(DEV_STAMP)
 	$(BIN)/ruff check .
 	$(BIN)/lint-imports
+	$(BIN)/bandit -q -c pyproject.toml -r .
+	$(BIN)/python scripts/audit_dependencies.py
 
 format: $(DEV_STAMP)
 	$(BIN)/ruff format .

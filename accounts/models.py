@@ -21,6 +21,10 @@ from core.validators import not_future_year, not_in_future
 from .validators import validate_phone
 
 MONEY = {"max_digits": 14, "decimal_places": 2}
+# One record is at most a billion (yuan); sums of records are kept with 20 digits, so a sum over
+# a billion records at the largest amount still fits: no accepted input can fail a recompute.
+MAX_AMOUNT = Decimal("1000000000.00")
+TOTAL_MONEY = {"max_digits": 20, "decimal_places": 2}
 LIVE = models.Q(is_archived=False)
 
 # What tiering's set-based recompute writes in this app's tables with raw SQL (tiering/recompute.py),
@@ -162,7 +166,7 @@ class Account(models.Model):
     rfm_segment = models.CharField(_("RFM segment"), max_length=30, choices=RfmSegment, blank=True)
     revenue_12m = models.DecimalField(
         _("12-month revenue"),
-        **MONEY,
+        **TOTAL_MONEY,
         default=Decimal("0"),
         help_text=_("Net revenue over the tier window, as of the last recompute."),
     )
@@ -372,7 +376,12 @@ class Transaction(models.Model):
         Account, verbose_name=_("account"), on_delete=models.PROTECT, related_name="transactions"
     )
     kind = models.CharField(_("kind"), max_length=10, choices=Kind, default=Kind.PURCHASE)
-    amount = models.DecimalField(_("amount"), **MONEY, help_text=_("Always positive; a refund subtracts by its kind."))
+    amount = models.DecimalField(
+        _("amount"),
+        **MONEY,
+        validators=[MinValueValidator(Decimal("0.01")), MaxValueValidator(MAX_AMOUNT)],
+        help_text=_("Always positive, at most 1,000,000,000.00; a refund subtracts by its kind."),
+    )
     occurred_at = models.DateTimeField(_("occurred at"), validators=[not_in_future])
     product_line = models.CharField(_("product line"), max_length=100, blank=True, db_index=True)
     source_system = models.CharField(

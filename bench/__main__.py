@@ -101,7 +101,7 @@ def main() -> int:
     ]
     for label, user, url in cases:
         client = Client()
-        client.force_login(user, backend="django.contrib.auth.backends.ModelBackend")
+        client.force_login(user, backend="users.auth.PersonBackend")
         client.get(url)  # warm up
         times, queries = [], []
         load = http_bench.load_average()

@@ -58,6 +58,7 @@ INSTALLED_APPS = [
     "django_htmx",
     "simple_history",
     "axes",
+    "csp",
     # project apps, lowest layer first (DESIGN.md "Which way imports go")
     "core",
     "users",
@@ -74,6 +75,7 @@ MIDDLEWARE = [
     "django.contrib.sessions.middleware.SessionMiddleware",
     "django.middleware.locale.LocaleMiddleware",
     "django.middleware.common.CommonMiddleware",
+    "core.middleware.RejectNulMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
@@ -81,6 +83,7 @@ MIDDLEWARE = [
     "django_htmx.middleware.HtmxMiddleware",
     "simple_history.middleware.HistoryRequestMiddleware",
     "axes.middleware.AxesMiddleware",
+    "csp.middleware.CSPMiddleware",
 ]
 
 ROOT_URLCONF = "config.urls"
@@ -185,7 +188,7 @@ CONTRACTS_DEFAULT_APPROVER_ROLE = "Sales director"
 AUTH_USER_MODEL = "users.User"
 AUTHENTICATION_BACKENDS = [
     "axes.backends.AxesStandaloneBackend",
-    "django.contrib.auth.backends.ModelBackend",
+    "users.auth.PersonBackend",  # passwords for people; service accounts use API tokens only
 ]
 PASSWORD_HASHERS = [
     "django.contrib.auth.hashers.Argon2PasswordHasher",
@@ -206,6 +209,14 @@ AXES_COOLOFF_TIME = env.float("AXES_COOLOFF_HOURS", default=1.0)
 AXES_LOCKOUT_PARAMETERS = [["username", "ip_address"]]
 AXES_LOCKOUT_TEMPLATE = "registration/locked.html"
 AXES_RESET_ON_SUCCESS = True
+# failures while locked out do not extend the lockout (else anyone could keep a user out for good)
+AXES_RESET_COOL_OFF_ON_FAILURE_DURING_LOCKOUT = False
+# the client's address behind the TLS proxy: how many proxies in front of us append to
+# X-Forwarded-For (0: none, the connection's address is the client's)
+TRUSTED_PROXIES = env.int("DJANGO_TRUSTED_PROXIES", default=0)
+AXES_CLIENT_IP_CALLABLE = "users.auth.axes_client_ip"
+# API tokens expire this many days after they were made or last rotated (admin: Tokens)
+TOKEN_TTL_DAYS = env.int("API_TOKEN_TTL_DAYS", default=90)
 
 # --- i18n ---------------------------------------------------------------------------------
 LANGUAGE_CODE = env("DJANGO_LANGUAGE_CODE", default="en")
@@ -250,6 +261,23 @@ SESSION_COOKIE_HTTPONLY = True
 # no session query on most requests, and sign-out still ends the session server-side
 SESSION_ENGINE = "django.contrib.sessions.backends.cached_db"
 X_FRAME_OPTIONS = "DENY"
+# Content-Security-Policy (django-csp): our own files only; no inline script, handler or style
+# attribute anywhere (pages declare behaviour with data attributes, static/js/app.js does it)
+SELF = "'self'"
+CONTENT_SECURITY_POLICY = {
+    "DIRECTIVES": {
+        "default-src": [SELF],
+        "script-src": [SELF],
+        "style-src": [SELF],
+        "img-src": [SELF, "data:"],  # Bootstrap's and Swagger UI's icons are data: URIs
+        "font-src": [SELF],
+        "connect-src": [SELF],
+        "object-src": ["'none'"],
+        "base-uri": [SELF],
+        "form-action": [SELF],
+        "frame-ancestors": ["'none'"],
+    }
+}
 SECURE_CONTENT_TYPE_NOSNIFF = True
 
 EMAIL_BACKEND = env(
@@ -266,10 +294,14 @@ DEFAULT_FROM_EMAIL = env("DEFAULT_FROM_EMAIL", default="crm@localhost")
 REST_FRAMEWORK = {
     "DEFAULT_AUTHENTICATION_CLASSES": [
         # token first, so a bad token answers 401 with WWW-Authenticate
-        "rest_framework.authentication.TokenAuthentication",
+        "users.auth.ExpiringTokenAuthentication",
         "rest_framework.authentication.SessionAuthentication",
     ],
-    "DEFAULT_PERMISSION_CLASSES": ["rest_framework.permissions.IsAuthenticated"],
+    # the role table decides (users/roles.py); a view without a model names `required_perms`
+    "DEFAULT_PERMISSION_CLASSES": ["users.permissions.CrmModelPermission"],
+    # the API speaks JSON only: one request body per operation in the schema, one client to generate
+    "DEFAULT_PARSER_CLASSES": ["core.parsers.JSONParser"],
+    "EXCEPTION_HANDLER": "core.api.exception_handler",
     "DEFAULT_FILTER_BACKENDS": [
         "django_filters.rest_framework.DjangoFilterBackend",
         "rest_framework.filters.SearchFilter",
@@ -282,8 +314,13 @@ REST_FRAMEWORK = {
         "rest_framework.renderers.BrowsableAPIRenderer",
     ],
     "PAGE_SIZE": 50,
-    "DEFAULT_SCHEMA_CLASS": "drf_spectacular.openapi.AutoSchema",
-    "DEFAULT_THROTTLE_RATES": {},
+    "DEFAULT_SCHEMA_CLASS": "core.schema.CrmAutoSchema",
+    # on the cache (Redis in production): per token, and failed token sign-ins per client address
+    "DEFAULT_THROTTLE_CLASSES": ["users.auth.TokenRateThrottle"],
+    "DEFAULT_THROTTLE_RATES": {
+        "token": env("API_RATE_PER_TOKEN", default="1200/min"),
+        "failed_auth": env("API_FAILED_AUTH_RATE", default="30/min"),
+    },
 }
 SPECTACULAR_SETTINGS = {
     "TITLE": "Key-account CRM API",
@@ -293,6 +330,7 @@ SPECTACULAR_SETTINGS = {
     ),
     "VERSION": "1",
     "SERVE_INCLUDE_SCHEMA": False,
+    "SERVE_PERMISSIONS": ["rest_framework.permissions.IsAuthenticated"],
     "SWAGGER_UI_DIST": "SIDECAR",
     "SWAGGER_UI_FAVICON_HREF": "SIDECAR",
     "REDOC_DIST": "SIDECAR",

@@ -9,7 +9,6 @@ from rest_framework.decorators import action
 from rest_framework.response import Response
 
 from accounts.api import VisibleAccountField
-from core.api import call_service
 from users.permissions import CrmModelPermission, has_crm_perm
 from users.visibility import visible_to
 
@@ -108,15 +107,14 @@ class ContractViewSet(
     def perform_create(self, serializer):
         data = {k: v for k, v in serializer.validated_data.items() if k != "version"}
         account = data.pop("account")
-        serializer.instance = call_service(services.contract_create, actor=self.request.user, account=account, **data)
+        serializer.instance = services.contract_create(actor=self.request.user, account=account, **data)
 
     def perform_update(self, serializer):
         data = dict(serializer.validated_data)
         expected = data.pop("version", None)
         if expected is None:
             raise serializers.ValidationError({"version": ["Send the version you read."]})
-        serializer.instance = call_service(
-            services.contract_update,
+        serializer.instance = services.contract_update(
             contract=serializer.instance,
             actor=self.request.user,
             expected_version=expected,
@@ -134,9 +132,7 @@ class ContractViewSet(
         if not has_crm_perm(request.user, "contracts.change_contract"):
             self.permission_denied(request)
         version = request.data.get("version")
-        contract = call_service(
-            services.contract_submit, contract=contract, actor=request.user, expected_version=version
-        )
+        contract = services.contract_submit(contract=contract, actor=request.user, expected_version=version)
         return Response(self.get_serializer(contract).data)
 
     @extend_schema(
@@ -196,20 +192,20 @@ class InstallmentViewSet(viewsets.ModelViewSet):
 
     def perform_create(self, serializer):
         data = dict(serializer.validated_data)
-        serializer.instance = call_service(
-            services.installment_create, actor=self.request.user, contract=data.pop("contract"), **data
+        serializer.instance = services.installment_create(
+            actor=self.request.user, contract=data.pop("contract"), **data
         )
 
     def perform_update(self, serializer):
         data = dict(serializer.validated_data)
         if data.pop("contract", serializer.instance.contract) != serializer.instance.contract:
             raise serializers.ValidationError({"contract": ["An installment cannot move to another contract."]})
-        serializer.instance = call_service(
-            services.installment_update, installment=serializer.instance, actor=self.request.user, data=data
+        serializer.instance = services.installment_update(
+            installment=serializer.instance, actor=self.request.user, data=data
         )
 
     def perform_destroy(self, instance):
-        call_service(services.installment_delete, installment=instance, actor=self.request.user)
+        services.installment_delete(installment=instance, actor=self.request.user)
 
 
 class PaymentSerializer(serializers.ModelSerializer):
@@ -254,9 +250,7 @@ class PaymentViewSet(
         serializer = self.get_serializer(data=request.data)
         serializer.is_valid(raise_exception=True)
         data = dict(serializer.validated_data)
-        payment, created = call_service(
-            services.payment_record, actor=request.user, contract=data.pop("contract"), **data
-        )
+        payment, created = services.payment_record(actor=request.user, contract=data.pop("contract"), **data)
         code = status.HTTP_201_CREATED if created else status.HTTP_200_OK
         return Response(self.get_serializer(payment).data, status=code)
 

@@ -8,7 +8,6 @@ from rest_framework.response import Response
 
 from accounts.api import VisibleAccountField
 from accounts.models import Contact
-from core.api import call_service
 from users.models import Department
 from users.permissions import CrmModelPermission
 from users.visibility import visible_to
@@ -181,15 +180,14 @@ class ServiceRequestViewSet(
         data = dict(serializer.validated_data)
         data.pop("version", None)
         account = data.pop("account")
-        serializer.instance = call_service(services.request_open, actor=self.request.user, account=account, **data)
+        serializer.instance = services.request_open(actor=self.request.user, account=account, **data)
 
     def perform_update(self, serializer):
         data = dict(serializer.validated_data)
         version = data.pop("version", None)
         for field in ("account", "department", "assignee"):
             data.pop(field, None)
-        serializer.instance = call_service(
-            services.request_update,
+        serializer.instance = services.request_update(
             request=serializer.instance,
             actor=self.request.user,
             expected_version=version,
@@ -203,9 +201,7 @@ class ServiceRequestViewSet(
         body = TransitionSerializer(data=request.data)
         body.is_valid(raise_exception=True)
         data = dict(body.validated_data)
-        sr = call_service(
-            services.request_transition, request=sr, actor=request.user, expected_version=data.pop("version"), **data
-        )
+        sr = services.request_transition(request=sr, actor=request.user, expected_version=data.pop("version"), **data)
         return Response(ServiceRequestSerializer(sr, context=self.get_serializer_context()).data)
 
     @extend_schema(request=AssignSerializer, responses=ServiceRequestSerializer)
@@ -215,8 +211,7 @@ class ServiceRequestViewSet(
         body = AssignSerializer(data=request.data, context=self.get_serializer_context())
         body.is_valid(raise_exception=True)
         data = body.validated_data
-        sr = call_service(
-            services.request_assign,
+        sr = services.request_assign(
             request=sr,
             actor=request.user,
             department=data["department"],
@@ -234,7 +229,7 @@ class ServiceRequestViewSet(
             return Response(CommentSerializer(sr.comments.all(), many=True).data)
         body = CommentSerializer(data=request.data)
         body.is_valid(raise_exception=True)
-        comment = call_service(services.comment_add, request=sr, actor=request.user, **body.validated_data)
+        comment = services.comment_add(request=sr, actor=request.user, **body.validated_data)
         return Response(CommentSerializer(comment).data, status=201)
 
     @extend_schema(methods=["get"], responses=AttachmentSerializer(many=True))
@@ -249,9 +244,7 @@ class ServiceRequestViewSet(
         body = AttachmentSerializer(data=request.data)
         body.is_valid(raise_exception=True)
         with db_transaction.atomic():
-            attachment = call_service(
-                services.attachment_add, request=sr, actor=request.user, file=body.validated_data["file"]
-            )
+            attachment = services.attachment_add(request=sr, actor=request.user, file=body.validated_data["file"])
         return Response(AttachmentSerializer(attachment, context={"request": request}).data, status=201)
 
 

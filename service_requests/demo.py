@@ -49,9 +49,7 @@ def seed_service_requests(context: dict) -> None:
     actor = agent or users.get("admin")
     if actor is None or service_dept is None:
         return
-    accounts = list(
-        Account.objects.filter(is_archived=False, status="active").order_by("-revenue_12m")[:MAX_REQUESTS]
-    )
+    accounts = list(Account.objects.filter(is_archived=False, status="active").order_by("-revenue_12m")[:MAX_REQUESTS])
     if not accounts:
         return
     contacts = {}

@@ -13,7 +13,7 @@ from django.db import models
 from django.utils.translation import gettext_lazy as _
 from simple_history.models import HistoricalRecords
 
-from accounts.models import AbcClass, RfmSegment, Tier  # noqa: F401 - RfmSegment re-exported
+from accounts.models import TOTAL_MONEY, AbcClass, RfmSegment, Tier  # noqa: F401 - RfmSegment re-exported
 
 MONEY = {"max_digits": 14, "decimal_places": 2}
 PERCENT = {"max_digits": 5, "decimal_places": 2}
@@ -445,7 +445,7 @@ class AccountScore(models.Model):
         # rows on a first run): no per-row constraint check at COMMIT; Django cascades deletes.
         db_constraint=False,
     )
-    revenue = models.DecimalField(_("window revenue"), **MONEY, default=Decimal("0"))
+    revenue = models.DecimalField(_("window revenue"), **TOTAL_MONEY, default=Decimal("0"))
     frequency = models.PositiveIntegerField(_("purchases in window"), default=0)
     last_purchase_at = models.DateTimeField(_("last purchase"), null=True, blank=True)
     rank = models.PositiveIntegerField(_("revenue rank"), null=True, blank=True)

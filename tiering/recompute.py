@@ -35,6 +35,8 @@ from .window import window_aggregate
 TIERS = [Tier.VIP.value, Tier.REGULAR.value, Tier.SMALL.value]
 ADVISORY_LOCK_KEY = 7_310_001  # pg_advisory_xact_lock key for the apply phase
 SCRATCH = "tiering_scratch"  # the session's temporary table of one recompute
+# bandit B608 ("# nosec B608" below): the SQL of this module is built from constants of this module
+# (table names, CASE expressions from policy choices); every value travels as a query parameter.
 
 # accounts' columns the recompute sets, from the scratch row `st`: exactly the ones accounts declares
 # (accounts.models.RECOMPUTED_FIELDS; tests/tiering/test_recompute.py checks both agree)
@@ -212,7 +214,7 @@ def _compute_rows(*, job: RecomputeJob, policy: TierPolicy, now: datetime.dateti
              WHEN override_state = 'expired' THEN 'override_expired'
              ELSE 'computed' END AS change_kind
     FROM fin
-    """
+    """  # nosec B608
     params = {
         **_policy_params(policy),
         "start": db_datetime(start),
@@ -243,18 +245,18 @@ def count_moves() -> tuple[dict, dict]:
     """Statement 2: the from→to matrix and the totals of this recompute (scratch rows)."""
     matrix = {old: dict.fromkeys(TIERS, 0) for old in TIERS}
     for old, new, n in fetch_all(
-        f"SELECT previous_tier, target_tier, COUNT(*) FROM {SCRATCH} GROUP BY previous_tier, target_tier"
+        f"SELECT previous_tier, target_tier, COUNT(*) FROM {SCRATCH} GROUP BY previous_tier, target_tier"  # nosec B608
     ):
         matrix.setdefault(old, dict.fromkeys(TIERS, 0))[new] = n
     tiers = {t: {"accounts": 0, "revenue": "0.00"} for t in TIERS}
     for tier, n, revenue in fetch_all(
-        f"SELECT target_tier, COUNT(*), SUM(revenue) FROM {SCRATCH} GROUP BY target_tier"
+        f"SELECT target_tier, COUNT(*), SUM(revenue) FROM {SCRATCH} GROUP BY target_tier"  # nosec B608
     ):
         tiers[tier] = {"accounts": n, "revenue": f"{Decimal(str(revenue or 0)):.2f}"}
-    abc = dict(fetch_all(f"SELECT abc_class, COUNT(*) FROM {SCRATCH} GROUP BY abc_class"))
-    segments = dict(fetch_all(f"SELECT segment, COUNT(*) FROM {SCRATCH} GROUP BY segment"))
+    abc = dict(fetch_all(f"SELECT abc_class, COUNT(*) FROM {SCRATCH} GROUP BY abc_class"))  # nosec B608
+    segments = dict(fetch_all(f"SELECT segment, COUNT(*) FROM {SCRATCH} GROUP BY segment"))  # nosec B608
     ((total, changed, pending, pinned, ranked),) = fetch_all(
-        "SELECT COUNT(*), "
+        "SELECT COUNT(*), "  # nosec B608
         "SUM(CASE WHEN target_tier <> previous_tier THEN 1 ELSE 0 END), "
         "SUM(CASE WHEN pending_tier <> '' THEN 1 ELSE 0 END), "
         "SUM(CASE WHEN override_state = 'active' THEN 1 ELSE 0 END), "
@@ -266,7 +268,7 @@ def count_moves() -> tuple[dict, dict]:
     moves_by_scope = [
         [owner, team, old, new, n]
         for owner, team, old, new, n in fetch_all(
-            f"SELECT a.owner_id, a.team_id, st.previous_tier, st.target_tier, COUNT(*) FROM {SCRATCH} st "
+            f"SELECT a.owner_id, a.team_id, st.previous_tier, st.target_tier, COUNT(*) FROM {SCRATCH} st "  # nosec B608
             "JOIN accounts_account a ON a.id = st.account_id "
             "GROUP BY a.owner_id, a.team_id, st.previous_tier, st.target_tier"
         )
@@ -382,7 +384,7 @@ def _apply_rows(*, job: RecomputeJob, policy: TierPolicy, actor, now) -> None:
         FROM {SCRATCH} st
         WHERE st.account_id = accounts_account.id
           AND ({" OR ".join(f"accounts_account.{column} <> {value}" for column, value in ACCOUNT_UPDATES.items())})
-        """,
+        """,  # nosec B608
         params,
     )
     execute(
@@ -417,7 +419,7 @@ def _apply_rows(*, job: RecomputeJob, policy: TierPolicy, actor, now) -> None:
            OR tiering_accountscore.pending_streak <> excluded.pending_streak
            OR tiering_accountscore.pending_on IS DISTINCT FROM excluded.pending_on
            OR tiering_accountscore.policy_version IS DISTINCT FROM excluded.policy_version
-        """,
+        """,  # nosec B608
         params,
     )
     # pins whose end date has passed: the computed tier is back (logged above when it differs)
@@ -436,14 +438,14 @@ def _apply_rows(*, job: RecomputeJob, policy: TierPolicy, actor, now) -> None:
         SELECT o.account_id, %(now)s, %(ended_kind)s, {end_json}, %(actor)s, %(override_type)s, o.id
         FROM tiering_tieroverride o
         WHERE o.id IN (SELECT override_id FROM {SCRATCH} WHERE override_state = 'expired')
-        """,
+        """,  # nosec B608
         params,
     )
     execute(
         f"""
         UPDATE tiering_tieroverride SET active = %(false)s, ended_at = %(now)s
         WHERE id IN (SELECT override_id FROM {SCRATCH} WHERE override_state = 'expired')
-        """,
+        """,  # nosec B608
         params,
     )
 

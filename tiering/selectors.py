@@ -27,11 +27,6 @@ TIER_ORDER = [Tier.VIP, Tier.REGULAR, Tier.SMALL]
 STALE_JOB_AFTER = datetime.timedelta(hours=2)
 
 
-def can_manage_tiers(user) -> bool:
-    """Admins and sales directors start recomputes and pin tiers."""
-    return has_role(user, Role.ADMIN, Role.DIRECTOR)
-
-
 def tier_policy_active() -> TierPolicy | None:
     return TierPolicy.objects.active()
 
@@ -369,7 +364,6 @@ def account_tier_summary(*, user, account: Account, with_changes: bool = False) 
         "score": score,
         "override": override,
         "benefit": tier_benefits_for(account.tier),
-        "can_manage": can_manage_tiers(user),
     }
     if with_changes:
         summary["changes"] = list(tier_changes_for_user(user=user, account_id=account.pk)[:5])

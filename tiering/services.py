@@ -22,6 +22,7 @@ from . import events, recompute, window
 from .models import (
     AccountScore,
     RecomputeJob,
+    TierBenefit,
     TierChange,
     TierOverride,
     TierPolicy,
@@ -82,6 +83,28 @@ def tier_policy_new_version(*, actor=None, base: TierPolicy | None = None, **fie
 
 
 # --- jobs ----------------------------------------------------------------------------------
+
+
+BENEFIT_EDITABLE = [
+    "response_hours",
+    "resolution_hours",
+    "visit_cadence_days",
+    "callback_cadence_days",
+    "served_by",
+    "notes",
+]
+
+
+@transaction.atomic
+def tier_benefit_update(*, benefit: TierBenefit, actor, data: dict) -> TierBenefit:
+    """What each tier is promised (response and resolution times, visit and callback cadence)."""
+    for field, value in data.items():
+        if field not in BENEFIT_EDITABLE:
+            raise ValidationError({field: _("This field cannot be changed here.")})
+        setattr(benefit, field, value)
+    benefit.full_clean()
+    benefit.save()
+    return benefit
 
 
 @transaction.atomic

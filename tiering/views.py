@@ -1,11 +1,9 @@
 """Pages of tiering (thin: the same selectors and services as the API)."""
 
-import functools
 from urllib.parse import urlencode, urlsplit
 
 from django.contrib import messages
-from django.contrib.auth.decorators import login_required
-from django.core.exceptions import PermissionDenied, ValidationError
+from django.core.exceptions import ValidationError
 from django.core.paginator import Paginator
 from django.http import HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
@@ -17,43 +15,26 @@ from django.views.decorators.vary import vary_on_headers
 
 from accounts.models import Account
 from core.export import export_response, rows_from
-from users.roles import Role
-from users.visibility import get_visible_or_404, has_role, visible_to
+from users.permissions import crm_permission_required, has_crm_perm
+from users.visibility import get_visible_or_404, visible_to
 
 from . import selectors, services
 from .forms import AbcFilterForm, RecomputeForm, TierOverrideForm
 from .models import RecomputeJob, TierOverride
 
-
-def crm_user_required(view):
-    """Signed in and holding one of the CRM roles."""
-
-    @login_required
-    @functools.wraps(view)
-    def wrapper(request, *args, **kwargs):
-        if not has_role(request.user, *Role):
-            raise PermissionDenied
-        return view(request, *args, **kwargs)
-
-    return wrapper
-
-
-def manager_of_tiers_required(view):
-    @crm_user_required
-    @functools.wraps(view)
-    def wrapper(request, *args, **kwargs):
-        if not selectors.can_manage_tiers(request.user):
-            raise PermissionDenied
-        return view(request, *args, **kwargs)
-
-    return wrapper
+# the role table decides (users/roles.py): every CRM role reads tiers; administrators and
+# directors start recomputes and pin tiers
+VIEW_PERM = "tiering.view_accountscore"
+RECOMPUTE_PERM = "tiering.add_recomputejob"
+PIN_PERM = "tiering.add_tieroverride"
+crm_user_required = crm_permission_required(VIEW_PERM)
 
 
 @crm_user_required
 def overview(request):
     tiers, totals = selectors.tier_summary(user=request.user)
     job = selectors.last_recompute()
-    can_manage = selectors.can_manage_tiers(request.user)
+    can_manage = has_crm_perm(request.user, RECOMPUTE_PERM)
     moves = selectors.recompute_moves(user=request.user, job=job)
     context = {
         "tiers": tiers,
@@ -174,7 +155,7 @@ def _on_page(request, url_name: str, **kwargs) -> bool:
 
 
 @require_POST
-@manager_of_tiers_required
+@crm_permission_required(RECOMPUTE_PERM)
 def recompute_start(request):
     form = RecomputeForm(request.POST)
     form.is_valid()
@@ -192,7 +173,7 @@ def recompute_start(request):
     return redirect("tiering:job", pk=job.pk)
 
 
-@manager_of_tiers_required
+@crm_permission_required(RECOMPUTE_PERM)
 @vary_on_headers("HX-Request")
 def job_detail(request, pk):
     job = get_object_or_404(RecomputeJob.objects.select_related("policy", "requested_by"), pk=pk)
@@ -207,7 +188,7 @@ def job_detail(request, pk):
     return render(request, "tiering/job.html", context)
 
 
-@manager_of_tiers_required
+@crm_permission_required(PIN_PERM)
 def override_set(request, pk):
     account = get_visible_or_404(request.user, Account.objects.all(), pk=pk)
     current = TierOverride.objects.filter(account=account, active=True).first()
@@ -242,7 +223,7 @@ def override_set(request, pk):
 
 
 @require_POST
-@manager_of_tiers_required
+@crm_permission_required(PIN_PERM)
 def override_clear(request, pk):
     override = get_object_or_404(visible_to(request.user, TierOverride.objects.select_related("account")), pk=pk)
     try:

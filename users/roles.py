@@ -41,6 +41,11 @@ ROLE_GRANTS: dict[str, dict[str, tuple[str, ...]]] = {
     },
     Role.MANAGER: {
         "accounts": WRITE,
+        # revenue is written by finance and integrations (a manager's own push would move their
+        # accounts to VIP at the next recompute); the competitor list is directors' master data,
+        # managers record a competitor's presence at their accounts
+        "accounts.transaction": READ,
+        "accounts.competitor": READ,
         "tiering": READ,
         "visits": WRITE,
         "opportunities": WRITE,
