@@ -12,7 +12,7 @@ from dataclasses import dataclass
 @dataclass(frozen=True)
 class AccountPanel:
     order: int
-    column: str  # "main" (wide) or "side"
+    column: str  # "top" (above the cards, full width), "main" (wide) or "side"
     template: str
     context: Callable[..., dict]
 
@@ -25,7 +25,7 @@ def register_account_panel(*, order: int, template: str, context: Callable[..., 
 
 
 def panels_for(*, user, account) -> dict[str, list[dict]]:
-    columns: dict[str, list[dict]] = {"main": [], "side": []}
+    columns: dict[str, list[dict]] = {"top": [], "main": [], "side": []}
     for panel in sorted(_PANELS, key=lambda p: p.order):
         columns[panel.column].append({"template": panel.template, "context": panel.context(user=user, account=account)})
     return columns

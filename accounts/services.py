@@ -151,6 +151,9 @@ def contact_create(*, account: Account, actor, **fields) -> Contact:
     contact.save()
     _keep_one_primary(contact)
     refresh_search_text([contact.account_id])
+    record_event(
+        account=account, kind="contact.added", actor=actor, data={"name": contact.name, "title": contact.title}
+    )
     return contact
 
 
@@ -172,6 +175,12 @@ def contact_archive(*, contact: Contact, actor) -> Contact:
     contact.is_primary = False
     save_versioned(contact, expected_version=None)
     refresh_search_text([contact.account_id])
+    record_event(
+        account=contact.account,
+        kind="contact.archived",
+        actor=actor,
+        data={"name": contact.name, "title": contact.title},
+    )
     return contact
 
 

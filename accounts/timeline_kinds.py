@@ -49,6 +49,21 @@ register_event_kind(
     describe=lambda d: _("Account restored from the archive."),
 )
 register_event_kind(
+    "contact.added",
+    label=gettext_lazy("Contact added"),
+    icon="person-plus",
+    describe=lambda d: (
+        (_("%(name)s (%(title)s) added as a contact.") if d.get("title") else _("%(name)s added as a contact."))
+        % {"name": d.get("name", ""), "title": d.get("title", "")}
+    ),
+)
+register_event_kind(
+    "contact.archived",
+    label=gettext_lazy("Contact archived"),
+    icon="person-dash",
+    describe=lambda d: _("%(name)s is no longer a contact.") % {"name": d.get("name", "")},
+)
+register_event_kind(
     "feedback.received",
     label=gettext_lazy("Feedback"),
     icon="chat-heart",

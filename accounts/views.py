@@ -117,6 +117,13 @@ def account_detail(request, pk):
 
 
 @login_required
+def account_timeline(request, pk):
+    """The 360° page's timeline card alone: re-read (htmx) after something was logged on the page."""
+    account = selectors.account_get_for_user(user=request.user, pk=pk)
+    return render(request, "accounts/_timeline.html", {"events": selectors.account_timeline(account=account)})
+
+
+@login_required
 def account_transactions(request, pk):
     """Every transaction of one account, paginated (the 360° page shows the latest ten)."""
     account = selectors.account_get_for_user(user=request.user, pk=pk)

@@ -6,9 +6,11 @@ from rest_framework.routers import DefaultRouter
 from accounts.api import register_routes as register_accounts
 from tiering.api import register_routes as register_tiering
 from tiering.api import urlpatterns as tiering_urls
+from visits.api import register_routes as register_visits
 
 router = DefaultRouter()
 register_accounts(router)
 register_tiering(router)
+register_visits(router)
 
 urlpatterns = [*tiering_urls, path("", include(router.urls))]

@@ -64,6 +64,7 @@ INSTALLED_APPS = [
     "users",
     "accounts",
     "tiering",
+    "visits",
     "reports",
 ]
 

@@ -21,6 +21,7 @@ urlpatterns = [
     path("api/", include("config.api_urls")),
     path("accounts/", include("accounts.urls")),
     path("tiers/", include("tiering.urls")),
+    path("visits/", include("visits.urls")),
     path("", include("reports.urls")),
 ]
 if settings.DEBUG:
