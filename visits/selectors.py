@@ -12,7 +12,7 @@ import datetime
 from dataclasses import dataclass
 from decimal import ROUND_HALF_UP, Decimal
 
-from django.db.models import Count, Exists, OuterRef, Q
+from django.db.models import Case, Count, Exists, OuterRef, Q, When
 from django.utils import timezone
 
 from accounts.models import Account, Contact
@@ -165,16 +165,20 @@ def _nulls_first(field):
     return F(field).asc(nulls_first=True)
 
 
+TIER_RANK = Case(When(tier="vip", then=0), When(tier="regular", then=1), default=2)
+
+
 def callbacks_due(*, user, today: datetime.date | None = None, qs=None):
     """Customer service's worklist: accounts whose callback is due today or overdue by their tier's
-    cadence (000 §5), overdue ones first."""
+    cadence (000 §5): key accounts first, and in each tier the never-called and longest-silent
+    (the overdue) before those due today."""
     today = today or timezone.localdate()
     qs = Account.objects.filter(is_archived=False) if qs is None else qs
     return (
         visible_to(user, qs)
         .filter(_due_q(today=today, cadence=cadences(), extra_days=1))
         .select_related("owner")
-        .order_by(_nulls_first("last_contact_at"), "-revenue_12m", "id")
+        .order_by(TIER_RANK, _nulls_first("last_contact_at"), "-revenue_12m", "id")
     )
 
 

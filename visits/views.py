@@ -721,10 +721,12 @@ def compose(request, pk):
     if mode not in modes:
         raise Http404
     if request.method != "POST":
-        contact = None
+        contacts = Contact.objects.filter(account=account, is_archived=False)
         if request.GET.get("contact"):
-            contact = Contact.objects.filter(account=account, pk=request.GET["contact"]).first()
-        return _composer(request, account=account, mode=mode, contact=contact)
+            contact = contacts.filter(pk=request.GET["contact"]).first()
+        else:  # nobody named: the primary contact is the likeliest caller
+            contact = contacts.filter(is_primary=True).first() if mode in ("callback", "call") else None
+        return _composer(request, account=account, mode=mode, contact=contact, lookup=bool(request.GET.get("lookup")))
     form = COMPOSER_FORMS[mode](request.POST, account=account)
     if not form.is_valid():
         return _composer(request, account=account, mode=mode, form=form)

@@ -51,6 +51,15 @@ class TestCadence:
         # never contacted first, then the longest silent
         assert [a.name for a in due] == ["never", "one day past", "exactly at the cadence"]
 
+    def test_worklist_puts_key_accounts_first(self, director):
+        AccountFactory(
+            name="small, long silent", tier="small", last_contact_at=local(TODAY - datetime.timedelta(days=300))
+        )
+        AccountFactory(name="vip, due today", tier="vip", last_contact_at=local(TODAY - datetime.timedelta(days=14)))
+        AccountFactory(name="regular, never", tier="regular", last_contact_at=None)
+        due = selectors.callbacks_due(user=director, today=TODAY)
+        assert [a.name for a in due] == ["vip, due today", "regular, never", "small, long silent"]
+
     def test_boundary_follows_the_local_day_not_utc(self, director):
         """00:30 in Shanghai on day D is still day D - 1 in UTC: the account was contacted on D."""
         boundary = TODAY - datetime.timedelta(days=14)
