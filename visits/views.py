@@ -136,6 +136,7 @@ def visit_export(request, fmt):
     return export_response(
         fmt="xlsx" if fmt == "xlsx" else "csv",
         filename="visits",
+        sheet=_("Visits"),
         headers=[label for label, _g in VISIT_EXPORT],
         rows=rows_from(rows, VISIT_EXPORT),
     )
@@ -319,6 +320,7 @@ def callback_export(request, fmt):
     return export_response(
         fmt="xlsx" if fmt == "xlsx" else "csv",
         filename="callbacks",
+        sheet=_("Callbacks"),
         headers=[label for label, _g in CALLBACK_EXPORT],
         rows=rows_from(rows, CALLBACK_EXPORT),
     )
@@ -544,6 +546,7 @@ def overdue_export(request, fmt):
     return export_response(
         fmt="xlsx" if fmt == "xlsx" else "csv",
         filename="overdue-contact",
+        sheet=_("Overdue for contact"),
         headers=[label for label, _g in OVERDUE_EXPORT],
         rows=rows_from(rows, OVERDUE_EXPORT),
     )
