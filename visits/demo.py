@@ -84,6 +84,8 @@ def seed_visits(context: dict) -> None:
                     seconds=rng.randint(0, int((quiet_since - year_ago).total_seconds()))
                 )
                 at = timezone.localtime(at).replace(hour=rng.randint(9, 17), minute=rng.randint(0, 59), second=0)
+                if at.weekday() >= 5:  # the service desk calls on working days
+                    at -= datetime.timedelta(days=at.weekday() - 4)
                 if at > now:
                     continue
                 contact_id, contact_name = rng.choice(people) if people else (None, "")
@@ -166,6 +168,8 @@ def seed_visits(context: dict) -> None:
                 start = timezone.localtime(start).replace(
                     hour=rng.choice([9, 10, 14, 15, 16]), minute=0, second=0, microsecond=0
                 )
+                if start.weekday() >= 5:  # visits happen on working days
+                    start += datetime.timedelta(days=7 - start.weekday())
                 end = start + datetime.timedelta(hours=rng.choice([1, 1, 2]))
                 purpose = rng.choice(PURPOSES)
                 kind = rng.choices(["on_site", "phone", "video", "event"], [70, 10, 15, 5])[0]

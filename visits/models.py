@@ -134,6 +134,8 @@ class Visit(models.Model):
             models.Index(fields=["owner", "planned_start"], name="visit_owner_start_idx"),
             models.Index(fields=["planned_start"], name="visit_start_idx"),
             models.Index(fields=["status", "planned_start"], name="visit_status_start_idx"),
+            # coverage: the visits done in a month
+            models.Index(fields=["happened_at"], name="visit_done_at_idx", condition=models.Q(status="done")),
         ]
         constraints = [
             models.CheckConstraint(
