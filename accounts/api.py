@@ -2,26 +2,17 @@
 
 from django.db import transaction as db_transaction
 from drf_spectacular.utils import extend_schema, inline_serializer
-from rest_framework import mixins, permissions, serializers, status, viewsets
+from rest_framework import mixins, serializers, status, viewsets
 from rest_framework.decorators import action
 from rest_framework.response import Response
 
-from core.api import call_service
+from core.api import FastReadMixin, SparseFieldsMixin, SparseFieldsViewMixin, call_service
+from users.permissions import CrmModelPermission
 from users.visibility import visible_to
 
 from . import selectors, services
 from .filters import AccountFilter, ContactFilter, FeedbackFilter, TransactionFilter
 from .models import Account, Competitor, CompetitorPresence, Contact, Feedback, Transaction
-
-
-class ModelPermissions(permissions.DjangoModelPermissions):
-    """Reads need the view permission too: a role without it sees nothing."""
-
-    perms_map = {
-        **permissions.DjangoModelPermissions.perms_map,
-        "GET": ["%(app_label)s.view_%(model_name)s"],
-        "DELETE": ["%(app_label)s.change_%(model_name)s"],  # DELETE archives; nothing is deleted
-    }
 
 
 class VisibleAccountField(serializers.PrimaryKeyRelatedField):
@@ -31,7 +22,7 @@ class VisibleAccountField(serializers.PrimaryKeyRelatedField):
         return visible_to(self.context["request"].user, Account.objects.filter(is_archived=False))
 
 
-class AccountSerializer(serializers.ModelSerializer):
+class AccountSerializer(SparseFieldsMixin, FastReadMixin, serializers.ModelSerializer):
     parent = VisibleAccountField(required=False, allow_null=True)
     version = serializers.IntegerField(required=False, help_text="Send the version you read; a stale one answers 409.")
     owner_name = serializers.CharField(source="owner.display_name", read_only=True, default=None)
@@ -84,6 +75,7 @@ class AccountSerializer(serializers.ModelSerializer):
 
 
 class AccountViewSet(
+    SparseFieldsViewMixin,
     mixins.ListModelMixin,
     mixins.RetrieveModelMixin,
     mixins.CreateModelMixin,
@@ -94,7 +86,7 @@ class AccountViewSet(
     """Key accounts. DELETE archives (customer records are never deleted)."""
 
     serializer_class = AccountSerializer
-    permission_classes = [permissions.IsAuthenticated, ModelPermissions]
+    permission_classes = [CrmModelPermission]
     filterset_class = AccountFilter
     search_fields = []  # `?q=` searches name, number and contacts (see the filter)
     ordering_fields = [
@@ -134,7 +126,7 @@ class AccountViewSet(
         call_service(services.account_archive, account=instance, actor=self.request.user)
 
 
-class ContactSerializer(serializers.ModelSerializer):
+class ContactSerializer(SparseFieldsMixin, FastReadMixin, serializers.ModelSerializer):
     account = VisibleAccountField()
     version = serializers.IntegerField(required=False)
 
@@ -167,6 +159,7 @@ class ContactSerializer(serializers.ModelSerializer):
 
 
 class ContactViewSet(
+    SparseFieldsViewMixin,
     mixins.ListModelMixin,
     mixins.RetrieveModelMixin,
     mixins.CreateModelMixin,
@@ -177,7 +170,7 @@ class ContactViewSet(
     """Contacts and their part in the buying decision. DELETE archives."""
 
     serializer_class = ContactSerializer
-    permission_classes = [permissions.IsAuthenticated, ModelPermissions]
+    permission_classes = [CrmModelPermission]
     filterset_class = ContactFilter
     search_fields = ["name", "phone", "email", "title"]
     ordering_fields = ["name", "influence", "id"]
@@ -210,7 +203,7 @@ class ContactViewSet(
         call_service(services.contact_archive, contact=instance, actor=self.request.user)
 
 
-class TransactionSerializer(serializers.ModelSerializer):
+class TransactionSerializer(SparseFieldsMixin, FastReadMixin, serializers.ModelSerializer):
     account = VisibleAccountField()
     signed_amount = serializers.DecimalField(max_digits=14, decimal_places=2, read_only=True)
 
@@ -251,6 +244,7 @@ class BulkTransactionSerializer(serializers.Serializer):
 
 
 class TransactionViewSet(
+    SparseFieldsViewMixin,
     mixins.ListModelMixin,
     mixins.RetrieveModelMixin,
     mixins.CreateModelMixin,
@@ -263,7 +257,7 @@ class TransactionViewSet(
     """
 
     serializer_class = TransactionSerializer
-    permission_classes = [permissions.IsAuthenticated, ModelPermissions]
+    permission_classes = [CrmModelPermission]
     filterset_class = TransactionFilter
     search_fields = ["external_ref", "product_line", "note"]
     ordering_fields = ["occurred_at", "amount", "id"]
@@ -339,7 +333,7 @@ def _row(data: dict) -> dict:
     return row
 
 
-class FeedbackSerializer(serializers.ModelSerializer):
+class FeedbackSerializer(SparseFieldsMixin, FastReadMixin, serializers.ModelSerializer):
     account = VisibleAccountField()
 
     class Meta:
@@ -366,6 +360,7 @@ class FeedbackSerializer(serializers.ModelSerializer):
 
 
 class FeedbackViewSet(
+    SparseFieldsViewMixin,
     mixins.ListModelMixin,
     mixins.RetrieveModelMixin,
     mixins.CreateModelMixin,
@@ -374,7 +369,7 @@ class FeedbackViewSet(
     """Satisfaction scores and suggestions collected over time."""
 
     serializer_class = FeedbackSerializer
-    permission_classes = [permissions.IsAuthenticated, ModelPermissions]
+    permission_classes = [CrmModelPermission]
     filterset_class = FeedbackFilter
     search_fields = ["suggestion"]
     ordering_fields = ["received_on", "satisfaction", "id"]
@@ -390,17 +385,17 @@ class FeedbackViewSet(
         serializer.instance = call_service(services.feedback_create, account=account, actor=self.request.user, **data)
 
 
-class CompetitorSerializer(serializers.ModelSerializer):
+class CompetitorSerializer(SparseFieldsMixin, FastReadMixin, serializers.ModelSerializer):
     class Meta:
         model = Competitor
         fields = ["id", "name", "website", "strengths", "weaknesses", "notes"]
 
 
-class CompetitorViewSet(viewsets.ModelViewSet):
+class CompetitorViewSet(SparseFieldsViewMixin, viewsets.ModelViewSet):
     """Competitors (master data, not customer data)."""
 
     serializer_class = CompetitorSerializer
-    permission_classes = [permissions.IsAuthenticated, ModelPermissions]
+    permission_classes = [CrmModelPermission]
     search_fields = ["name"]
     ordering_fields = ["name", "id"]
     ordering = ["name"]
@@ -408,7 +403,7 @@ class CompetitorViewSet(viewsets.ModelViewSet):
     http_method_names = ["get", "post", "put", "patch", "head", "options"]
 
 
-class CompetitorPresenceSerializer(serializers.ModelSerializer):
+class CompetitorPresenceSerializer(SparseFieldsMixin, FastReadMixin, serializers.ModelSerializer):
     account = VisibleAccountField()
     competitor_name = serializers.CharField(source="competitor.name", read_only=True)
 
@@ -430,6 +425,7 @@ class CompetitorPresenceSerializer(serializers.ModelSerializer):
 
 
 class CompetitorPresenceViewSet(
+    SparseFieldsViewMixin,
     mixins.ListModelMixin,
     mixins.RetrieveModelMixin,
     mixins.CreateModelMixin,
@@ -438,7 +434,7 @@ class CompetitorPresenceViewSet(
     """Which competitor is present at which account, with what strength. POST upserts."""
 
     serializer_class = CompetitorPresenceSerializer
-    permission_classes = [permissions.IsAuthenticated, ModelPermissions]
+    permission_classes = [CrmModelPermission]
     filterset_fields = ["account", "competitor", "strength"]
     ordering = ["-updated_at"]
     queryset = CompetitorPresence.objects.none()

@@ -1,14 +1,15 @@
 """REST API: /api/visits/, /api/callbacks/, /api/follow-ups/. Thin: validate, call a service or selector."""
 
 from drf_spectacular.utils import extend_schema
-from rest_framework import mixins, permissions, serializers, viewsets
+from rest_framework import mixins, serializers, viewsets
 from rest_framework.decorators import action
 from rest_framework.response import Response
 
-from accounts.api import ModelPermissions, VisibleAccountField
+from accounts.api import VisibleAccountField
 from accounts.models import Contact
 from core.api import call_service
 from users.models import User
+from users.permissions import CrmModelPermission, has_crm_perm
 from users.visibility import visible_to
 
 from . import selectors, services
@@ -111,7 +112,7 @@ class VisitViewSet(
     missed with a reason); a move the flow does not allow answers 400."""
 
     serializer_class = VisitSerializer
-    permission_classes = [permissions.IsAuthenticated, ModelPermissions]
+    permission_classes = [CrmModelPermission]
     filterset_class = VisitFilter
     search_fields = []
     ordering_fields = ["planned_start", "status", "id"]
@@ -218,7 +219,7 @@ class CallbackViewSet(
     with `POST /api/callbacks/{id}/resolve/`."""
 
     serializer_class = CallbackSerializer
-    permission_classes = [permissions.IsAuthenticated, ModelPermissions]
+    permission_classes = [CrmModelPermission]
     filterset_class = CallbackFilter
     search_fields = []
     ordering_fields = ["occurred_at", "satisfaction", "id"]
@@ -238,7 +239,7 @@ class CallbackViewSet(
     @action(detail=True, methods=["post"])
     def resolve(self, request, pk=None):
         callback = self.get_object()
-        if not request.user.has_perm("visits.change_callback"):
+        if not has_crm_perm(request.user, "visits.change_callback"):
             self.permission_denied(request)
         callback = call_service(services.callback_resolve_problem, callback=callback, actor=request.user)
         return Response(self.get_serializer(callback).data)
@@ -284,7 +285,7 @@ class FollowUpViewSet(
     (open, overdue, done), `date_from`, `date_to` (due date). `POST /api/follow-ups/{id}/done/` closes one."""
 
     serializer_class = FollowUpSerializer
-    permission_classes = [permissions.IsAuthenticated, ModelPermissions]
+    permission_classes = [CrmModelPermission]
     filterset_class = FollowUpFilter
     search_fields = []
     ordering_fields = ["due_on", "id"]
@@ -321,7 +322,7 @@ class FollowUpViewSet(
     @action(detail=True, methods=["post"])
     def done(self, request, pk=None):
         follow_up = self.get_object()
-        if not request.user.has_perm("visits.change_followup"):
+        if not has_crm_perm(request.user, "visits.change_followup"):
             self.permission_denied(request)
         follow_up = call_service(services.follow_up_complete, follow_up=follow_up, actor=request.user)
         return Response(self.get_serializer(follow_up).data)

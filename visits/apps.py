@@ -10,12 +10,13 @@ class VisitsConfig(AppConfig):
         from accounts.panels import register_account_panel
         from core.demo import register_demo_step
         from core.navigation import register_nav_item
+        from users.permissions import has_crm_perm
         from users.roles import Role
         from users.visibility import VisibilityRule, has_role, register_visibility
 
         from . import events
         from .demo import seed_visits
-        from .panels import activity_card_placeholder, composer_context
+        from .panels import activity_card_context, can_compose, composer_context
 
         readers = frozenset({Role.ADMIN, Role.DIRECTOR, Role.SERVICE})
         rule = VisibilityRule(owner_path="account__owner", team_path="account__team", all_roles=readers)
@@ -32,11 +33,19 @@ class VisitsConfig(AppConfig):
         )
         register_demo_step(name="visits", order=40, run=seed_visits)
         register_account_panel(
-            order=1, column="top", template="visits/includes/composer.html", context=composer_context
+            key="visits.composer",
+            order=1,
+            column="top",
+            title=_("Log activity"),
+            template="visits/includes/composer.html",
+            context=composer_context,
+            visible=can_compose,
         )
         register_account_panel(
+            key="visits.activity",
             order=20,
-            column="side",
-            template="visits/includes/account_card_lazy.html",
-            context=activity_card_placeholder,
+            title=_("Visits and follow-ups"),
+            template="visits/includes/account_card.html",
+            context=activity_card_context,
+            visible=lambda user: has_crm_perm(user, "visits.view_visit"),
         )

@@ -40,6 +40,13 @@ SUMMARIES = [
     "咨询新套餐。Asked about new packages.",
     "提出投诉：上周断网两次。Complaint: two outages last week.",
 ]
+# the event kind's first part -> (the subject's model, the key of its id in the event's data)
+SUBJECTS = {
+    "visit": ("visit", "visit"),
+    "callback": ("callback", "callback"),
+    "followup": ("followup", "follow_up"),
+    "note": ("note", "note"),
+}
 MATERIALS = ["产品手册 brochures", "茶叶礼盒 tea gift box", "样机 demo unit", ""]
 
 
@@ -69,7 +76,8 @@ def seed_visits(context: dict) -> None:
 
         def event(account_id, at, kind, data, actor_id):
             nonlocal eid
-            event_rows.append((eid, account_id, at, kind, data, actor_id, ""))
+            model, key = SUBJECTS[kind.split(".")[0]]
+            event_rows.append((eid, account_id, at, kind, data, actor_id, f"visits.{model}", data[key]))
             eid += 1
 
         for account_id, tier, owner_id, _name in accounts:
@@ -369,7 +377,11 @@ def seed_visits(context: dict) -> None:
             follow_rows,
         )
         bulk_insert(Note, ["id", "account_id", "body", "occurred_at", "created_by_id", "created_at"], note_rows)
-        bulk_insert(AccountEvent, ["id", "account_id", "occurred_at", "kind", "data", "actor_id", "link"], event_rows)
+        bulk_insert(
+            AccountEvent,
+            ["id", "account_id", "occurred_at", "kind", "data", "actor_id", "subject_type", "subject_id"],
+            event_rows,
+        )
         for model in (Visit, Callback, FollowUp, Note, AccountEvent):
             reset_sequence(model)
         # the last contact is what the visits and callbacks say (set-based: one UPDATE per batch)

@@ -4,41 +4,24 @@ Each writes one row on the account timeline (accounts.timeline) inside the calle
 dated when the thing happened. The kinds and their sentences are registered in `register_kinds`.
 """
 
-import inspect
-
 from django.urls import reverse
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
 from accounts.timeline import record_event, register_event_kind
 
-_RECORD_TAKES_SUBJECT = "subject" in inspect.signature(record_event).parameters
-_REGISTER_TAKES_LINK = "link" in inspect.signature(register_event_kind).parameters
-
 
 def _record(*, account, kind, subject, data, actor, occurred_at):
-    if _RECORD_TAKES_SUBJECT:
-        return record_event(
-            account=account, kind=kind, subject=subject, data=data, actor=actor, occurred_at=occurred_at
-        )
-    return record_event(
-        account=account, kind=kind, data=data, actor=actor, occurred_at=occurred_at, link=_link_for(kind, data)
-    )
+    return record_event(account=account, kind=kind, subject=subject, data=data, actor=actor, occurred_at=occurred_at)
 
 
-def _link_for(kind: str, data: dict) -> str:
-    """Where an event leads: the visit, the callback or the follow-up it is about."""
-    if kind.startswith("visit.") and data.get("visit"):
-        return reverse("visits:visit_detail", args=[data["visit"]])
-    if kind.startswith("callback.") and data.get("callback"):
-        return reverse("visits:callback_detail", args=[data["callback"]])
-    if kind.startswith("followup.") and data.get("follow_up"):
-        return reverse("visits:followup_detail", args=[data["follow_up"]])
-    return ""
+def _link(url_name: str):
+    """The kind's link: to the visit, callback or follow-up the event is about (built when shown)."""
 
+    def link(event) -> str:
+        return reverse(url_name, args=[event.subject_id]) if event.subject_id else ""
 
-def _event_link(event) -> str:
-    return _link_for(event.kind, event.data or {})
+    return link
 
 
 # --- the events -----------------------------------------------------------------------------
@@ -246,8 +229,14 @@ def _describe_callback(d):
     return text
 
 
+LINKS = {
+    "visit": "visits:visit_detail",
+    "callback": "visits:callback_detail",
+    "followup": "visits:followup_detail",
+}
+
+
 def register_kinds() -> None:
-    extra = {"link": _event_link} if _REGISTER_TAKES_LINK else {}
     kinds = [
         ("visit.planned", gettext_lazy("Visit planned"), "calendar-plus", "visits", _describe_planned),
         ("visit.confirmed", gettext_lazy("Visit confirmed"), "calendar-check", "visits", _describe_confirmed),
@@ -282,4 +271,12 @@ def register_kinds() -> None:
         ),
     ]
     for kind, label, icon, category, describe in kinds:
-        register_event_kind(kind, label=label, icon=icon, describe=describe, category=category, **extra)
+        url_name = LINKS.get(kind.split(".")[0])
+        register_event_kind(
+            kind,
+            label=label,
+            icon=icon,
+            describe=describe,
+            category=category,
+            link=_link(url_name) if url_name else None,
+        )

@@ -30,5 +30,4 @@ urlpatterns = [
     path("calendar/subscribe/", views.calendar_subscribe, name="calendar_subscribe"),
     path("calendar/feed/<str:token>.ics", views.calendar_feed, name="calendar_feed"),
     path("accounts/<int:pk>/compose/", views.compose, name="compose"),
-    path("accounts/<int:pk>/card/", views.account_card, name="account_card"),
 ]

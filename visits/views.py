@@ -778,14 +778,3 @@ def _save_visit_outcome(request, account, data):
     return services.visit_record(
         actor=request.user, account=account, kind=data["kind"], purpose=data["purpose"], **outcome
     )
-
-
-@login_required
-def account_card(request, pk):
-    """The 360° page's visits card (htmx, loaded when it scrolls into view)."""
-    from .panels import activity_card_context
-
-    account = account_get_for_user(user=request.user, pk=pk)
-    return render(
-        request, "visits/includes/account_card.html", {"ctx": activity_card_context(user=request.user, account=account)}
-    )

@@ -63,7 +63,8 @@ class TestOtherManagersObjectsAnswer404:
             ("post", f"/visits/follow-ups/{follow_up.pk}/done/"),
             ("get", f"/visits/accounts/{account.pk}/compose/?mode=callback"),
             ("post", f"/visits/accounts/{account.pk}/compose/"),
-            ("get", f"/visits/accounts/{account.pk}/card/"),
+            ("get", f"/accounts/{account.pk}/panels/visits.activity/"),
+            ("get", f"/accounts/{account.pk}/panels/visits.composer/"),
             ("get", f"/visits/new/?account={account.pk}"),
             ("get", f"/visits/follow-ups/new/?account={account.pk}"),
             ("get", f"/visits/calendar/?person={other_manager.pk}"),
@@ -181,9 +182,18 @@ class TestComposer:
         client = client_for(manager)
         with django_assert_max_num_queries(13):
             html = client.get(f"/accounts/{account.pk}/").content.decode()
-        assert 'data-testid="composer"' in html and 'data-testid="action-bar"' in html
-        card = client.get(f"/visits/accounts/{account.pk}/card/").content.decode()
-        assert "Visits and follow-ups" in card
+        assert 'data-panel="visits.composer"' in html and 'data-panel="visits.activity"' in html
+        composer = client.get(f"/accounts/{account.pk}/panels/visits.composer/").content.decode()
+        assert 'data-testid="composer"' in composer and 'data-testid="action-bar"' in composer
+        card = client.get(f"/accounts/{account.pk}/panels/visits.activity/").content.decode()
+        assert "Visits and follow-ups" in card and 'data-testid="contact-due"' in card
+
+    def test_finance_sees_neither_the_composer_nor_the_card(self, client_for, finance_user):
+        account = AccountFactory()
+        client = client_for(finance_user)
+        html = client.get(f"/accounts/{account.pk}/").content.decode()
+        assert "visits.composer" not in html and "visits.activity" not in html
+        assert client.get(f"/accounts/{account.pk}/panels/visits.composer/").status_code == 404
 
     def test_timeline_refreshes(self, client_for, manager):
         account = AccountFactory(owner=manager)
