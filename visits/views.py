@@ -732,7 +732,7 @@ def compose(request, pk):
         return _composer(request, account=account, mode=mode, contact=contact, lookup=bool(request.GET.get("lookup")))
     form = COMPOSER_FORMS[mode](request.POST, account=account)
     if not form.is_valid():
-        return _composer(request, account=account, mode=mode, form=form)
+        return _composer(request, account=account, mode=mode, form=form, lookup=bool(request.POST.get("lookup")))
     data = dict(form.cleaned_data)
     try:
         if mode in ("callback", "call"):
@@ -745,8 +745,15 @@ def compose(request, pk):
             saved = _save_visit_outcome(request, account, data)
     except ValidationError as exc:
         _add_errors(form, exc)
-        return _composer(request, account=account, mode=mode, form=form)
-    response = _composer(request, account=account, mode=mode, saved=saved)
+        return _composer(request, account=account, mode=mode, form=form, lookup=bool(request.POST.get("lookup")))
+    response = _composer(
+        request,
+        account=account,
+        mode=mode,
+        saved=saved,
+        contact=getattr(saved, "contact", None),
+        lookup=bool(request.POST.get("lookup")),
+    )
     response["HX-Trigger"] = "activity-logged"
     return response
 

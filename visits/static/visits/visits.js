@@ -9,6 +9,15 @@
       event.stopImmediatePropagation();
     }
   }, true);
+  // the composer's tabs show which kind of activity is being logged
+  document.addEventListener("click", function (event) {
+    var tab = event.target.closest("[data-mode-tab]");
+    if (!tab) return;
+    tab.parentElement.querySelectorAll("[data-mode-tab]").forEach(function (other) {
+      other.classList.toggle("active", other === tab);
+      other.setAttribute("aria-selected", other === tab ? "true" : "false");
+    });
+  });
   // the phone action bar's buttons open the composer in a mode and bring it into view
   document.addEventListener("click", function (event) {
     var button = event.target.closest("[data-compose-mode]");
