@@ -198,7 +198,7 @@ def seed_visits(context: dict) -> None:
                 reason = {"cancelled": "客户临时有会 Customer had a meeting", "missed": "航班延误 Flight delayed"}.get(
                     status, ""
                 )
-                next_step = "发送方案 Send the proposal" if status == "done" and rng.random() < 0.3 else ""
+                next_step = "发送方案 Send the proposal" if status == "done" and rng.random() < 0.4 else ""
                 follow_on = timezone.localdate(start) + datetime.timedelta(days=7) if next_step else None
                 visit_rows.append(
                     (
@@ -246,7 +246,8 @@ def seed_visits(context: dict) -> None:
                     if next_step:
                         done_at = (
                             None
-                            if follow_on >= timezone.localdate() - datetime.timedelta(days=3)
+                            # the last weeks' next steps are still open (some overdue), and a few older ones
+                            if follow_on >= timezone.localdate() - datetime.timedelta(days=14) or rng.random() < 0.04
                             else happened + datetime.timedelta(days=6)
                         )
                         follow_rows.append(

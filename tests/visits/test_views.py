@@ -39,6 +39,15 @@ class TestPagesRender:
         assert client_for(service_agent).get("/visits/").url == "/visits/worklist/"
         assert client_for(manager).get("/visits/").url == "/visits/calendar/"
 
+    def test_service_reads_visits_and_logs_callbacks_but_plans_no_visit(self, client_for, service_agent):
+        client = client_for(service_agent)
+        assert client.get("/visits/list/").status_code == 200
+        assert client.get("/visits/worklist/").status_code == 200
+        assert client.get("/visits/new/").status_code == 403
+        account = AccountFactory()
+        modes = client.get(f"/accounts/{account.pk}/panels/visits.composer/").content.decode()
+        assert 'data-testid="compose-callback"' in modes and 'data-testid="compose-visit"' not in modes
+
     def test_finance_is_refused(self, client_for, finance_user):
         assert client_for(finance_user).get("/visits/list/").status_code == 403
         assert client_for(finance_user).get("/visits/worklist/").status_code == 403
