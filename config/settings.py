@@ -11,7 +11,6 @@ from pathlib import Path
 import environ
 from celery.schedules import crontab
 from django.utils.translation import gettext_lazy as _
-from import_export.formats.base_formats import CSV, XLSX
 
 BASE_DIR = Path(__file__).resolve().parent.parent
 VAR_DIR = BASE_DIR / "var"
@@ -58,7 +57,6 @@ INSTALLED_APPS = [
     "django_celery_beat",
     "django_htmx",
     "simple_history",
-    "import_export",
     "axes",
     # project apps, lowest layer first (DESIGN.md "Which way imports go")
     "core",
@@ -294,8 +292,3 @@ LOGGING = {
 
 # demo users: password from env, else generated and printed once by seed_demo
 DEMO_PASSWORD = env("DEMO_PASSWORD", default="")
-
-# imports: one transaction per file, so a file with a bad row imports nothing
-IMPORT_EXPORT_USE_TRANSACTIONS = True
-IMPORT_EXPORT_SKIP_ADMIN_LOG = False
-IMPORT_EXPORT_FORMATS = [CSV, XLSX]

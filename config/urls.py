@@ -22,6 +22,7 @@ urlpatterns = [
     path("accounts/", include("accounts.urls")),
     path("tiers/", include("tiering.urls")),
     path("visits/", include("visits.urls")),
+    path("imports/", include("core.urls")),
     path("", include("reports.urls")),
 ]
 if settings.DEBUG:
