@@ -112,7 +112,7 @@ def account_360(*, user, pk) -> dict:
     buying_centre = {role: [] for role, _label in Contact.Role.choices}
     for contact in contacts:
         buying_centre[contact.role].append(contact)
-    events = [render_event(e) for e in AccountEvent.objects.filter(account=account).select_related("actor")[:40]]
+    events = account_timeline(account=account)
     feedback = list(Feedback.objects.filter(account=account).select_related("contact", "handler")[:10])
     competitors = list(CompetitorPresence.objects.filter(account=account).select_related("competitor"))
     subsidiaries = list(
@@ -138,6 +138,11 @@ def account_360(*, user, pk) -> dict:
         "monthly_revenue": account_monthly_revenue(account=account),
         "panels": panels_for(user=user),
     }
+
+
+def account_timeline(*, account: Account, limit: int = 40) -> list[dict]:
+    """The newest events of one account (already visibility-checked), rendered for the reader."""
+    return [render_event(e) for e in AccountEvent.objects.filter(account=account).select_related("actor")[:limit]]
 
 
 def contact_list(*, user):

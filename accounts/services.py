@@ -185,6 +185,7 @@ def contact_create(*, account: Account, actor, **fields) -> Contact:
     contact.save()
     _keep_one_primary(contact)
     refresh_search_text([contact.account_id])
+    events.contact_added_event(contact=contact, actor=actor)
     return contact
 
 

@@ -79,6 +79,7 @@ def main() -> int:
     print(f"load average (1 / 5 / 15 min) before measuring: {http_bench.load_average()}")
     director = User.objects.get(username="director")
     manager = User.objects.get(username="manager")
+    service = User.objects.get(username="service")
     top = Account.objects.order_by("-revenue_12m").values_list("pk", flat=True).first()
     busy = Account.objects.filter(owner=manager).order_by("-revenue_12m").values_list("pk", flat=True).first()
     cases = [
@@ -98,6 +99,14 @@ def main() -> int:
         ("ABC list", director, "/tiers/abc/"),
         ("tier history", director, "/tiers/changes/"),
         ("tier changes API", director, "/api/tier-changes/"),
+        ("visit list page (director)", director, "/visits/list/"),
+        ("visit calendar, month (manager)", manager, "/visits/calendar/"),
+        ("callback worklist (service)", service, "/visits/worklist/"),
+        ("overdue for contact (director)", director, "/visits/overdue/"),
+        ("coverage by tier/category/owner", director, "/visits/coverage/"),
+        ("callback log page (director)", director, "/visits/callbacks/"),
+        ("visits API", director, "/api/visits/"),
+        ("callbacks API, filtered", director, "/api/callbacks/?problem=any"),
     ]
     for label, user, url in cases:
         client = Client()

@@ -66,6 +66,7 @@ INSTALLED_APPS = [
     "tiering",
     "service_requests",
     "contracts",
+    "visits",
     "reports",
 ]
 

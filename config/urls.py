@@ -25,6 +25,7 @@ urlpatterns = [
     path("tiers/", include("tiering.urls")),
     path("requests/", include("service_requests.urls")),
     path("contracts/", include("contracts.urls")),
+    path("visits/", include("visits.urls")),
     path("imports/", include("core.urls")),
     path("", include("reports.urls")),
 ]

@@ -64,7 +64,11 @@ ROLE_GRANTS: dict[str, dict[str, tuple[str, ...]]] = {
         "accounts": READ,
         "accounts.feedback": WRITE,
         "tiering": READ,
-        "visits": WRITE,
+        # customer service reads visits and logs callbacks, notes and follow-ups
+        "visits": READ,
+        "visits.callback": WRITE,
+        "visits.note": WRITE,
+        "visits.followup": WRITE,
         "service_requests": WRITE,
         "reminders": WRITE,
         "users": READ,
