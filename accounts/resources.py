@@ -9,7 +9,7 @@ from import_export import fields, resources, widgets
 
 from users.models import User
 
-from .models import Account, Contact, Transaction
+from .models import CONTACT_FIELDS, Account, Contact, Transaction
 from .search import refresh_search_text
 
 
@@ -107,25 +107,7 @@ class ContactResource(AllOrNothingResource):
 
     class Meta:
         model = Contact
-        fields = [
-            "id",
-            "account",
-            "name",
-            "title",
-            "department",
-            "role",
-            "attitude",
-            "influence",
-            "phone",
-            "email",
-            "birthday_calendar",
-            "birth_year",
-            "birth_month",
-            "birth_day",
-            "interests",
-            "preferred_channel",
-            "is_primary",
-        ]
+        fields = ["id", "account", *CONTACT_FIELDS]
         clean_model_instances = True
 
 

@@ -12,7 +12,7 @@ from django.utils.translation import gettext as _
 from core.locking import save_versioned
 
 from . import events
-from .models import Account, CompetitorPresence, Contact, Feedback, Transaction
+from .models import CONTACT_FIELDS, Account, CompetitorPresence, Contact, Feedback, Transaction
 from .search import refresh_search_text
 
 ACCOUNT_EDITABLE = [
@@ -33,25 +33,7 @@ ACCOUNT_EDITABLE = [
     "tags",
     "notes",
 ]
-CONTACT_EDITABLE = [
-    "name",
-    "title",
-    "department",
-    "role",
-    "attitude",
-    "influence",
-    "phone",
-    "email",
-    "birthday_calendar",
-    "birth_year",
-    "birth_month",
-    "birth_day",
-    "birth_leap_month",
-    "interests",
-    "family_notes",
-    "preferred_channel",
-    "is_primary",
-]
+CONTACT_EDITABLE = CONTACT_FIELDS
 BULK_LIMIT = 1000
 
 
