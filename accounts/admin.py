@@ -1,9 +1,9 @@
 from django.contrib import admin
 from django.utils.translation import gettext_lazy as _
 from django.utils.translation import ngettext
-from import_export.admin import ImportExportModelAdmin
 from simple_history.admin import SimpleHistoryAdmin
 
+from core.admin_mixins import ImportAdminMixin
 from users.admin_mixins import VisibilityAdminMixin
 
 from .models import (
@@ -16,7 +16,6 @@ from .models import (
     Feedback,
     Transaction,
 )
-from .resources import AccountResource, ContactResource, TransactionResource
 from .search import refresh_search_text
 
 
@@ -42,8 +41,8 @@ class PresenceInline(admin.TabularInline):
 
 
 @admin.register(Account)
-class AccountAdmin(VisibilityAdminMixin, ImportExportModelAdmin, SimpleHistoryAdmin):
-    resource_classes = [AccountResource]
+class AccountAdmin(ImportAdminMixin, VisibilityAdminMixin, SimpleHistoryAdmin):
+    importer_key = "accounts.account"
     list_display = (
         "number",
         "name",
@@ -113,8 +112,8 @@ class AccountAdmin(VisibilityAdminMixin, ImportExportModelAdmin, SimpleHistoryAd
 
 
 @admin.register(Contact)
-class ContactAdmin(VisibilityAdminMixin, ImportExportModelAdmin, SimpleHistoryAdmin):
-    resource_classes = [ContactResource]
+class ContactAdmin(ImportAdminMixin, VisibilityAdminMixin, SimpleHistoryAdmin):
+    importer_key = "accounts.contact"
     list_display = (
         "name",
         "account",
@@ -136,8 +135,8 @@ class ContactAdmin(VisibilityAdminMixin, ImportExportModelAdmin, SimpleHistoryAd
 
 
 @admin.register(Transaction)
-class TransactionAdmin(VisibilityAdminMixin, ImportExportModelAdmin, SimpleHistoryAdmin):
-    resource_classes = [TransactionResource]
+class TransactionAdmin(ImportAdminMixin, VisibilityAdminMixin, SimpleHistoryAdmin):
+    importer_key = "accounts.transaction"
     list_display = (
         "occurred_at",
         "account",

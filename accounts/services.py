@@ -6,13 +6,18 @@ from decimal import Decimal
 
 from django.core.exceptions import ValidationError
 from django.db import transaction
+from django.db.models import CharField, Value
+from django.db.models.functions import Cast, Concat, LPad
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
+from core.bulk import bulk_update_fields
 from core.locking import save_versioned
+from users.models import User
+from users.visibility import sees_all
 
 from . import events
-from .models import CONTACT_FIELDS, Account, CompetitorPresence, Contact, Feedback, Transaction
+from .models import CONTACT_FIELDS, Account, AccountEvent, CompetitorPresence, Contact, Feedback, Transaction
 from .search import refresh_search_text
 
 ACCOUNT_EDITABLE = [
@@ -271,3 +276,271 @@ def competitor_presence_save(*, account: Account, actor, competitor, **fields) -
     presence.save()
     events.competitor_noted_event(presence=presence, actor=actor)
     return presence
+
+
+# --- imports: the same rules as the single-record services, applied set-based ------------------
+# (core.imports reads and parses the file; accounts.imports maps cells to the dicts below.)
+
+IMPORT_CHUNK = 1000
+
+
+def _clean_quietly(instance, *, fields, exclude: list[str]) -> ValidationError | None:
+    """full_clean of the fields given, without a query per row: references (owner, parent,
+    account) are looked up in bulk by the caller, and uniqueness is the database's (numbers are
+    assigned, not imported). Fields not given keep their default or stored (valid) value."""
+    check = set(fields)
+    if instance._state.adding:  # a new record: also every field that must not be blank
+        check |= {f.name for f in instance._meta.fields if not f.blank}
+    skip = [f.name for f in instance._meta.fields if f.name not in check] + list(exclude)
+    try:
+        instance.full_clean(exclude=skip, validate_unique=False, validate_constraints=False)
+    except ValidationError as exc:
+        return exc
+    return None
+
+
+def _assignable_owner_ids(actor) -> set[int] | None:
+    """Owners `actor` may give an account to (None: anyone; system work has no actor)."""
+    if actor is None:
+        return None
+    from .selectors import account_assignable_owners
+
+    return set(account_assignable_owners(user=actor).values_list("pk", flat=True))
+
+
+def _differs(instance, field_name: str, value) -> bool:
+    if field_name in ("owner", "parent"):  # compare ids: no query for the current reference
+        return getattr(instance, f"{field_name}_id") != (value.pk if value is not None else None)
+    return getattr(instance, field_name) != value
+
+
+def accounts_import_prepare(*, actor, creates: list[dict], updates: list[tuple[Account, dict]]):
+    """Build and validate the accounts an import would create and change, without writing.
+
+    Answers (new accounts, changed accounts with their changed fields, {index: ValidationError})
+    where the index counts creates first, then updates. The rules are those of account_create
+    and account_update: editable fields only, the owner rule, the model's validation."""
+    allowed_owners = _assignable_owner_ids(actor)
+    today = _local_today()
+    new, changed, errors = [], [], {}
+
+    def owner_error(owner_id):
+        if allowed_owners is not None and owner_id is not None and owner_id not in allowed_owners:
+            return ValidationError({"owner": _("You cannot give this account to that account manager.")})
+        return None
+
+    for index, data in enumerate(creates):
+        unknown = [f for f in data if f not in ACCOUNT_EDITABLE]
+        if unknown:  # (answers stay aligned with the input: one per create and per update)
+            errors[index] = ValidationError({f: _("This field cannot be changed here.") for f in unknown})
+            data = {k: v for k, v in data.items() if k not in unknown}
+        account = Account(**data, status_changed_on=today)
+        if account.owner_id is None and actor is not None and not sees_all(actor, Account):
+            account.owner = actor  # a manager's new account is theirs (else they could not see it)
+        error = owner_error(account.owner_id) or _clean_quietly(
+            account, fields=data, exclude=["number", "owner", "parent", "team"]
+        )
+        if error and index not in errors:
+            errors[index] = error
+        new.append(account)
+    for offset, (account, data) in enumerate(updates):
+        index = len(creates) + offset
+        unknown = [f for f in data if f not in ACCOUNT_EDITABLE]
+        if unknown:
+            errors[index] = ValidationError({f: _("This field cannot be changed here.") for f in unknown})
+            data = {k: v for k, v in data.items() if k not in unknown}
+        fields = {f for f, v in data.items() if _differs(account, f, v)}
+        old_owner = account.owner_id
+        for field_name in fields:
+            setattr(account, field_name, data[field_name])
+        error = (owner_error(account.owner_id) if account.owner_id != old_owner else None) or _clean_quietly(
+            account, fields=fields, exclude=["number", "owner", "parent", "team"]
+        )
+        if error and index not in errors:
+            errors[index] = error
+        changed.append((account, fields))
+    return new, changed, errors
+
+
+@transaction.atomic
+def accounts_import(*, actor, creates: list[dict], updates: list[tuple[Account, dict]]) -> dict:
+    """Create and change many accounts at once (imports), by the rules of account_create and
+    account_update: numbers assigned, versions bumped, search text, history and timeline events.
+    Everything or nothing: any invalid account refuses the whole call."""
+    new, changed, errors = accounts_import_prepare(actor=actor, creates=creates, updates=updates)
+    if errors:
+        first = errors[min(errors)]
+        raise ValidationError(
+            _("%(n)s accounts are not valid; nothing was imported. First: %(error)s")
+            % {"n": len(errors), "error": " ".join(first.messages)}
+        )
+    return accounts_import_prepared(actor=actor, new=new, changed=changed)
+
+
+@transaction.atomic
+def accounts_import_prepared(*, actor, new: list[Account], changed: list[tuple[Account, set]]) -> dict:
+    """The writing half of accounts_import, for accounts that accounts_import_prepare has just
+    built and validated without errors (an import checks its rows once, then writes the good ones)."""
+    now = timezone.now()
+    today = _local_today()
+    events = []
+    # new accounts: one INSERT per chunk, then their numbers in one UPDATE per chunk
+    for account in new:
+        account.created_at = account.updated_at = now
+    Account.objects.bulk_create(new, batch_size=IMPORT_CHUNK)
+    new_ids = [a.pk for a in new]
+    for start in range(0, len(new_ids), IMPORT_CHUNK * 5):
+        chunk = new_ids[start : start + IMPORT_CHUNK * 5]
+        Account.objects.filter(pk__in=chunk, number__isnull=True).update(
+            number=Concat(Value("KA"), LPad(Cast("pk", output_field=CharField()), 8, Value("0")))
+        )
+    for account in new:
+        account.number = f"KA{account.pk:08d}"
+        events.append(_event(account, "account.created", actor, now, {"name": account.name}))
+    Account.history.bulk_history_create(new, batch_size=IMPORT_CHUNK, default_user=actor, default_date=now)
+    # changed accounts: lock, bump versions, write only the changed fields
+    changed = [(a, f) for a, f in changed if f]
+    if changed:
+        before = {
+            pk: (version, status, owner_id)
+            for pk, version, status, owner_id in Account.objects.select_for_update()
+            .filter(pk__in=[a.pk for a, _f in changed])
+            .values_list("pk", "version", "status", "owner_id")
+        }
+        owners = {u.pk: str(u) for u in User.objects.filter(pk__in={o for _v, _s, o in before.values()} - {None})}
+        written = set()
+        for account, fields in changed:
+            version, status, owner_id = before[account.pk]
+            account.version = version + 1
+            account.updated_at = now
+            if account.status != status:
+                account.status_changed_on = today
+                fields.add("status_changed_on")
+                events.append(
+                    _event(account, "account.status_changed", actor, now, {"old": status, "new": account.status})
+                )
+            if account.owner_id != owner_id:
+                events.append(
+                    _event(
+                        account,
+                        "account.owner_changed",
+                        actor,
+                        now,
+                        {"old": owners.get(owner_id, ""), "new": str(account.owner or "")},
+                    )
+                )
+            written |= fields
+        accounts = [a for a, _f in changed]
+        bulk_update_fields(Account, accounts, [*sorted(written), "version", "updated_at"], batch_size=IMPORT_CHUNK)
+        Account.history.bulk_history_create(
+            accounts, batch_size=IMPORT_CHUNK, update=True, default_user=actor, default_date=now
+        )
+    AccountEvent.objects.bulk_create(events, batch_size=IMPORT_CHUNK)
+    refresh_search_text([*new_ids, *(a.pk for a, _f in changed)])
+    return {"created": len(new), "updated": len(changed)}
+
+
+def _event(account, kind: str, actor, when, data: dict):
+    """An unsaved timeline row about the account (as accounts.events writes one), to insert in bulk."""
+    from .timeline import event_kinds, subject_type_of
+
+    if kind not in event_kinds():
+        raise ValueError(f"Unknown timeline event kind {kind!r}; register it first.")
+    return AccountEvent(
+        account_id=account.pk,
+        kind=kind,
+        data=data,
+        actor=actor,
+        occurred_at=when,
+        subject_type=subject_type_of(account),
+        subject_id=account.pk,
+    )
+
+
+def contacts_import_prepare(*, actor, creates: list[dict], updates: list[tuple[Contact, dict]]):
+    """Build and validate the contacts an import would create and change (rules of contact_create
+    and contact_update: editable fields, the model's validation; a contact keeps its account).
+    Answers (new, changed with their fields, {index: ValidationError}); creates count first."""
+    new, changed, errors = [], [], {}
+    for index, data in enumerate(creates):
+        unknown = [f for f in data if f not in [*CONTACT_EDITABLE, "account"]]
+        if unknown:  # (answers stay aligned with the input: one per create and per update)
+            errors[index] = ValidationError({f: _("This field cannot be changed here.") for f in unknown})
+            data = {k: v for k, v in data.items() if k not in unknown}
+        contact = Contact(**data)
+        if (error := _clean_quietly(contact, fields=data, exclude=["account"])) and index not in errors:
+            errors[index] = error
+        new.append(contact)
+    for offset, (contact, data) in enumerate(updates):
+        index = len(creates) + offset
+        if "account" in data and data["account"].pk != contact.account_id:
+            errors[index] = ValidationError({"account": _("A contact cannot move to another account.")})
+        data = {k: v for k, v in data.items() if k != "account"}
+        unknown = [f for f in data if f not in CONTACT_EDITABLE]
+        if unknown:
+            errors.setdefault(index, ValidationError({f: _("This field cannot be changed here.") for f in unknown}))
+            data = {k: v for k, v in data.items() if k not in unknown}
+        fields = {f for f, v in data.items() if getattr(contact, f) != v}
+        for field_name in fields:
+            setattr(contact, field_name, data[field_name])
+        if (error := _clean_quietly(contact, fields=fields, exclude=["account"])) and index not in errors:
+            errors[index] = error
+        changed.append((contact, fields))
+    return new, changed, errors
+
+
+@transaction.atomic
+def contacts_import(*, actor, creates: list[dict], updates: list[tuple[Contact, dict]]) -> dict:
+    """Create and change many contacts at once (imports): the rules of contact_create and
+    contact_update, set-based (versions, one primary contact per account, search text, history)."""
+    new, changed, errors = contacts_import_prepare(actor=actor, creates=creates, updates=updates)
+    if errors:
+        first = errors[min(errors)]
+        raise ValidationError(
+            _("%(n)s contacts are not valid; nothing was imported. First: %(error)s")
+            % {"n": len(errors), "error": " ".join(first.messages)}
+        )
+    return contacts_import_prepared(actor=actor, new=new, changed=changed)
+
+
+@transaction.atomic
+def contacts_import_prepared(*, actor, new: list[Contact], changed: list[tuple[Contact, set]]) -> dict:
+    """The writing half of contacts_import, for contacts contacts_import_prepare has just validated."""
+    now = timezone.now()
+    for contact in new:
+        contact.created_at = contact.updated_at = now
+    # one primary per account: of the file's primaries, the last one of each account wins
+    primary_by_account = {}
+    for contact in [*new, *(c for c, _f in changed)]:
+        if contact.is_primary:
+            primary_by_account[contact.account_id] = contact
+    for contact in new:
+        if contact.is_primary and primary_by_account[contact.account_id] is not contact:
+            contact.is_primary = False
+    Contact.objects.bulk_create(new, batch_size=IMPORT_CHUNK)
+    Contact.history.bulk_history_create(new, batch_size=IMPORT_CHUNK, default_user=actor, default_date=now)
+    changed = [(c, f) for c, f in changed if f]
+    if changed:
+        versions = dict(
+            Contact.objects.select_for_update().filter(pk__in=[c.pk for c, _f in changed]).values_list("pk", "version")
+        )
+        written = set()
+        for contact, fields in changed:
+            if contact.is_primary and primary_by_account[contact.account_id] is not contact:
+                contact.is_primary = False
+                fields.add("is_primary")
+            contact.version = versions[contact.pk] + 1
+            contact.updated_at = now
+            written |= fields
+        contacts = [c for c, _f in changed]
+        bulk_update_fields(Contact, contacts, [*sorted(written), "version", "updated_at"], batch_size=IMPORT_CHUNK)
+        Contact.history.bulk_history_create(
+            contacts, batch_size=IMPORT_CHUNK, update=True, default_user=actor, default_date=now
+        )
+    primaries = [c.pk for c in primary_by_account.values()]
+    if primaries:
+        Contact.objects.filter(account_id__in=list(primary_by_account), is_primary=True).exclude(
+            pk__in=primaries
+        ).update(is_primary=False, updated_at=now)
+    refresh_search_text({c.account_id for c in new} | {c.account_id for c, _f in changed})
+    return {"created": len(new), "updated": len(changed)}

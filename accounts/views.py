@@ -13,6 +13,7 @@ from django.views.decorators.http import require_POST
 from django.views.decorators.vary import vary_on_headers
 
 from core.export import export_response, rows_from
+from core.imports import get_importer
 from core.pagination import CappedPaginator
 from users.permissions import crm_permission_required, has_crm_perm
 from users.visibility import get_visible_or_404
@@ -84,12 +85,20 @@ def account_list(request):
         "querystring": params.urlencode(),
         "sort_querystring": filters_only.urlencode(),
         "can_add": has_crm_perm(request.user, "accounts.add_account"),
+        "importers": [] if fragment else _importers_for(request.user),
         "oob": fragment,
         "per_page": per_page,
         "page_sizes": PAGE_SIZES,
     }
     template = "accounts/_account_table.html" if fragment else "accounts/account_list.html"
     return render(request, template, context)
+
+
+def _importers_for(user) -> list:
+    """The imports of this app the user may run (add and change permission, from the role table)."""
+    keys = ("accounts.account", "accounts.contact", "accounts.transaction")
+    importers = [get_importer(key) for key in keys]
+    return [i for i in importers if i and all(has_crm_perm(user, perm) for perm in i.required_perms())]
 
 
 def _page_size(request) -> int:

@@ -23,12 +23,13 @@ def main() -> int:
     parser.add_argument("--transactions", type=int, default=1_000_000)
     parser.add_argument("--requests", type=int, default=40, help="requests per measured endpoint")
     parser.add_argument("--reuse", action="store_true", help="keep the data already loaded")
+    parser.add_argument("--import-rows", type=int, default=10_000, help="rows of the timed account import")
     parser.add_argument("--skip-loop", action="store_true", help="time the set-based recompute only (no slow loop)")
     args = parser.parse_args()
 
     import django
 
-    from bench import tiering_bench
+    from bench import import_bench, tiering_bench
 
     django.setup()
     from django.conf import settings
@@ -102,6 +103,7 @@ def main() -> int:
 
     # last: it resets every tier to small before timing a first-run recompute
     recompute = tiering_bench.run(report=print, loop=not args.skip_loop)
+    imported = import_bench.run(report=print, rows=args.import_rows)
 
     print()
     print(
@@ -123,6 +125,13 @@ def main() -> int:
     if recompute.get("loop_seconds"):
         print(f"| {'per-account Python loop':42} | {recompute['loop_seconds']:9.2f} |")
         print(f"\nloop / set-based: {recompute['ratio']:.1f}x; identical tiers: {recompute['identical']}")
+    print()
+    print(f"| {'account import, ' + format(imported['rows'], ',') + ' rows':42} | {'check s':>9} | {'import s':>8} |")
+    print(f"|{'-' * 44}|{'-' * 11}|{'-' * 10}|")
+    print(f"| {'new accounts':42} | {imported['check_new']:9.2f} | {imported['import_new']:8.2f} |")
+    print(
+        f"| {'changes to the same accounts':42} | {imported['check_update']:9.2f} | {imported['import_update']:8.2f} |"
+    )
     return 0
 
 

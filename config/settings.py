@@ -13,7 +13,6 @@ import environ
 from celery.schedules import crontab
 from django.core.exceptions import ImproperlyConfigured
 from django.utils.translation import gettext_lazy as _
-from import_export.formats.base_formats import CSV, XLSX
 
 BASE_DIR = Path(__file__).resolve().parent.parent
 VAR_DIR = BASE_DIR / "var"
@@ -69,7 +68,6 @@ INSTALLED_APPS = [
     "django_celery_beat",
     "django_htmx",
     "simple_history",
-    "import_export",
     "axes",
     # project apps, lowest layer first (DESIGN.md "Which way imports go")
     "core",
@@ -305,8 +303,3 @@ LOGGING = {
 
 # demo users: password from env, else generated and printed once by seed_demo
 DEMO_PASSWORD = env("DEMO_PASSWORD", default="")
-
-# imports: one transaction per file, so a file with a bad row imports nothing
-IMPORT_EXPORT_USE_TRANSACTIONS = True
-IMPORT_EXPORT_SKIP_ADMIN_LOG = False
-IMPORT_EXPORT_FORMATS = [CSV, XLSX]

@@ -52,3 +52,36 @@ def reset_sequence(model) -> None:
             f"SELECT setval(pg_get_serial_sequence(%s, %s), COALESCE((SELECT MAX({pk}) FROM {table}), 1))",
             [table, pk],
         )
+
+
+def bulk_update_fields(model, objs: Sequence, field_names: Sequence[str], batch_size: int = 1000) -> int:
+    """Write `field_names` of many rows in one UPDATE per batch (PostgreSQL: UPDATE ... FROM VALUES,
+    much faster than Django's bulk_update, whose CASE WHEN per row and field grows quadratically).
+    Elsewhere, Django's bulk_update."""
+    if not objs:
+        return 0
+    if connection.vendor != "postgresql":
+        return model.objects.bulk_update(objs, field_names, batch_size=batch_size)
+    qn = connection.ops.quote_name
+    pk = model._meta.pk
+    fields = [model._meta.get_field(name) for name in field_names]
+    columns = [pk, *fields]
+    casts = [f"%s::{f.db_type(connection)}" for f in columns]
+    assignments = ", ".join(f"{qn(f.column)} = v.{qn(f.column)}" for f in fields)
+    names = ", ".join(qn(f.column) for f in columns)
+    count = 0
+    with connection.cursor() as cursor:
+        for start in range(0, len(objs), batch_size):
+            chunk = objs[start : start + batch_size]
+            row_sql = "(" + ", ".join(casts) + ")"
+            params = []
+            for obj in chunk:
+                params.extend(f.get_db_prep_save(getattr(obj, f.attname), connection) for f in columns)
+            cursor.execute(
+                f"UPDATE {qn(model._meta.db_table)} AS t SET {assignments} "
+                f"FROM (VALUES {', '.join([row_sql] * len(chunk))}) AS v({names}) "
+                f"WHERE t.{qn(pk.column)} = v.{qn(pk.column)}",
+                params,
+            )
+            count += cursor.rowcount
+    return count
