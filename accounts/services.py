@@ -11,7 +11,7 @@ from django.db.models.functions import Cast, Concat, LPad
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
-from core.bulk import bulk_update_fields
+from core.bulk import bulk_history_insert, bulk_update_fields
 from core.locking import save_versioned
 from users.models import User
 from users.visibility import sees_all
@@ -397,7 +397,7 @@ def accounts_import_prepared(*, actor, new: list[Account], changed: list[tuple[A
     for account in new:
         account.number = f"KA{account.pk:08d}"
         events.append(_event(account, "account.created", actor, now, {"name": account.name}))
-    Account.history.bulk_history_create(new, batch_size=IMPORT_CHUNK, default_user=actor, default_date=now)
+    bulk_history_insert(Account, new, history_type="+", user=actor, date=now)
     # changed accounts: lock, bump versions, write only the changed fields
     changed = [(a, f) for a, f in changed if f]
     if changed:
@@ -432,9 +432,7 @@ def accounts_import_prepared(*, actor, new: list[Account], changed: list[tuple[A
             written |= fields
         accounts = [a for a, _f in changed]
         bulk_update_fields(Account, accounts, [*sorted(written), "version", "updated_at"], batch_size=IMPORT_CHUNK)
-        Account.history.bulk_history_create(
-            accounts, batch_size=IMPORT_CHUNK, update=True, default_user=actor, default_date=now
-        )
+        bulk_history_insert(Account, accounts, history_type="~", user=actor, date=now)
     AccountEvent.objects.bulk_create(events, batch_size=IMPORT_CHUNK)
     refresh_search_text([*new_ids, *(a.pk for a, _f in changed)])
     return {"created": len(new), "updated": len(changed)}
@@ -518,7 +516,7 @@ def contacts_import_prepared(*, actor, new: list[Contact], changed: list[tuple[C
         if contact.is_primary and primary_by_account[contact.account_id] is not contact:
             contact.is_primary = False
     Contact.objects.bulk_create(new, batch_size=IMPORT_CHUNK)
-    Contact.history.bulk_history_create(new, batch_size=IMPORT_CHUNK, default_user=actor, default_date=now)
+    bulk_history_insert(Contact, new, history_type="+", user=actor, date=now)
     changed = [(c, f) for c, f in changed if f]
     if changed:
         versions = dict(
@@ -534,9 +532,7 @@ def contacts_import_prepared(*, actor, new: list[Contact], changed: list[tuple[C
             written |= fields
         contacts = [c for c, _f in changed]
         bulk_update_fields(Contact, contacts, [*sorted(written), "version", "updated_at"], batch_size=IMPORT_CHUNK)
-        Contact.history.bulk_history_create(
-            contacts, batch_size=IMPORT_CHUNK, update=True, default_user=actor, default_date=now
-        )
+        bulk_history_insert(Contact, contacts, history_type="~", user=actor, date=now)
     primaries = [c.pk for c in primary_by_account.values()]
     if primaries:
         Contact.objects.filter(account_id__in=list(primary_by_account), is_primary=True).exclude(

@@ -85,3 +85,29 @@ def bulk_update_fields(model, objs: Sequence, field_names: Sequence[str], batch_
             )
             count += cursor.rowcount
     return count
+
+
+def bulk_history_insert(model, objs: Sequence, *, history_type: str, user, date) -> int:
+    """django-simple-history rows ("+" created, "~" changed) for records written in bulk: one COPY
+    on PostgreSQL instead of building a historical model instance per record."""
+    if not objs:
+        return 0
+    if connection.vendor != "postgresql":
+        model.history.bulk_history_create(
+            objs, batch_size=1000, update=history_type == "~", default_user=user, default_date=date
+        )
+        return len(objs)
+    history = model.history.model
+    fields = [f for f in history._meta.fields if f.name != "history_id"]
+    fixed = {
+        "history_date": date,
+        "history_change_reason": None,
+        "history_type": history_type,
+        "history_user": user.pk if user is not None else None,
+    }
+
+    def rows():
+        for obj in objs:
+            yield [fixed[f.name] if f.name in fixed else getattr(obj, f.attname) for f in fields]
+
+    return bulk_insert(history, [f.column for f in fields], rows())
