@@ -1,4 +1,5 @@
 from django.contrib import admin
+from django.db import transaction
 from django.utils.translation import gettext_lazy as _
 from django.utils.translation import ngettext
 from simple_history.admin import SimpleHistoryAdmin
@@ -16,6 +17,7 @@ from .models import (
     Feedback,
     Transaction,
 )
+from .revenue import monthly_revenue_apply
 from .search import refresh_search_text
 
 
@@ -152,6 +154,15 @@ class TransactionAdmin(ImportAdminMixin, VisibilityAdminMixin, SimpleHistoryAdmi
     raw_id_fields = ("account",)
     date_hierarchy = "occurred_at"
     show_full_result_count = False
+
+    @transaction.atomic
+    def save_model(self, request, obj, form, change):
+        """A correction moves the monthly revenue rollup with it (accounts.revenue)."""
+        before = Transaction.objects.filter(pk=obj.pk).first() if change else None
+        super().save_model(request, obj, form, change)
+        if before is not None:
+            monthly_revenue_apply(rows=[before], sign=-1)
+        monthly_revenue_apply(rows=[obj])
 
 
 @admin.register(Feedback)

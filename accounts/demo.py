@@ -21,6 +21,7 @@ from .models import (
     Feedback,
     Transaction,
 )
+from .revenue import monthly_revenue_rebuild
 from .search import build_search_text
 
 CITIES = [
@@ -481,6 +482,7 @@ def seed_accounts(context: dict) -> None:
             transaction_rows(),
         )
         reset_sequence(Transaction)
+        monthly_revenue_rebuild()  # the rollup of the rows just loaded past the services
 
         competitors = [Competitor.objects.get_or_create(name=name)[0] for name in COMPETITORS]
         presence_rows, feedback_rows, event_rows = [], [], []

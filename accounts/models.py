@@ -623,3 +623,26 @@ class AccountEvent(models.Model):
 
     def __str__(self):
         return f"{self.kind} @ {self.occurred_at:%Y-%m-%d}"
+
+
+class MonthlyRevenue(models.Model):
+    """Net revenue of one account in one local calendar month, kept by `accounts.revenue`
+    in the same transaction as every transaction written (push, import, correction).
+
+    The 360° chart and the tier recompute's window read these rows instead of every
+    transaction; the recompute checks them against the raw transactions (accounts.revenue)."""
+
+    account = models.ForeignKey(Account, on_delete=models.CASCADE, related_name="monthly_revenue", db_index=False)
+    month = models.DateField(_("month"), help_text=_("The first day of the local calendar month."))
+    revenue = models.DecimalField(_("net revenue"), max_digits=16, decimal_places=2, default=Decimal("0"))
+    purchases = models.IntegerField(_("purchases and recharges"), default=0)
+    last_purchase_at = models.DateTimeField(_("last purchase"), null=True, blank=True)
+
+    class Meta:
+        verbose_name = _("monthly revenue")
+        verbose_name_plural = _("monthly revenue")
+        constraints = [models.UniqueConstraint(fields=["account", "month"], name="monthly_revenue_account_month")]
+        indexes = [models.Index(fields=["month"], name="monthly_revenue_month_idx")]
+
+    def __str__(self):
+        return f"{self.account_id} {self.month:%Y-%m}: {self.revenue}"

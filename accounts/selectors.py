@@ -4,14 +4,13 @@ import datetime
 from decimal import Decimal
 
 from django.db.models import Case, DecimalField, F, Q, Sum, Value, When
-from django.db.models.functions import TruncMonth
 from django.utils import timezone
 
 from users.models import User
 from users.roles import Role
 from users.visibility import get_visible_or_404, has_role, visible_to
 
-from .models import Account, AccountEvent, CompetitorPresence, Contact, Feedback, Transaction
+from .models import Account, AccountEvent, CompetitorPresence, Contact, Feedback, MonthlyRevenue, Transaction
 from .panels import panels_for
 from .timeline import render_event
 
@@ -95,18 +94,15 @@ def _month_starts(*, months: int, today: datetime.date) -> list[datetime.date]:
 
 
 def account_monthly_revenue(*, account: Account, months: int = 12) -> list[dict]:
-    """Net revenue per local calendar month, the last `months` months, zero where nothing happened."""
+    """Net revenue per local calendar month, the last `months` months, zero where nothing happened:
+    at most `months` rows of the monthly rollup (accounts.revenue), whatever the account's history."""
     starts = _month_starts(months=months, today=timezone.localdate())
-    since = timezone.make_aware(datetime.datetime.combine(starts[0], datetime.time.min))
-    rows = (
-        Transaction.objects.filter(account=account, occurred_at__gte=since)
-        .annotate(month=TruncMonth("occurred_at"))
-        .values("month")
-        .annotate(total=Sum(signed_amount_expr()))
-        .order_by("month")
+    totals = dict(
+        MonthlyRevenue.objects.filter(account=account, month__gte=starts[0], month__lte=starts[-1]).values_list(
+            "month", "revenue"
+        )
     )
-    totals = {r["month"].strftime("%Y-%m"): r["total"] for r in rows}
-    return [{"month": m.strftime("%Y-%m"), "total": totals.get(m.strftime("%Y-%m"), Decimal("0"))} for m in starts]
+    return [{"month": m.strftime("%Y-%m"), "total": totals.get(m, Decimal("0"))} for m in starts]
 
 
 def account_360(*, user, pk) -> dict:

@@ -18,6 +18,7 @@ from users.visibility import sees_all
 
 from . import events
 from .models import CONTACT_FIELDS, Account, AccountEvent, CompetitorPresence, Contact, Feedback, Transaction
+from .revenue import monthly_revenue_apply
 from .search import refresh_search_text
 
 ACCOUNT_EDITABLE = [
@@ -185,8 +186,10 @@ def transaction_record(
         note=note,
         created_by=actor,
     )
-    txn.full_clean()
-    txn.save()
+    with transaction.atomic():
+        txn.full_clean()
+        txn.save()
+        monthly_revenue_apply(rows=[txn])  # the rollup moves with the transaction (accounts.revenue)
     return txn
 
 
@@ -222,6 +225,9 @@ def transactions_push(*, actor, rows: Iterable[dict]) -> dict:
         created_refs.append(row["external_ref"])
     # ignore_conflicts: a concurrent push of the same rows cannot create duplicates
     Transaction.objects.bulk_create(to_create, batch_size=500, ignore_conflicts=True)
+    # the monthly rollup in the same transaction; a row that a concurrent push stored first would be
+    # counted twice here, and the recompute's check of the accounts with new transactions repairs it
+    monthly_revenue_apply(rows=to_create)
     return {"created": created_refs, "existing": existing_refs}
 
 

@@ -74,6 +74,7 @@ INSTALLED_APPS = [
     "users",
     "accounts",
     "tiering",
+    "service_requests",
     "reports",
 ]
 
@@ -170,6 +171,7 @@ CELERY_BEAT_SCHEDULER = "django_celery_beat.schedulers:DatabaseScheduler"
 CELERY_TASK_ALWAYS_EAGER = env.bool("CELERY_TASK_ALWAYS_EAGER", default=False)
 CELERY_BEAT_SCHEDULE = {
     "heartbeat": {"task": "core.tasks.heartbeat", "schedule": 60.0},
+    "service-requests-escalations": {"task": "service_requests.tasks.sweep_escalations", "schedule": 300.0},
     "tiering-nightly-recompute": {
         "task": "tiering.tasks.recompute_tiers_nightly",
         "schedule": crontab(hour=2, minute=30),
@@ -219,6 +221,7 @@ STATIC_ROOT.mkdir(exist_ok=True)
 STATICFILES_DIRS = [BASE_DIR / "static"]
 MEDIA_URL = "media/"
 MEDIA_ROOT = env.path("DJANGO_MEDIA_ROOT", default=VAR_DIR / "media")
+SERVICE_REQUEST_MAX_UPLOAD_MB = env.int("SERVICE_REQUEST_MAX_UPLOAD_MB", default=10)
 STORAGES = {
     "default": {"BACKEND": "django.core.files.storage.FileSystemStorage"},
     "staticfiles": {

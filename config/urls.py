@@ -21,6 +21,7 @@ urlpatterns = [
     path("api/", include("config.api_urls")),
     path("accounts/", include("accounts.urls")),
     path("tiers/", include("tiering.urls")),
+    path("requests/", include("service_requests.urls")),
     path("imports/", include("core.urls")),
     path("", include("reports.urls")),
 ]

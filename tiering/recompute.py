@@ -27,8 +27,10 @@ from accounts.timeline import subject_type_of
 from core.db import db_date, db_datetime, db_decimal, execute, fetch_all, json_object_sql
 
 from .events import TIER_CHANGED, TIER_OVERRIDE_ENDED
+from .figures import figures_write
 from .models import RecomputeJob, TierChange, TierOverride, TierPolicy
 from .rfm import segment_sql
+from .window import window_aggregate
 
 TIERS = [tier.value for tier in TIER_ORDER]  # highest first
 ADVISORY_LOCK_KEY = 7_310_001  # pg_advisory_xact_lock key for the apply phase
@@ -219,25 +221,13 @@ def _compute_rows(*, job: RecomputeJob, policy: TierPolicy, now: datetime.dateti
         "true": True,
         "false": False,
     }
-    # The aggregate over every transaction goes to a temporary table first: PostgreSQL runs a
-    # CREATE TABLE AS in parallel, an INSERT ... SELECT never (about a second on 1M rows).
+    # The window's revenue goes to a temporary table first (PostgreSQL runs a CREATE TABLE AS in
+    # parallel, an INSERT ... SELECT never): whole months from the monthly revenue rollup, the two
+    # partial months at the window's edges from the raw transactions (tiering.window).
+    window_sql, window_params = window_aggregate(start=start, end=end)
+    params.update(window_params)
     execute("DROP TABLE IF EXISTS tiering_window_agg")
-    execute(
-        """
-        CREATE TEMPORARY TABLE tiering_window_agg AS
-        SELECT t.account_id,
-            SUM(CASE WHEN t.occurred_at >= %(start)s
-                     THEN (CASE WHEN t.kind = 'refund' THEN -t.amount ELSE t.amount END)
-                     ELSE 0 END) AS revenue,
-            SUM(CASE WHEN t.occurred_at >= %(start)s AND t.kind <> 'refund' THEN 1 ELSE 0 END)
-                AS frequency,
-            MAX(CASE WHEN t.kind <> 'refund' THEN t.occurred_at END) AS last_at
-        FROM accounts_transaction t
-        WHERE t.occurred_at < %(end)s
-        GROUP BY t.account_id
-        """,
-        params,
-    )
+    execute(f"CREATE TEMPORARY TABLE tiering_window_agg AS {window_sql}", params)
     try:
         rows = execute(sql, params)
     finally:
@@ -474,3 +464,4 @@ def apply(*, job: RecomputeJob, policy: TierPolicy, actor, now: datetime.datetim
             # idempotent, so a crash in that instant is repaired by the next run.
             execute("SET LOCAL synchronous_commit = off; SET LOCAL jit = off")
         _apply_rows(job=job, policy=policy, actor=actor, now=now)
+        figures_write(scratch=SCRATCH)  # the overview's figures, from the same rows (tiering.figures)

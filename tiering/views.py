@@ -76,7 +76,7 @@ def overview(request):
         "can_manage": can_manage,
         "recent_jobs": selectors.recent_jobs() if can_manage else [],
         "active_job": selectors.active_recompute() if can_manage else None,
-        "pending_count": selectors.pending_demotions(user=request.user).count(),
+        "pending_count": selectors.pending_demotions_count(user=request.user),
     }
     return render(request, "tiering/overview.html", context)
 
@@ -106,9 +106,10 @@ def abc(request):
         return _abc_export(qs, request.GET["format"])
     summary = selectors.abc_summary(user=request.user)
     paginator = Paginator(qs, 50)
-    if data.get("abc") and not any(data.get(k) for k in ("q", "tier", "r", "f")):
-        # one class, unfiltered: the summary above has counted it already
-        paginator.count = next(row["accounts"] for row in summary if row["code"] == data["abc"])
+    if not any(data.get(k) for k in ("q", "tier", "r", "f")):
+        # all classes or one class, unfiltered: the summary above has counted them already
+        wanted = data.get("abc") or None
+        paginator.count = sum(row["accounts"] for row in summary if wanted in (None, row["code"]))
     page = paginator.get_page(request.GET.get("page"))
     params = request.GET.copy()
     params.pop("page", None)
