@@ -4,6 +4,7 @@ from django.urls import include, path
 from rest_framework.routers import DefaultRouter
 
 from accounts.api import register_routes as register_accounts
+from contracts.api import register_routes as register_contracts
 from service_requests.api import register_routes as register_service_requests
 from tiering.api import register_routes as register_tiering
 from tiering.api import urlpatterns as tiering_urls
@@ -11,6 +12,7 @@ from tiering.api import urlpatterns as tiering_urls
 router = DefaultRouter()
 register_accounts(router)
 register_tiering(router)
+register_contracts(router)
 register_service_requests(router)
 
 urlpatterns = [*tiering_urls, path("", include(router.urls))]

@@ -75,6 +75,7 @@ INSTALLED_APPS = [
     "accounts",
     "tiering",
     "service_requests",
+    "contracts",
     "reports",
 ]
 
@@ -171,12 +172,26 @@ CELERY_BEAT_SCHEDULER = "django_celery_beat.schedulers:DatabaseScheduler"
 CELERY_TASK_ALWAYS_EAGER = env.bool("CELERY_TASK_ALWAYS_EAGER", default=False)
 CELERY_BEAT_SCHEDULE = {
     "heartbeat": {"task": "core.tasks.heartbeat", "schedule": 60.0},
+    "contracts-status-sweep": {
+        "task": "contracts.tasks.sweep_contract_statuses",
+        "schedule": crontab(hour=1, minute=10),
+    },
     "service-requests-escalations": {"task": "service_requests.tasks.sweep_escalations", "schedule": 300.0},
     "tiering-nightly-recompute": {
         "task": "tiering.tasks.recompute_tiers_nightly",
         "schedule": crontab(hour=2, minute=30),
     },
 }
+
+# --- contracts ----------------------------------------------------------------------------
+# late fee: percent of the overdue amount per day (0.05 = 0.05 % a day); the cap is a percent of
+# the installment (empty: no cap); days of grace after the due date; the expiring window in days
+CONTRACTS_LATE_FEE_RATE_PERCENT = env("CONTRACTS_LATE_FEE_RATE_PERCENT", default="0.05")
+CONTRACTS_LATE_FEE_CAP_PERCENT = env("CONTRACTS_LATE_FEE_CAP_PERCENT", default="") or None
+CONTRACTS_GRACE_DAYS = env.int("CONTRACTS_GRACE_DAYS", default=0)
+CONTRACTS_EXPIRING_DAYS = env.int("CONTRACTS_EXPIRING_DAYS", default=30)
+CONTRACTS_DOCUMENT_MAX_MB = env.int("CONTRACTS_DOCUMENT_MAX_MB", default=20)
+CONTRACTS_DEFAULT_APPROVER_ROLE = "Sales director"
 
 # --- auth ---------------------------------------------------------------------------------
 AUTH_USER_MODEL = "users.User"

@@ -22,6 +22,7 @@ urlpatterns = [
     path("accounts/", include("accounts.urls")),
     path("tiers/", include("tiering.urls")),
     path("requests/", include("service_requests.urls")),
+    path("contracts/", include("contracts.urls")),
     path("imports/", include("core.urls")),
     path("", include("reports.urls")),
 ]
