@@ -12,7 +12,7 @@ from users.visibility import visible_to
 
 from . import selectors, services
 from .filters import AccountFilter, ContactFilter, FeedbackFilter, TransactionFilter
-from .models import Account, Competitor, CompetitorPresence, Contact, Feedback, Transaction
+from .models import CONTACT_FIELDS, Account, Competitor, CompetitorPresence, Contact, Feedback, Transaction
 
 
 class VisibleAccountField(serializers.PrimaryKeyRelatedField):
@@ -131,29 +131,7 @@ class ContactSerializer(SparseFieldsMixin, FastReadMixin, serializers.ModelSeria
 
     class Meta:
         model = Contact
-        fields = [
-            "id",
-            "account",
-            "name",
-            "title",
-            "department",
-            "role",
-            "attitude",
-            "influence",
-            "phone",
-            "email",
-            "birthday_calendar",
-            "birth_year",
-            "birth_month",
-            "birth_day",
-            "birth_leap_month",
-            "interests",
-            "family_notes",
-            "preferred_channel",
-            "is_primary",
-            "is_archived",
-            "version",
-        ]
+        fields = ["id", "account", *CONTACT_FIELDS, "is_archived", "version"]
         read_only_fields = ["is_archived"]
 
 

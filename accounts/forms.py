@@ -8,7 +8,7 @@ from users.models import Team, User
 from users.roles import Role
 from users.visibility import has_role, visible_to
 
-from .models import Account, Competitor, CompetitorPresence, Contact, Feedback
+from .models import CONTACT_FIELDS, Account, Competitor, CompetitorPresence, Contact, Feedback
 from .selectors import account_assignable_owners
 
 DATE = forms.DateInput(attrs={"type": "date"})
@@ -101,25 +101,7 @@ class AccountForm(BootstrapFormMixin, VersionedFormMixin, forms.ModelForm):
 class ContactForm(BootstrapFormMixin, VersionedFormMixin, forms.ModelForm):
     class Meta:
         model = Contact
-        fields = [
-            "name",
-            "title",
-            "department",
-            "role",
-            "attitude",
-            "influence",
-            "phone",
-            "email",
-            "preferred_channel",
-            "birthday_calendar",
-            "birth_year",
-            "birth_month",
-            "birth_day",
-            "birth_leap_month",
-            "interests",
-            "family_notes",
-            "is_primary",
-        ]
+        fields = CONTACT_FIELDS
         widgets = {"family_notes": forms.Textarea(attrs={"rows": 2})}
 
     def __init__(self, *args, **kwargs):

@@ -44,6 +44,18 @@ class Tier(models.TextChoices):
     SMALL = "small", _("Small")
 
 
+# The tier order, highest first, and each tier's level (VIP 3 ... small 1; 0 for an unknown code):
+# the one place that says which tier is above which (lists, matrices, promotion or demotion, SQL).
+TIER_ORDER = [Tier.VIP, Tier.REGULAR, Tier.SMALL]
+TIER_LEVEL = {tier.value: len(TIER_ORDER) - i for i, tier in enumerate(TIER_ORDER)}
+
+
+def tier_level_sql(column: str) -> str:
+    """A tier column's level as SQL (for comparisons inside set-based statements)."""
+    whens = " ".join(f"WHEN '{code}' THEN {level}" for code, level in TIER_LEVEL.items())
+    return f"(CASE {column} {whens} ELSE 0 END)"
+
+
 class AbcClass(models.TextChoices):
     # xgettext:no-python-format
     A = "A", _("A (top 80% of revenue)")
@@ -364,6 +376,29 @@ class Contact(models.Model):
         from .birthdays import format_birthday
 
         return format_birthday(self)
+
+
+# A contact's fields that people fill in, in the order forms show them: the one list that the
+# form, the API, the import/export and the update service use.
+CONTACT_FIELDS = [
+    "name",
+    "title",
+    "department",
+    "role",
+    "attitude",
+    "influence",
+    "phone",
+    "email",
+    "preferred_channel",
+    "birthday_calendar",
+    "birth_year",
+    "birth_month",
+    "birth_day",
+    "birth_leap_month",
+    "interests",
+    "family_notes",
+    "is_primary",
+]
 
 
 class Transaction(models.Model):

@@ -17,7 +17,16 @@ from users.models import User
 from users.visibility import sees_all
 
 from . import events
-from .models import Account, AccountEvent, Competitor, CompetitorPresence, Contact, Feedback, Transaction
+from .models import (
+    CONTACT_FIELDS,
+    Account,
+    AccountEvent,
+    Competitor,
+    CompetitorPresence,
+    Contact,
+    Feedback,
+    Transaction,
+)
 from .revenue import monthly_revenue_apply
 from .search import refresh_search_text
 
@@ -39,25 +48,7 @@ ACCOUNT_EDITABLE = [
     "tags",
     "notes",
 ]
-CONTACT_EDITABLE = [
-    "name",
-    "title",
-    "department",
-    "role",
-    "attitude",
-    "influence",
-    "phone",
-    "email",
-    "birthday_calendar",
-    "birth_year",
-    "birth_month",
-    "birth_day",
-    "birth_leap_month",
-    "interests",
-    "family_notes",
-    "preferred_channel",
-    "is_primary",
-]
+CONTACT_EDITABLE = CONTACT_FIELDS
 BULK_LIMIT = 1000
 
 

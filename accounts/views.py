@@ -131,8 +131,11 @@ def account_detail(request, pk):
             "can_add_feedback": has_crm_perm(user, "accounts.add_feedback"),
             "can_add_contact": has_crm_perm(user, "accounts.add_contact"),
             "can_change_feedback": has_crm_perm(user, "accounts.change_feedback"),
-            "chart_labels": [r["month"] for r in context["monthly_revenue"]],
-            "chart_values": [float(r["total"]) for r in context["monthly_revenue"]],
+            "revenue_chart": {  # static/js/charts.js, kind "bar"
+                "labels": [r["month"] for r in context["monthly_revenue"]],
+                "values": [float(r["total"]) for r in context["monthly_revenue"]],
+                "label": _("Net revenue"),
+            },
             "has_revenue": any(r["total"] for r in context["monthly_revenue"]),
         }
     )

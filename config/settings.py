@@ -1,15 +1,17 @@
 """One settings module for every environment; everything that differs comes from env vars.
 
 See `.env.example` for each variable. With nothing set, the project runs on the embedded
-defaults: SQLite and kombu's filesystem broker under `var/`, DEBUG off.
+defaults: SQLite and kombu's filesystem broker under `var/`, DEBUG off — and refuses to start
+without DJANGO_SECRET_KEY unless DEBUG is on (`make run` turns it on). Nothing here asks whether
+it runs under a test runner: the test run declares its environment (config/settings_test.py).
 """
 
 import secrets
-import sys
 from pathlib import Path
 
 import environ
 from celery.schedules import crontab
+from django.core.exceptions import ImproperlyConfigured
 from django.utils.translation import gettext_lazy as _
 
 BASE_DIR = Path(__file__).resolve().parent.parent
@@ -19,15 +21,24 @@ VAR_DIR.mkdir(exist_ok=True)
 env = environ.Env()
 environ.Env.read_env(BASE_DIR / ".env", overwrite=False)
 
-TESTING = "pytest" in sys.modules
 DEBUG = env.bool("DJANGO_DEBUG", default=False)
+TIME_ZONE = env("DJANGO_TIME_ZONE", default="Asia/Shanghai")  # Django's and Celery's
+# hashed static file names from `collectstatic`'s manifest (production); off in DEBUG and tests
+STATIC_MANIFEST = env.bool("DJANGO_STATIC_MANIFEST", default=not DEBUG)
 
 
 def _secret_key() -> str:
-    """From the environment; on a developer machine, generated once and kept in var/."""
+    """From the environment. Only a developer machine (DEBUG on) may go without one: it gets a key
+    generated once and kept in var/. With DEBUG off a missing key stops the start-up, so a
+    server never runs on a key nobody chose (and `check --deploy` cannot pass on one)."""
     key = env("DJANGO_SECRET_KEY", default="")
     if key:
         return key
+    if not DEBUG:
+        raise ImproperlyConfigured(
+            "DJANGO_SECRET_KEY is not set. Set it in the environment or .env (see .env.example), "
+            "or set DJANGO_DEBUG=1 on a developer machine (`make run` does)."
+        )
     key_file = VAR_DIR / "secret_key"
     if not key_file.exists():
         key_file.write_text(secrets.token_urlsafe(50))
@@ -141,13 +152,14 @@ if REDIS_URL:
 else:
     CACHES = {"default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"}}
     BROKER_DIR = VAR_DIR / "broker"
-    for sub in ("out", "processed", "results"):
+    for sub in ("out", "processed", "results", "control"):
         (BROKER_DIR / sub).mkdir(parents=True, exist_ok=True)
     CELERY_BROKER_URL = "filesystem://"
     CELERY_BROKER_TRANSPORT_OPTIONS = {
         "data_folder_in": str(BROKER_DIR / "out"),
         "data_folder_out": str(BROKER_DIR / "out"),
         "processed_folder": str(BROKER_DIR / "processed"),
+        "control_folder": str(BROKER_DIR / "control"),  # kombu's default is ./control
         "store_processed": False,
     }
     CELERY_RESULT_BACKEND = f"file://{BROKER_DIR / 'results'}"
@@ -159,7 +171,7 @@ CELERY_TASK_REJECT_ON_WORKER_LOST = True
 CELERY_WORKER_PREFETCH_MULTIPLIER = 1
 CELERY_TASK_SERIALIZER = "json"
 CELERY_RESULT_EXPIRES = 60 * 60 * 24
-CELERY_TIMEZONE = "Asia/Shanghai"
+CELERY_TIMEZONE = TIME_ZONE  # beat's crontab hours are the project's local hours
 CELERY_BEAT_SCHEDULER = "django_celery_beat.schedulers:DatabaseScheduler"
 CELERY_TASK_ALWAYS_EAGER = env.bool("CELERY_TASK_ALWAYS_EAGER", default=False)
 CELERY_BEAT_SCHEDULE = {
@@ -223,8 +235,8 @@ TOKEN_TTL_DAYS = env.int("API_TOKEN_TTL_DAYS", default=90)
 LANGUAGE_CODE = env("DJANGO_LANGUAGE_CODE", default="en")
 LANGUAGES = [("en", _("English")), ("zh-hans", _("Simplified Chinese"))]
 FORMAT_MODULE_PATH = ["config.formats"]  # zh-hans amounts with thousands separators
+CRM_CURRENCY = env("CRM_CURRENCY", default="CNY")  # the currency amounts are recorded in (core.money)
 LOCALE_PATHS = [BASE_DIR / "locale"]
-TIME_ZONE = env("DJANGO_TIME_ZONE", default="Asia/Shanghai")
 USE_I18N = True
 USE_TZ = True
 PHONENUMBER_DEFAULT_REGION = "CN"
@@ -241,14 +253,14 @@ STORAGES = {
     "default": {"BACKEND": "django.core.files.storage.FileSystemStorage"},
     "staticfiles": {
         "BACKEND": "django.contrib.staticfiles.storage.StaticFilesStorage"
-        if DEBUG or TESTING
+        if not STATIC_MANIFEST
         else "whitenoise.storage.CompressedManifestStaticFilesStorage"
     },
 }
-WHITENOISE_USE_FINDERS = DEBUG or TESTING
+WHITENOISE_USE_FINDERS = not STATIC_MANIFEST
 
 # --- security (safe unless DEBUG is asked for) ---------------------------------------------
-_secure = not DEBUG and not TESTING
+_secure = not DEBUG
 SECURE_SSL_REDIRECT = env.bool("DJANGO_SECURE_SSL_REDIRECT", default=_secure)
 SESSION_COOKIE_SECURE = env.bool("DJANGO_SECURE_COOKIES", default=_secure)
 CSRF_COOKIE_SECURE = SESSION_COOKIE_SECURE

@@ -14,7 +14,7 @@ from rest_framework import serializers, status, viewsets
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
-from accounts.models import Tier
+from accounts.models import TIER_LEVEL, Tier
 from core.api import Conflict, ErrorSerializer, FastReadMixin, SparseFieldsMixin, SparseFieldsViewMixin
 from core.filters import IsoDateTimeFilter
 
@@ -115,7 +115,7 @@ class TierPolicySerializer(serializers.ModelSerializer):
     @extend_schema_field(TierBenefitSerializer(many=True))
     def get_benefits(self, obj):
         return TierBenefitSerializer(
-            sorted(selectors.tier_benefits().values(), key=lambda b: ["vip", "regular", "small"].index(b.tier)),
+            sorted(selectors.tier_benefits().values(), key=lambda b: TIER_LEVEL.get(b.tier, 0), reverse=True),
             many=True,
         ).data
 

@@ -13,13 +13,10 @@ from django.db import models
 from django.utils.translation import gettext_lazy as _
 from simple_history.models import HistoricalRecords
 
-from accounts.models import TOTAL_MONEY, AbcClass, RfmSegment, Tier  # noqa: F401 - RfmSegment re-exported
+from accounts.models import TIER_LEVEL, TOTAL_MONEY, AbcClass, RfmSegment, Tier  # noqa: F401 - re-exported
 
 MONEY = {"max_digits": 14, "decimal_places": 2}
 PERCENT = {"max_digits": 5, "decimal_places": 2}
-
-#: tier -> level, for "is this a promotion or a demotion?"
-TIER_LEVEL = {Tier.SMALL: 1, Tier.REGULAR: 2, Tier.VIP: 3}
 
 
 class TierPolicyQuerySet(models.QuerySet):

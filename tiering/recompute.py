@@ -22,7 +22,7 @@ from decimal import Decimal
 from django.db import connection, transaction
 from django.utils import timezone
 
-from accounts.models import Tier
+from accounts.models import TIER_ORDER, tier_level_sql
 from accounts.timeline import subject_type_of
 from core.db import db_date, db_datetime, db_decimal, execute, fetch_all, json_object_sql
 
@@ -32,7 +32,7 @@ from .models import RecomputeJob, TierChange, TierOverride, TierPolicy
 from .rfm import segment_sql
 from .window import window_aggregate
 
-TIERS = [Tier.VIP.value, Tier.REGULAR.value, Tier.SMALL.value]
+TIERS = [tier.value for tier in TIER_ORDER]  # highest first
 ADVISORY_LOCK_KEY = 7_310_001  # pg_advisory_xact_lock key for the apply phase
 SCRATCH = "tiering_scratch"  # the session's temporary table of one recompute
 # bandit B608 ("# nosec B608" below): the SQL of this module is built from constants of this module
@@ -78,7 +78,7 @@ def tier_window(*, now: datetime.datetime, months: int) -> tuple[datetime.dateti
 
 
 def _level(column: str) -> str:
-    return f"(CASE {column} WHEN 'vip' THEN 3 WHEN 'regular' THEN 2 ELSE 1 END)"
+    return tier_level_sql(column)
 
 
 def _tier_case(policy: TierPolicy) -> str:

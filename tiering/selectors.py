@@ -15,14 +15,13 @@ from django.db.models.functions import Cast
 from django.http import Http404
 from django.utils import timezone
 
-from accounts.models import AbcClass, Account, Tier
+from accounts.models import TIER_ORDER, AbcClass, Account, Tier
 from users.roles import Role
 from users.visibility import has_role, manager_scope, sees_all, visible_to
 
 from .figures import figures_by_key, pareto_from_buckets
 from .models import AccountScore, RecomputeJob, RfmSegment, TierBenefit, TierChange, TierOverride, TierPolicy
 
-TIER_ORDER = [Tier.VIP, Tier.REGULAR, Tier.SMALL]
 #: a queued or running recompute older than this no longer blocks a new one (its worker died)
 STALE_JOB_AFTER = datetime.timedelta(hours=2)
 

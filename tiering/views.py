@@ -36,10 +36,19 @@ def overview(request):
     job = selectors.last_recompute()
     can_manage = has_crm_perm(request.user, RECOMPUTE_PERM)
     moves = selectors.recompute_moves(user=request.user, job=job)
+    pareto = selectors.pareto_curve(user=request.user)
     context = {
         "tiers": tiers,
         "totals": totals,
-        "pareto": selectors.pareto_curve(user=request.user),
+        "pareto": pareto,
+        "pareto_chart": {  # static/js/charts.js, kind "pareto"
+            "x": pareto["x"],
+            "y": pareto["y"],
+            "series": _("Cumulative revenue share"),
+            "even": _("Even spread"),
+            "x_title": _("Share of accounts, largest first"),
+            "y_title": _("Share of revenue"),
+        },
         "last_job": job,
         "movement": moves["rows"],
         "moved": moves["changed"],
