@@ -147,6 +147,8 @@ def account_timeline(request, pk):
     """The 360° page's timeline card alone: re-read (htmx) after something was logged on the page."""
     account = selectors.account_get_for_user(user=request.user, pk=pk)
     return render(request, "accounts/_timeline.html", {"events": selectors.account_timeline(account=account)})
+
+
 def account_panel(request, pk, key):
     """One panel of the 360° page, loaded by its placeholder (accounts.panels): 404 unless the user
     may see both the account and the panel."""
