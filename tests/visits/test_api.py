@@ -26,8 +26,8 @@ class TestVisitsApi:
         body = response.json()
         assert body["status"] == "planned" and body["owner"] == manager.pk and body["contacts"] == [contact.pk]
         pk = body["id"]
-        assert client.get(f"/api/visits/?account={account.pk}&status=planned").json()["count"] == 1
-        assert client.get("/api/visits/?status=done").json()["count"] == 0
+        assert client.get(f"/api/visits/?account={account.pk}&status=planned&count=true").json()["count"] == 1
+        assert client.get("/api/visits/?status=done&count=true").json()["count"] == 0
         response = client.post(f"/api/visits/{pk}/status/", {"status": "confirmed"}, format="json")
         assert response.status_code == 200 and response.json()["status"] == "confirmed"
         response = client.post(f"/api/visits/{pk}/status/", {"status": "done"}, format="json")
@@ -48,8 +48,8 @@ class TestVisitsApi:
         account = AccountFactory(owner=manager)
         VisitFactory(account=account, planned_start=datetime.datetime(2026, 6, 1, 0, 30, tzinfo=sh))
         client = api_for(manager)
-        assert client.get("/api/visits/?date_from=2026-06-01&date_to=2026-06-01").json()["count"] == 1
-        assert client.get("/api/visits/?date_to=2026-05-31").json()["count"] == 0
+        assert client.get("/api/visits/?date_from=2026-06-01&date_to=2026-06-01&count=true").json()["count"] == 1
+        assert client.get("/api/visits/?date_to=2026-05-31&count=true").json()["count"] == 0
 
     def test_update_needs_the_version_and_refuses_a_stale_one(self, api_for, manager):
         visit = VisitFactory(account=AccountFactory(owner=manager))
@@ -81,10 +81,10 @@ class TestVisitsApi:
         account = AccountFactory(owner=manager)
         VisitFactory.create_batch(2, account=account)
         with django_assert_max_num_queries(20) as few:
-            client.get("/api/visits/")
+            client.get("/api/visits/?count=true")
         VisitFactory.create_batch(20, account=account)
         with django_assert_max_num_queries(len(few.captured_queries)):
-            assert client.get("/api/visits/").json()["count"] == 22
+            assert client.get("/api/visits/?count=true").json()["count"] == 22
 
 
 class TestCallbacksApi:
@@ -99,8 +99,8 @@ class TestCallbacksApi:
         assert response.status_code == 201, response.content
         body = response.json()
         assert body["problem_status"] == "open" and body["created_by"] == service_agent.pk
-        assert client.get("/api/callbacks/?problem=open").json()["count"] == 1
-        assert client.get(f"/api/callbacks/?owner={service_agent.pk}").json()["count"] == 1
+        assert client.get("/api/callbacks/?problem=open&count=true").json()["count"] == 1
+        assert client.get(f"/api/callbacks/?owner={service_agent.pk}&count=true").json()["count"] == 1
         response = client.post(f"/api/callbacks/{body['id']}/resolve/")
         assert response.status_code == 200 and response.json()["problem_status"] == "resolved"
         assert client.post(f"/api/callbacks/{body['id']}/resolve/").status_code == 400
@@ -121,16 +121,16 @@ class TestCallbacksApi:
     def test_another_managers_callback_answers_404(self, api_for, manager, other_manager):
         theirs = CallbackFactory(account=AccountFactory(owner=other_manager))
         assert api_for(manager).get(f"/api/callbacks/{theirs.pk}/").status_code == 404
-        assert api_for(manager).get("/api/callbacks/").json()["count"] == 0
+        assert api_for(manager).get("/api/callbacks/?count=true").json()["count"] == 0
 
     def test_list_query_count_is_constant(self, api_for, director, django_assert_max_num_queries):
         client = api_for(director)
         CallbackFactory.create_batch(2)
         with django_assert_max_num_queries(20) as few:
-            client.get("/api/callbacks/")
+            client.get("/api/callbacks/?count=true")
         CallbackFactory.create_batch(15, contact=None)
         with django_assert_max_num_queries(len(few.captured_queries)):
-            assert client.get("/api/callbacks/").json()["count"] == 17
+            assert client.get("/api/callbacks/?count=true").json()["count"] == 17
 
 
 class TestFollowUpsApi:
@@ -143,10 +143,10 @@ class TestFollowUpsApi:
         )
         assert response.status_code == 201 and response.json()["assignee"] == manager.pk
         pk = response.json()["id"]
-        assert client.get("/api/follow-ups/?status=overdue").json()["count"] == 1
-        assert client.get(f"/api/follow-ups/?owner={manager.pk}&status=open").json()["count"] == 1
+        assert client.get("/api/follow-ups/?status=overdue&count=true").json()["count"] == 1
+        assert client.get(f"/api/follow-ups/?owner={manager.pk}&status=open&count=true").json()["count"] == 1
         assert client.post(f"/api/follow-ups/{pk}/done/").status_code == 200
-        assert client.get("/api/follow-ups/?status=done").json()["count"] == 1
+        assert client.get("/api/follow-ups/?status=done&count=true").json()["count"] == 1
         assert FollowUp.objects.get(pk=pk).done_by == manager
 
     def test_another_managers_follow_up_answers_404(self, api_for, manager, other_manager):
@@ -160,8 +160,8 @@ class TestFollowUpsApi:
         account = AccountFactory(owner=manager)
         FollowUpFactory.create_batch(2, account=account)
         with django_assert_max_num_queries(20) as few:
-            client.get("/api/follow-ups/")
+            client.get("/api/follow-ups/?count=true")
         FollowUpFactory.create_batch(15, account=account)
         with django_assert_max_num_queries(len(few.captured_queries)):
-            assert client.get("/api/follow-ups/").json()["count"] == 17
+            assert client.get("/api/follow-ups/?count=true").json()["count"] == 17
         assert Visit.objects.count() == 0
