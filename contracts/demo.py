@@ -28,7 +28,7 @@ def seed_contracts(context: dict) -> None:
         schedule_generate_even,
     )
 
-    rng = random.Random(context.get("seed", 2026) + 14)
+    rng = random.Random(context.get("seed", 2026) + 14)  # nosec B311 - demo data, not security
     users = context.get("users") or {}
     finance, director = users.get("finance"), users.get("director")
     if not ApprovalRule.objects.exists():

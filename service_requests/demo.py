@@ -38,7 +38,7 @@ def _at(moment: datetime.datetime):
 
 
 def seed_service_requests(context: dict) -> None:
-    rng = random.Random(13)
+    rng = random.Random(13)  # nosec B311 - demo data, not security
     users = context.get("users") or {}
     departments = context.get("departments") or {}
     service_dept = departments.get("service")

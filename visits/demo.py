@@ -51,7 +51,7 @@ MATERIALS = ["产品手册 brochures", "茶叶礼盒 tea gift box", "样机 demo
 
 
 def seed_visits(context: dict) -> None:
-    rng = random.Random(context.get("seed", 2026) + 7)
+    rng = random.Random(context.get("seed", 2026) + 7)  # nosec B311 - demo data, not security
     users = context.get("users") or {}
     managers = context.get("managers") or []
     service_user = users.get("service")
@@ -417,7 +417,7 @@ def _update_last_contact(chunk) -> None:
     params = [p for pair in chunk for p in pair]
     if connection.vendor == "postgresql":
         sql = (
-            f"UPDATE {table} AS a SET last_contact_at = v.at::timestamptz "
+            f"UPDATE {table} AS a SET last_contact_at = v.at::timestamptz "  # nosec B608 - built from this module's constants; values are bound parameters
             f"FROM (VALUES {values}) AS v(id, at) WHERE a.id = v.id::bigint"
         )
         with connection.cursor() as cursor:
