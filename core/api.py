@@ -26,7 +26,6 @@ from rest_framework.response import Response
 from rest_framework.settings import ISO_8601, api_settings
 from rest_framework.utils import encoders
 from rest_framework.utils.urls import remove_query_param, replace_query_param
-from rest_framework.views import exception_handler as drf_exception_handler
 
 from .locking import StaleVersionError
 
@@ -115,6 +114,9 @@ def error_body(exc: APIException) -> dict:
 def exception_handler(exc, context):
     """REST_FRAMEWORK["EXCEPTION_HANDLER"]: every error answer in the one shape."""
     exc = _translate(exc)
+    # Imported here: rest_framework.views reads DEFAULT_RENDERER_CLASSES, which names this module.
+    from rest_framework.views import exception_handler as drf_exception_handler
+
     response = drf_exception_handler(exc, context)
     if response is not None:
         response.data = error_body(exc)

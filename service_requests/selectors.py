@@ -8,7 +8,7 @@ from django.utils import timezone
 from accounts.timeline import events_about, render_event
 from users.models import User
 from users.roles import Role
-from users.visibility import get_visible_or_404, has_role, visible_to
+from users.visibility import get_visible_or_404, visible_to
 
 from . import sla
 from .models import Escalation, ServiceRequest
@@ -77,10 +77,6 @@ def assignable_users():
         .distinct()
         .order_by("full_name", "username")
     )
-
-
-def can_handle(user) -> bool:
-    return has_role(user, Role.ADMIN, Role.DIRECTOR, Role.MANAGER, Role.SERVICE)
 
 
 def sla_clocks(request: ServiceRequest, *, now: datetime.datetime | None = None) -> list[dict]:

@@ -583,7 +583,7 @@ def coverage(request):
         "previous": _shift_month(month, -1),
         "next": _shift_month(month, 1) if month < timezone.localdate().replace(day=1) else None,
         "tables": tables,
-        "can_set_targets": request.user.is_staff and request.user.has_perm("visits.change_coveragetarget"),
+        "can_set_targets": has_crm_perm(request.user, "visits.change_coveragetarget"),
     }
     return render(request, "visits/coverage.html", context)
 

@@ -140,11 +140,11 @@ def test_imports_keep_the_rollup(finance_user):
 
 
 def test_admin_correction_keeps_the_rollup(client_for, admin_user):
+    """A stored transaction is not edited; the admin records a refund, and the rollup follows."""
     a = AccountFactory()
     services.transactions_push(actor=admin_user, rows=[row(a, "adm", "100.00", local(2026, 6, 10))])
-    txn = Transaction.objects.get(external_ref="adm")
     response = client_for(admin_user).post(
-        f"/admin/accounts/transaction/{txn.pk}/change/",
+        "/admin/accounts/transaction/add/",
         {
             "account": a.pk,
             "kind": "refund",
@@ -153,12 +153,12 @@ def test_admin_correction_keeps_the_rollup(client_for, admin_user):
             "occurred_at_1": "09:00:00",
             "product_line": "Cloud",
             "source_system": "erp",
-            "external_ref": "adm",
+            "external_ref": "adm-refund",
             "note": "",
         },
     )
     assert response.status_code == 302, response.content.decode()[:2000]
-    assert kept_totals(a) == raw_totals(a) == {datetime.date(2026, 6, 1): (Decimal("-30.00"), 0)}
+    assert kept_totals(a) == raw_totals(a) == {datetime.date(2026, 6, 1): (Decimal("70.00"), 1)}
 
 
 def test_check_finds_and_rebuild_repairs_a_drifted_rollup(finance_user):

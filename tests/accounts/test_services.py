@@ -152,7 +152,7 @@ class TestTransactionsPush:
 
     def test_amount_must_be_positive(self, manager):
         account = AccountFactory(owner=manager)
-        with pytest.raises(ValidationError, match="transaction_amount_positive"):
+        with pytest.raises(ValidationError, match="greater than or equal to 0.01"):
             services.transaction_record(
                 actor=manager, account=account, kind="purchase", amount=Decimal("0"), occurred_at=timezone.now()
             )

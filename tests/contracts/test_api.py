@@ -33,7 +33,7 @@ def test_manager_creates_a_draft_and_a_stale_update_answers_409(api_for, manager
     assert client.patch(url, {"title": "A", "version": 1}, format="json").status_code == 200
     stale = client.patch(url, {"title": "B", "version": 1}, format="json")
     assert stale.status_code == 409
-    assert "Someone else changed" in stale.json()["version"][0]
+    assert "Someone else changed" in stale.json()["fields"]["version"][0]["message"]
     assert client.patch(url, {"title": "C"}, format="json").status_code == 400  # no version
 
 
@@ -75,7 +75,7 @@ def test_payments_are_idempotent_on_reference(api_for, finance_user):
     assert first.json()["id"] == again.json()["id"]
     assert Payment.objects.filter(reference="BANK-77").count() == 1
     clash = client.post("/api/payments/", {**body, "amount": "600.00"}, format="json")
-    assert clash.status_code == 400 and "already used" in clash.json()["reference"][0]
+    assert clash.status_code == 400 and "already used" in clash.json()["fields"]["reference"][0]["message"]
 
 
 def test_manager_cannot_post_payments(api_for, manager):

@@ -21,6 +21,7 @@ from tests.service_requests.factories import (
     ServiceRequestFactory,
 )
 from tests.tiering.factories import AccountScoreFactory, TierChangeFactory, TierOverrideFactory
+from tests.visits.factories import CallbackFactory, FollowUpFactory, VisitFactory
 
 
 def _account_itself(*, account, pk):
@@ -83,6 +84,14 @@ def _allocation(*, account, pk):
     )
 
 
+def _note(*, account, pk):
+    from django.utils import timezone
+
+    from visits.models import Note
+
+    return Note.objects.create(id=pk, account=account, body="Walk", occurred_at=timezone.now())
+
+
 def _search_row(*, account, pk):
     return account.search  # kept by the services (and the account factory)
 
@@ -115,12 +124,17 @@ CUSTOMER_DATA_FACTORIES = {
     "service_requests.Escalation": lambda *, account, pk: EscalationFactory(
         id=pk, request=_request(account=account, pk=pk)
     ),
+    "visits.Visit": lambda *, account, pk: VisitFactory(id=pk, account=account),
+    "visits.Callback": lambda *, account, pk: CallbackFactory(id=pk, account=account),
+    "visits.FollowUp": lambda *, account, pk: FollowUpFactory(id=pk, account=account),
+    "visits.Note": _note,
 }
 
 # Values for a route's other arguments (beside its primary keys); a route with an argument not
 # named here fails the walk, naming it.
 SAMPLE_KWARGS = {
     "key": "tiering.tier",  # an account panel
+    "fmt": "csv",  # an import job's error file (scoped to the user who started the import)
 }
 
 # Routes that take a primary key of something that is not customer data, with the reason.

@@ -71,7 +71,7 @@ class TestVisitsApi:
             {"account": theirs.account_id, "purpose": "x", "planned_start": timezone.now().isoformat()},
             format="json",
         )
-        assert response.status_code == 400 and "account" in response.json()
+        assert response.status_code == 400 and "account" in response.json()["fields"]
 
     def test_finance_has_no_access(self, api_for, finance_user):
         assert api_for(finance_user).get("/api/visits/").status_code == 403
@@ -115,7 +115,7 @@ class TestCallbacksApi:
             },
             format="json",
         )
-        assert response.status_code == 400 and "occurred_at" in response.json()
+        assert response.status_code == 400 and "occurred_at" in response.json()["fields"]
         assert not Callback.objects.exists()
 
     def test_another_managers_callback_answers_404(self, api_for, manager, other_manager):
