@@ -6,13 +6,13 @@ from rest_framework import mixins, serializers, status, viewsets
 from rest_framework.decorators import action
 from rest_framework.response import Response
 
-from core.api import FastReadMixin, SparseFieldsMixin, SparseFieldsViewMixin, call_service
+from core.api import FastReadMixin, SparseFieldsMixin, SparseFieldsViewMixin
 from users.permissions import CrmModelPermission
 from users.visibility import visible_to
 
 from . import selectors, services
 from .filters import AccountFilter, ContactFilter, FeedbackFilter, TransactionFilter
-from .models import Account, Competitor, CompetitorPresence, Contact, Feedback, Transaction
+from .models import CONTACT_FIELDS, Account, Competitor, CompetitorPresence, Contact, Feedback, Transaction
 
 
 class VisibleAccountField(serializers.PrimaryKeyRelatedField):
@@ -25,7 +25,7 @@ class VisibleAccountField(serializers.PrimaryKeyRelatedField):
 class AccountSerializer(SparseFieldsMixin, FastReadMixin, serializers.ModelSerializer):
     parent = VisibleAccountField(required=False, allow_null=True)
     version = serializers.IntegerField(required=False, help_text="Send the version you read; a stale one answers 409.")
-    owner_name = serializers.CharField(source="owner.display_name", read_only=True, default=None)
+    owner_name = serializers.CharField(source="owner.display_name", read_only=True, default=None, allow_null=True)
 
     class Meta:
         model = Account
@@ -107,15 +107,14 @@ class AccountViewSet(
 
     def perform_create(self, serializer):
         data = {k: v for k, v in serializer.validated_data.items() if k != "version"}
-        serializer.instance = call_service(services.account_create, actor=self.request.user, **data)
+        serializer.instance = services.account_create(actor=self.request.user, **data)
 
     def perform_update(self, serializer):
         data = {k: v for k, v in serializer.validated_data.items() if k != "version"}
         expected = serializer.validated_data.get("version")
         if expected is None and not serializer.partial:
             raise serializers.ValidationError({"version": ["Send the version you read."]})
-        serializer.instance = call_service(
-            services.account_update,
+        serializer.instance = services.account_update(
             account=serializer.instance,
             actor=self.request.user,
             expected_version=expected,
@@ -123,7 +122,7 @@ class AccountViewSet(
         )
 
     def perform_destroy(self, instance):
-        call_service(services.account_archive, account=instance, actor=self.request.user)
+        services.account_archive(account=instance, actor=self.request.user)
 
 
 class ContactSerializer(SparseFieldsMixin, FastReadMixin, serializers.ModelSerializer):
@@ -132,29 +131,7 @@ class ContactSerializer(SparseFieldsMixin, FastReadMixin, serializers.ModelSeria
 
     class Meta:
         model = Contact
-        fields = [
-            "id",
-            "account",
-            "name",
-            "title",
-            "department",
-            "role",
-            "attitude",
-            "influence",
-            "phone",
-            "email",
-            "birthday_calendar",
-            "birth_year",
-            "birth_month",
-            "birth_day",
-            "birth_leap_month",
-            "interests",
-            "family_notes",
-            "preferred_channel",
-            "is_primary",
-            "is_archived",
-            "version",
-        ]
+        fields = ["id", "account", *CONTACT_FIELDS, "is_archived", "version"]
         read_only_fields = ["is_archived"]
 
 
@@ -184,15 +161,12 @@ class ContactViewSet(
         data = dict(serializer.validated_data)
         data.pop("version", None)
         account = data.pop("account")
-        serializer.instance = call_service(services.contact_create, account=account, actor=self.request.user, **data)
+        serializer.instance = services.contact_create(account=account, actor=self.request.user, **data)
 
     def perform_update(self, serializer):
         data = dict(serializer.validated_data)
         expected = data.pop("version", None)
-        if data.pop("account", serializer.instance.account) != serializer.instance.account:
-            raise serializers.ValidationError({"account": ["A contact cannot move to another account."]})
-        serializer.instance = call_service(
-            services.contact_update,
+        serializer.instance = services.contact_update(
             contact=serializer.instance,
             actor=self.request.user,
             expected_version=expected,
@@ -200,7 +174,7 @@ class ContactViewSet(
         )
 
     def perform_destroy(self, instance):
-        call_service(services.contact_archive, contact=instance, actor=self.request.user)
+        services.contact_archive(contact=instance, actor=self.request.user)
 
 
 class TransactionSerializer(SparseFieldsMixin, FastReadMixin, serializers.ModelSerializer):
@@ -272,7 +246,7 @@ class TransactionViewSet(
         serializer.is_valid(raise_exception=True)
         data = dict(serializer.validated_data)
         if data.get("external_ref"):
-            result = call_service(services.transactions_push, actor=request.user, rows=[_row(data)])
+            result = services.transactions_push(actor=request.user, rows=[_row(data)])
             if result["existing"]:
                 existing = Transaction.objects.get(
                     source_system=data.get("source_system", "manual"),
@@ -283,7 +257,7 @@ class TransactionViewSet(
                 source_system=data.get("source_system", "manual"), external_ref=data["external_ref"]
             )
             return Response(self.get_serializer(created).data, status=status.HTTP_201_CREATED)
-        txn = call_service(services.transaction_record, actor=request.user, **data)
+        txn = services.transaction_record(actor=request.user, **data)
         return Response(self.get_serializer(txn).data, status=status.HTTP_201_CREATED)
 
     @extend_schema(
@@ -304,8 +278,7 @@ class TransactionViewSet(
         serializer = BulkTransactionSerializer(data=request.data, context=self.get_serializer_context())
         serializer.is_valid(raise_exception=True)
         with db_transaction.atomic():
-            result = call_service(
-                services.transactions_push,
+            result = services.transactions_push(
                 actor=request.user,
                 rows=[_row(r) for r in serializer.validated_data["rows"]],
             )
@@ -333,8 +306,17 @@ def _row(data: dict) -> dict:
     return row
 
 
+class VisibleContactField(serializers.PrimaryKeyRelatedField):
+    """A live contact the caller may see; anything else is 'does not exist' (no oracle). The
+    service checks that it belongs to the feedback's account."""
+
+    def get_queryset(self):
+        return visible_to(self.context["request"].user, Contact.objects.filter(is_archived=False))
+
+
 class FeedbackSerializer(SparseFieldsMixin, FastReadMixin, serializers.ModelSerializer):
     account = VisibleAccountField()
+    contact = VisibleContactField(required=False, allow_null=True)
 
     class Meta:
         model = Feedback
@@ -351,12 +333,6 @@ class FeedbackSerializer(SparseFieldsMixin, FastReadMixin, serializers.ModelSeri
             "created_at",
         ]
         read_only_fields = ["status", "handler", "created_at"]
-
-    def validate(self, attrs):
-        contact = attrs.get("contact")
-        if contact and contact.account_id != attrs["account"].pk:
-            raise serializers.ValidationError({"contact": ["This contact belongs to another account."]})
-        return attrs
 
 
 class FeedbackViewSet(
@@ -382,7 +358,7 @@ class FeedbackViewSet(
     def perform_create(self, serializer):
         data = dict(serializer.validated_data)
         account = data.pop("account")
-        serializer.instance = call_service(services.feedback_create, account=account, actor=self.request.user, **data)
+        serializer.instance = services.feedback_create(account=account, actor=self.request.user, **data)
 
 
 class CompetitorSerializer(SparseFieldsMixin, FastReadMixin, serializers.ModelSerializer):
@@ -401,6 +377,14 @@ class CompetitorViewSet(SparseFieldsViewMixin, viewsets.ModelViewSet):
     ordering = ["name"]
     queryset = Competitor.objects.all()
     http_method_names = ["get", "post", "put", "patch", "head", "options"]
+
+    def perform_create(self, serializer):
+        serializer.instance = services.competitor_create(actor=self.request.user, **serializer.validated_data)
+
+    def perform_update(self, serializer):
+        serializer.instance = services.competitor_update(
+            competitor=serializer.instance, actor=self.request.user, data=serializer.validated_data
+        )
 
 
 class CompetitorPresenceSerializer(SparseFieldsMixin, FastReadMixin, serializers.ModelSerializer):
@@ -444,8 +428,7 @@ class CompetitorPresenceViewSet(
 
     def perform_create(self, serializer):
         data = dict(serializer.validated_data)
-        serializer.instance = call_service(
-            services.competitor_presence_save,
+        serializer.instance = services.competitor_presence_save(
             account=data.pop("account"),
             competitor=data.pop("competitor"),
             actor=self.request.user,

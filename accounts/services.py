@@ -6,18 +6,28 @@ from decimal import Decimal
 
 from django.core.exceptions import ValidationError
 from django.db import transaction
-from django.db.models import CharField, Value
+from django.db.models import CharField, Q, Value
 from django.db.models.functions import Cast, Concat, LPad
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
-from core.bulk import bulk_update_fields
+from core.bulk import bulk_history_insert, bulk_update_fields
 from core.locking import save_versioned
 from users.models import User
 from users.visibility import sees_all
 
 from . import events
-from .models import Account, AccountEvent, CompetitorPresence, Contact, Feedback, Transaction
+from .models import (
+    CONTACT_FIELDS,
+    Account,
+    AccountEvent,
+    Competitor,
+    CompetitorPresence,
+    Contact,
+    Feedback,
+    Transaction,
+)
+from .revenue import monthly_revenue_apply
 from .search import refresh_search_text
 
 ACCOUNT_EDITABLE = [
@@ -38,25 +48,7 @@ ACCOUNT_EDITABLE = [
     "tags",
     "notes",
 ]
-CONTACT_EDITABLE = [
-    "name",
-    "title",
-    "department",
-    "role",
-    "attitude",
-    "influence",
-    "phone",
-    "email",
-    "birthday_calendar",
-    "birth_year",
-    "birth_month",
-    "birth_day",
-    "birth_leap_month",
-    "interests",
-    "family_notes",
-    "preferred_channel",
-    "is_primary",
-]
+CONTACT_EDITABLE = CONTACT_FIELDS
 BULK_LIMIT = 1000
 
 
@@ -64,23 +56,60 @@ def _local_today() -> datetime.date:
     return timezone.localdate()
 
 
-def _check_owner(*, actor, owner_id) -> None:
-    """Only an owner the actor may assign (and still see the account afterwards): pages and
-    API alike. System work (actor None: imports, demo data) is not limited."""
-    if actor is None or owner_id is None:
+def account_check_owner_and_team(*, actor, account: Account, before: Account | None = None) -> None:
+    """The one owner-and-team rule, for form, API, admin and import alike.
+
+    Administrators and directors may give an account to any active account manager (or none)
+    and any team. Anyone else must still see the account afterwards, and so must the team leader
+    who saw it through its owner: it always has an owner, a new owner is the actor or a member of
+    a team the actor leads, and a new team is one the actor leads or the owner belongs to.
+    Keeping what is already there is always allowed. System work (actor None) is not limited."""
+    if actor is None:
         return
+    from users.models import Team
+
     from .selectors import account_assignable_owners
 
-    if not account_assignable_owners(user=actor).filter(pk=owner_id).exists():
-        raise ValidationError({"owner": _("You cannot give this account to that account manager.")})
+    owner_changed = before is None or account.owner_id != before.owner_id
+    team_changed = before is None or account.team_id != before.team_id
+    manages_all = sees_all(actor, Account)
+    errors = {}
+    if account.owner_id is None and not manages_all:
+        errors["owner"] = ValidationError(_("Choose the account manager who owns this account."), code="owner_required")
+    elif (
+        owner_changed
+        and account.owner_id is not None
+        and not account_assignable_owners(user=actor).filter(pk=account.owner_id).exists()
+    ):
+        errors["owner"] = ValidationError(
+            _("You cannot give this account to that account manager."), code="owner_not_assignable"
+        )
+    if team_changed and account.team_id is not None and not manages_all:
+        allowed = Team.objects.filter(pk=account.team_id).filter(Q(leader_id=actor.pk) | Q(members=account.owner_id))
+        if not allowed.exists():
+            errors["team"] = ValidationError(
+                _("Choose a team you lead or one the account manager belongs to."), code="team_not_allowed"
+            )
+    if errors:
+        raise ValidationError(errors)
 
 
 @transaction.atomic
 def account_create(*, actor, **fields) -> Account:
     account = Account(**{k: v for k, v in fields.items() if k in ACCOUNT_EDITABLE})
-    _check_owner(actor=actor, owner_id=account.owner_id)
     account.status_changed_on = _local_today()
-    account.full_clean(exclude=["number"])
+    errors = {}
+    for check in (
+        lambda: account.full_clean(exclude=["number"]),
+        lambda: account_check_owner_and_team(actor=actor, account=account),
+    ):
+        try:
+            check()
+        except ValidationError as exc:  # every field's message at once
+            for field, field_errors in exc.error_dict.items():
+                errors.setdefault(field, []).extend(field_errors)
+    if errors:
+        raise ValidationError(errors)
     account.save()
     account.number = f"KA{account.pk:08d}"
     account.save(update_fields=["number"])
@@ -96,8 +125,7 @@ def account_update(*, account: Account, actor, expected_version: int | None, dat
         if field not in ACCOUNT_EDITABLE:
             raise ValidationError({field: _("This field cannot be changed here.")})
         setattr(account, field, value)
-    if account.owner_id != before.owner_id:
-        _check_owner(actor=actor, owner_id=account.owner_id)
+    account_check_owner_and_team(actor=actor, account=account, before=before)
     if account.status != before.status:
         account.status_changed_on = _local_today()
     save_versioned(account, expected_version=expected_version)
@@ -148,11 +176,18 @@ def contact_create(*, account: Account, actor, **fields) -> Contact:
     contact.save()
     _keep_one_primary(contact)
     refresh_search_text([contact.account_id])
+    events.contact_added_event(contact=contact, actor=actor)
     return contact
 
 
 @transaction.atomic
 def contact_update(*, contact: Contact, actor, expected_version: int | None, data: dict) -> Contact:
+    data = dict(data)
+    account = data.pop("account", contact.account)
+    if getattr(account, "pk", account) != contact.account_id:
+        raise ValidationError(
+            {"account": ValidationError(_("A contact cannot move to another account."), code="contact_moved")}
+        )
     for field, value in data.items():
         if field not in CONTACT_EDITABLE:
             raise ValidationError({field: _("This field cannot be changed here.")})
@@ -203,8 +238,10 @@ def transaction_record(
         note=note,
         created_by=actor,
     )
-    txn.full_clean()
-    txn.save()
+    with transaction.atomic():
+        txn.full_clean()
+        txn.save()
+        monthly_revenue_apply(rows=[txn])  # the rollup moves with the transaction (accounts.revenue)
     return txn
 
 
@@ -240,6 +277,9 @@ def transactions_push(*, actor, rows: Iterable[dict]) -> dict:
         created_refs.append(row["external_ref"])
     # ignore_conflicts: a concurrent push of the same rows cannot create duplicates
     Transaction.objects.bulk_create(to_create, batch_size=500, ignore_conflicts=True)
+    # the monthly rollup in the same transaction; a row that a concurrent push stored first would be
+    # counted twice here, and the recompute's check of the accounts with new transactions repairs it
+    monthly_revenue_apply(rows=to_create)
     return {"created": created_refs, "existing": existing_refs}
 
 
@@ -260,6 +300,11 @@ def _recorded_at(day: datetime.date) -> datetime.datetime:
 
 @transaction.atomic
 def feedback_create(*, account: Account, actor, **fields) -> Feedback:
+    contact = fields.get("contact")
+    if contact is not None and (contact.account_id != account.pk or contact.is_archived):
+        raise ValidationError(
+            {"contact": ValidationError(_("Choose a contact of this account."), code="contact_not_of_account")}
+        )
     feedback = Feedback(account=account, created_by=actor, **fields)
     feedback.full_clean()
     feedback.save()
@@ -288,6 +333,29 @@ def feedback_set_status(*, feedback: Feedback, actor, status: str, handler=None)
     feedback.full_clean()
     feedback.save()
     return feedback
+
+
+COMPETITOR_EDITABLE = ["name", "website", "strengths", "weaknesses", "notes"]
+
+
+@transaction.atomic
+def competitor_create(*, actor, **fields) -> Competitor:
+    """The competitor list is master data (directors and administrators keep it)."""
+    competitor = Competitor(**{k: v for k, v in fields.items() if k in COMPETITOR_EDITABLE})
+    competitor.full_clean()
+    competitor.save()
+    return competitor
+
+
+@transaction.atomic
+def competitor_update(*, competitor: Competitor, actor, data: dict) -> Competitor:
+    for field, value in data.items():
+        if field not in COMPETITOR_EDITABLE:
+            raise ValidationError({field: _("This field cannot be changed here.")})
+        setattr(competitor, field, value)
+    competitor.full_clean()
+    competitor.save()
+    return competitor
 
 
 @transaction.atomic
@@ -421,7 +489,7 @@ def accounts_import_prepared(*, actor, new: list[Account], changed: list[tuple[A
     for account in new:
         account.number = f"KA{account.pk:08d}"
         events.append(_event(account, "account.created", actor, now, {"name": account.name}))
-    Account.history.bulk_history_create(new, batch_size=IMPORT_CHUNK, default_user=actor, default_date=now)
+    bulk_history_insert(Account, new, history_type="+", user=actor, date=now)
     # changed accounts: lock, bump versions, write only the changed fields
     changed = [(a, f) for a, f in changed if f]
     if changed:
@@ -456,9 +524,7 @@ def accounts_import_prepared(*, actor, new: list[Account], changed: list[tuple[A
             written |= fields
         accounts = [a for a, _f in changed]
         bulk_update_fields(Account, accounts, [*sorted(written), "version", "updated_at"], batch_size=IMPORT_CHUNK)
-        Account.history.bulk_history_create(
-            accounts, batch_size=IMPORT_CHUNK, update=True, default_user=actor, default_date=now
-        )
+        bulk_history_insert(Account, accounts, history_type="~", user=actor, date=now)
     AccountEvent.objects.bulk_create(events, batch_size=IMPORT_CHUNK)
     refresh_search_text([*new_ids, *(a.pk for a, _f in changed)])
     return {"created": len(new), "updated": len(changed)}
@@ -542,7 +608,7 @@ def contacts_import_prepared(*, actor, new: list[Contact], changed: list[tuple[C
         if contact.is_primary and primary_by_account[contact.account_id] is not contact:
             contact.is_primary = False
     Contact.objects.bulk_create(new, batch_size=IMPORT_CHUNK)
-    Contact.history.bulk_history_create(new, batch_size=IMPORT_CHUNK, default_user=actor, default_date=now)
+    bulk_history_insert(Contact, new, history_type="+", user=actor, date=now)
     changed = [(c, f) for c, f in changed if f]
     if changed:
         versions = dict(
@@ -558,9 +624,7 @@ def contacts_import_prepared(*, actor, new: list[Contact], changed: list[tuple[C
             written |= fields
         contacts = [c for c, _f in changed]
         bulk_update_fields(Contact, contacts, [*sorted(written), "version", "updated_at"], batch_size=IMPORT_CHUNK)
-        Contact.history.bulk_history_create(
-            contacts, batch_size=IMPORT_CHUNK, update=True, default_user=actor, default_date=now
-        )
+        bulk_history_insert(Contact, contacts, history_type="~", user=actor, date=now)
     primaries = [c.pk for c in primary_by_account.values()]
     if primaries:
         Contact.objects.filter(account_id__in=list(primary_by_account), is_primary=True).exclude(

@@ -134,8 +134,11 @@ def account_detail(request, pk):
             "can_add_feedback": has_crm_perm(user, "accounts.add_feedback"),
             "can_add_contact": has_crm_perm(user, "accounts.add_contact"),
             "can_change_feedback": has_crm_perm(user, "accounts.change_feedback"),
-            "chart_labels": [r["month"] for r in context["monthly_revenue"]],
-            "chart_values": [float(r["total"]) for r in context["monthly_revenue"]],
+            "revenue_chart": {  # static/js/charts.js, kind "bar"
+                "labels": [r["month"] for r in context["monthly_revenue"]],
+                "values": [float(r["total"]) for r in context["monthly_revenue"]],
+                "label": _("Net revenue"),
+            },
             "has_revenue": any(r["total"] for r in context["monthly_revenue"]),
         }
     )
@@ -143,6 +146,12 @@ def account_detail(request, pk):
 
 
 @login_required
+def account_timeline(request, pk):
+    """The 360° page's timeline card alone: re-read (htmx) after something was logged on the page."""
+    account = selectors.account_get_for_user(user=request.user, pk=pk)
+    return render(request, "accounts/_timeline.html", {"events": selectors.account_timeline(account=account)})
+
+
 def account_panel(request, pk, key):
     """One panel of the 360° page, loaded by its placeholder (accounts.panels): 404 unless the user
     may see both the account and the panel."""

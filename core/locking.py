@@ -21,7 +21,8 @@ def save_versioned(instance, *, expected_version: int | None) -> None:
     Must run inside a transaction; the row is locked while we compare, so two concurrent saves
     cannot both pass. `expected_version=None` skips the check (imports, system jobs).
     """
-    assert transaction.get_connection().in_atomic_block, "save_versioned needs transaction.atomic"
+    if not transaction.get_connection().in_atomic_block:  # a programming error, not bad input
+        raise RuntimeError("save_versioned needs transaction.atomic")
     model = type(instance)
     current = model.objects.select_for_update().only("version").get(pk=instance.pk).version
     if expected_version is not None and int(expected_version) != current:
