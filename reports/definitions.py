@@ -6,7 +6,14 @@ from django.utils.translation import gettext_lazy, pgettext_lazy
 
 from .registry import DATE, DECIMAL, INT, MONEY, PERCENT, Chart, Column, Report, ReportResult, Table, register_report
 from .selectors import activity, composition, health, receivables, service
-from .selectors.churn import churn_warnings, default_churn_month, same_month_last_year
+from .selectors.churn import (
+    CHURN_FLAGS,
+    FLAG_SEVERE,
+    FLAG_WARNING,
+    churn_warnings,
+    default_churn_month,
+    same_month_last_year,
+)
 from .selectors.visits import coverage_tables
 
 
@@ -124,7 +131,7 @@ def build_churn(*, user, params) -> ReportResult:
             "baseline_revenue": r.baseline_revenue,
             "change": r.change,
             "change_pct": r.change_pct,
-            "flag": r.flag_label + (f" · {_('lost')}" if r.lost else ""),
+            "flag": " · ".join(filter(None, [r.flag_label, _("lost") if r.lost else ""])),
             "flag_code": r.flag,
         }
         for r in rows
@@ -141,7 +148,7 @@ def build_churn(*, user, params) -> ReportResult:
             Column("revenue_12m", gettext_lazy("12-month revenue"), MONEY),
             Column("baseline_revenue", _("Revenue %(month)s") % {"month": b}, MONEY),
             Column("month_revenue", _("Revenue %(month)s") % {"month": m}, MONEY),
-            Column("change", gettext_lazy("Change"), MONEY),
+            Column("change", pgettext_lazy("revenue change", "Change"), MONEY),
             Column("change_pct", gettext_lazy("Change (%)"), PERCENT),
             Column("flag", gettext_lazy("Warning")),
         ],
@@ -164,15 +171,25 @@ def build_churn(*, user, params) -> ReportResult:
         tables=[table],
         charts=[
             Chart(
-                "months",
+                "change",
                 "bars",
-                _("Revenue of the top accounts in both months"),
+                _("Change against %(baseline)s (%%), largest account first") % {"baseline": b},
                 {
-                    "labels": [r.account.name[:24] for r in rows],
+                    "labels": [f"{r.rank}. {r.account.name[:16]}" for r in rows],
                     "datasets": [
-                        {"label": b, "values": [_num(r.baseline_revenue) for r in rows], "tone": "muted"},
-                        {"label": m, "values": [_num(r.month_revenue) for r in rows]},
+                        {
+                            "label": str(label),
+                            "values": [_num(r.change_pct) if r.flag == code else None for r in rows],
+                            "tone": tone,
+                        }
+                        for code, label, tone in (
+                            (FLAG_SEVERE, CHURN_FLAGS[FLAG_SEVERE], "danger"),
+                            (FLAG_WARNING, CHURN_FLAGS[FLAG_WARNING], "warning"),
+                            ("", _("Less than 10% down"), "primary"),
+                        )
                     ],
+                    "stacked": True,
+                    "percent": True,
                 },
             )
         ],
@@ -299,6 +316,7 @@ def build_service(*, user, params) -> ReportResult:
                     ],
                     "min": 1,
                     "max": 5,
+                    "step": 1,
                 },
             ),
         ],

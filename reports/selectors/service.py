@@ -2,6 +2,8 @@
 dispatched, answered and resolved within their SLA deadlines, complaints, and the satisfaction
 trend (customers' ratings of requests and of callbacks, per local month). Aggregates only."""
 
+from decimal import ROUND_HALF_UP, Decimal
+
 from django.db.models import Avg, Count, F, Q
 from django.db.models.functions import TruncMonth
 
@@ -37,11 +39,16 @@ SLA_AGGREGATES = {
 }
 
 
+def average(value) -> Decimal | None:
+    """An average to two places (PostgreSQL's AVG of an integer column is a float or a numeric)."""
+    return None if value is None else Decimal(str(value)).quantize(Decimal("0.01"), rounding=ROUND_HALF_UP)
+
+
 def _with_rates(row: dict) -> dict:
     row["dispatch_pct"] = percent(row["dispatched_in_time"], row["dispatched"])
     row["response_pct"] = percent(row["responded_in_time"], row["responded"])
     row["resolution_pct"] = percent(row["resolved_in_time"], row["resolved"])
-    row["rating"] = round(row["rating"], 2) if row["rating"] is not None else None
+    row["rating"] = average(row["rating"])
     return row
 
 
@@ -97,9 +104,9 @@ def satisfaction_trend(*, user, params) -> list[dict]:
                 "month": month.strftime("%Y-%m"),
                 "requests": r.get("requests", 0),
                 "complaints": r.get("complaints", 0),
-                "rating": round(r["rating"], 2) if r.get("rating") is not None else None,
+                "rating": average(r.get("rating")),
                 "callbacks": c.get("callbacks", 0),
-                "callback_satisfaction": round(c["satisfaction"], 2) if c.get("satisfaction") is not None else None,
+                "callback_satisfaction": average(c.get("satisfaction")),
             }
         )
     return rows

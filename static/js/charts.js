@@ -4,7 +4,7 @@
  *   <canvas data-chart="bar" data-chart-data="revenue-data" aria-label="…" role="img"></canvas>
  *   {{ chart|json_script:"revenue-data" }}
  * Kinds: "bar" ({labels, values, label, money}), "pareto" ({x, y, series, even, x_title, y_title}),
- * "bars" and "lines" ({labels, datasets: [{label, values, tone: "muted"|"danger"}], stacked, min, max})
+ * "bars" and "lines" ({labels, datasets: [{label, values, tone: "muted"|"danger"|...}], stacked, percent, min, max, step})
  * and "doughnut" ({labels, values}).
  * Numbers on axes and tooltips follow the page's language (<html lang>).
  */
@@ -31,19 +31,18 @@
 
   const DANGER = colour("--bs-danger", "#dc3545");
   const SUCCESS = colour("--bs-success", "#198754");
-  const PALETTE = [PRIMARY, "#adb5bd", WARNING, SUCCESS, DANGER, "#6f42c1", "#20c997"];
-  const TONES = {muted: "#adb5bd", danger: DANGER, warning: WARNING, success: SUCCESS};
-  const toneOf = (set, i) => TONES[set.tone] || PALETTE[i % PALETTE.length];
-  const series = (data, line) => data.datasets.map((set, i) => {
-    const c = toneOf(set, i);
+  const PALETTE = [PRIMARY, WARNING, SUCCESS, DANGER, "#6f42c1", "#20c997", "#adb5bd"];
+  const TONES = {muted: "#adb5bd", danger: DANGER, warning: WARNING, success: SUCCESS, primary: PRIMARY};
+  const series = (data, line) => { let k = 0; return data.datasets.map((set) => {
+    const c = TONES[set.tone] || PALETTE[k++ % PALETTE.length];
     return line
       ? {label: set.label, data: set.values, borderColor: c, backgroundColor: alpha(c, 0.15), tension: 0.2, spanGaps: true, pointRadius: 3}
       : {label: set.label, data: set.values, backgroundColor: alpha(c, 0.7)};
-  });
+  }); };
   const axes = (data) => ({
     x: {stacked: !!data.stacked, ticks: {autoSkip: true, maxRotation: 60}},
     y: {stacked: !!data.stacked, beginAtZero: data.min === undefined, min: data.min, max: data.max,
-        ticks: {callback: (v) => numbers.format(v)}},
+        ticks: {stepSize: data.step, callback: (v) => numbers.format(v) + (data.percent ? "%" : "")}},
   });
 
   const kinds = {
