@@ -1,13 +1,12 @@
 from django.contrib.auth.decorators import login_required
-from django.core.exceptions import PermissionDenied
-from django.http import Http404, HttpResponsePermanentRedirect
+from django.http import Http404, HttpResponse, HttpResponsePermanentRedirect
 from django.shortcuts import render
 from django.templatetags.static import static
 from django.utils import timezone
 from django.utils.text import slugify
 from django.views.decorators.cache import cache_control
 
-from core.export import export_response
+from core.export import XLSX_CONTENT_TYPE, export_response, write_xlsx_sheets
 from users.permissions import crm_permission_required, has_crm_perm
 from users.visibility import roles_of
 
@@ -110,13 +109,21 @@ def _initial(params, report) -> dict:
 
 
 def _export(report, result, *, fmt: str, table_key: str):
+    """One table as CSV or XLSX (`table=<key>`, default the first); XLSX without `table`: every
+    table of the report, one sheet each."""
+    if fmt == "xlsx" and not table_key:
+        stamp = timezone.localtime().strftime("%Y%m%d-%H%M")
+        response = HttpResponse(content_type=XLSX_CONTENT_TYPE)
+        response["Content-Disposition"] = f'attachment; filename="{report.name}-{stamp}.xlsx"'
+        write_xlsx_sheets(
+            response, [(str(t.title), [c.label for c in t.columns], t.export_rows()) for t in result.tables]
+        )
+        return response
     table = result.table(table_key) or result.tables[0]
-    if table is None:
-        raise PermissionDenied
     return export_response(
         fmt=fmt,
         filename=f"{report.name}-{slugify(table.key)}",
-        sheet=str(table.title)[:31],
+        sheet=str(table.title),
         headers=[c.label for c in table.columns],
         rows=table.export_rows(),
     )

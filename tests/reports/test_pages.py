@@ -31,6 +31,12 @@ def test_each_report_renders_exports_and_answers_json(name, client_for, api_for,
     assert first_line.split(",")[0] == str(table.columns[0].label)
     xlsx = client.get(f"/reports/{name}/?export=xlsx")
     assert xlsx.status_code == 200 and xlsx.content[:2] == b"PK"
+    import io
+
+    from openpyxl import load_workbook
+
+    workbook = load_workbook(io.BytesIO(xlsx.content), read_only=True)
+    assert len(workbook.sheetnames) == len(page.context["result"].tables)  # every table, one sheet each
     api = api_for(director).get(f"/api/reports/{name}/")
     assert api.status_code == 200
     body = api.json()

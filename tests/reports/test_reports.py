@@ -23,6 +23,15 @@ from tests.visits.factories import CallbackFactory, VisitFactory
 
 pytestmark = pytest.mark.django_db
 
+
+@pytest.fixture(autouse=True)
+def _english():
+    """Reasons and notes are worded in the active language: these tests read them in English."""
+    from django.utils import translation
+
+    with translation.override("en"):
+        yield
+
 OCT = ReportParams(start=datetime.date(2026, 10, 1), end=datetime.date(2026, 10, 31))
 
 
