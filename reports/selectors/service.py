@@ -73,7 +73,7 @@ def satisfaction_trend(*, user, params) -> list[dict]:
     from .common import month_starts
 
     start, end = period_bounds(params.start, params.end)
-    requests = {
+    received = {
         r["m"].date() if hasattr(r["m"], "date") else r["m"]: r
         for r in requests_in_period(user=user, params=params)
         .order_by()
@@ -98,7 +98,7 @@ def satisfaction_trend(*, user, params) -> list[dict]:
     }
     rows = []
     for month in month_starts(params.start, params.end):
-        r, c = requests.get(month, {}), callbacks.get(month, {})
+        r, c = received.get(month, {}), callbacks.get(month, {})
         rows.append(
             {
                 "month": month.strftime("%Y-%m"),
