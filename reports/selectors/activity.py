@@ -121,6 +121,27 @@ def person_scorecard(*, user, params) -> list[dict]:
     return rows
 
 
+def visits_and_callbacks(*, user, params) -> list[dict]:
+    """Visits done and callbacks logged per person in the period (two grouped queries)."""
+    visits = visits_per_person(user=user, params=params)
+    callbacks = callbacks_per_person(user=user, params=params)
+    people = _people(set(visits) | set(callbacks))
+    rows = []
+    for pk in set(visits) | set(callbacks):
+        person = people.get(pk)
+        rows.append(
+            {
+                "person_id": pk,
+                "person": (person.full_name or person.username) if person else _("Unassigned"),
+                "department": person.department.name if person and person.department else _("No department"),
+                "visits": visits.get(pk, 0),
+                "callbacks": callbacks.get(pk, 0),
+            }
+        )
+    rows.sort(key=lambda r: (r["person"] or "").lower())
+    return rows
+
+
 SUMMED = ("visits", "callbacks", "resolved", "breached", "revenue", "previous", "lost")
 
 
