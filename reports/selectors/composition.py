@@ -10,9 +10,10 @@ in SQL), never one row per account."""
 from decimal import Decimal
 
 from django.db import connection
-from django.db.models import Count, F, Sum
+from django.db.models import Count, Sum
 
 from accounts.models import Account, MonthlyRevenue
+from users.visibility import sees_all
 
 from .common import percent, scoped_accounts
 
@@ -33,16 +34,23 @@ def composition(*, user, params, points: int = PARETO_POINTS, top: int = TOP_ACC
     ABC class: {"tiers", "abc", "total", "pareto", "top"}."""
     from accounts.models import TIER_ORDER, AbcClass
 
-    per_account = (
-        _period_revenue(user=user, params=params)
-        .order_by()
-        .annotate(tier_code=F("account__tier"), abc_code=F("account__abc_class"))
-        .values("account_id", "tier_code", "abc_code")
-        .annotate(r=Sum("revenue"))
+    first, last = params.months
+    # sum per account over the rollup alone (a narrow hash key), then join the accounts in scope
+    rollup = MonthlyRevenue.objects.filter(month__gte=first, month__lte=last)
+    if params.team_id or params.owner_id or not sees_all(user, Account):  # a small book: narrow first
+        rollup = rollup.filter(account_id__in=scoped_accounts(user=user, params=params).values("pk"))
+    rollup_sql, rollup_params = (
+        rollup.order_by().values("account_id").annotate(r=Sum("revenue")).query.sql_with_params()
     )
-    inner, inner_params = per_account.query.sql_with_params()
+    accounts_sql, accounts_params = (
+        scoped_accounts(user=user, params=params).order_by().values("id", "tier", "abc_class").query.sql_with_params()
+    )
+    inner_params = [*rollup_params, *accounts_params]
     sql = f"""
-        WITH per AS ({inner}),
+        WITH per AS (
+            SELECT s.account_id, s.r, a.tier AS tier_code, a.abc_class AS abc_code
+            FROM ({rollup_sql}) s JOIN ({accounts_sql}) a ON a.id = s.account_id
+        ),
         ranked AS (
             SELECT per.account_id, per.r,
                 SUM(per.r) OVER (ORDER BY per.r DESC, per.account_id ROWS UNBOUNDED PRECEDING) AS cum,
