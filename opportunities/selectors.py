@@ -324,8 +324,9 @@ def contacts_last_met(*, account_id: int, contact_ids, since: datetime.datetime)
 
 
 def buying_centre(*, opportunity: Opportunity, now: datetime.datetime | None = None) -> dict:
-    """The contacts involved (with when each was last met) and the gaps to warn about:
-    no economic buyer or decision maker linked, or none of them met in the last 90 days."""
+    """The contacts involved (with when each was last met) and, for an open opportunity, the gaps
+    to warn about: no economic buyer or decision maker linked, or one of them not met in the last
+    90 days."""
     now = now or timezone.now()
     links = list(opportunity.contact_roles.select_related("contact").order_by("role", "contact__name"))
     since = now - datetime.timedelta(days=MET_WITHIN_DAYS)
@@ -336,7 +337,9 @@ def buying_centre(*, opportunity: Opportunity, now: datetime.datetime | None = N
         link.last_met_at = met.get(link.contact_id)
     deciders = [link for link in links if link.role in DECIDING_ROLES]
     gaps = []
-    if not deciders:
+    if opportunity.stage.is_closed or opportunity.is_archived:
+        pass  # decided: nothing left to warn about
+    elif not deciders:
         gaps.append("no_decider")
     else:
         gaps.extend(("not_met", link) for link in deciders if link.last_met_at is None)

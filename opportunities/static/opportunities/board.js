@@ -15,6 +15,7 @@
         filter: "select, a, input, button",
         preventOnFilter: false,
         animation: 120,
+        forceFallback: true, // mouse and touch events rather than HTML5 drag and drop: works the same on phones
         onEnd: function (event) {
           if (event.from === event.to) return;
           var card = event.item;
