@@ -30,7 +30,7 @@ def _signed_in(browser, live_server, username, width=1366, lang="en"):
 
 
 def _drag(page, source, target):
-    box, goal = source.bounding_box(), target.bounding_box()
+    goal = target.bounding_box()
     # hold the card by its account line (the title is a link, the select a control: not handles)
     grip = source.locator("[data-testid=card-account]").bounding_box()
     page.mouse.move(grip["x"] + 10, grip["y"] + grip["height"] / 2)
