@@ -4,16 +4,16 @@ reader's language when the timeline is shown."""
 
 from django.urls import reverse
 from django.utils.translation import gettext as _
-from django.utils.translation import gettext_lazy
+from django.utils.translation import gettext_lazy, pgettext
 
 from accounts.timeline import record_event, register_event_kind
 
 
 def _stage_name(data, key):
-    from .models import DEFAULT_STAGE_NAMES
+    from .models import DEFAULT_STAGE_NAMES, STAGE_CONTEXT
 
     name = data.get(key) or ""
-    return _(name) if name in DEFAULT_STAGE_NAMES else name
+    return pgettext(STAGE_CONTEXT, name) if name in DEFAULT_STAGE_NAMES else name
 
 
 def _reason(code):

@@ -13,8 +13,8 @@ from django.conf import settings
 from django.core.validators import MaxValueValidator, MinValueValidator
 from django.db import models
 from django.urls import reverse
-from django.utils.translation import gettext, gettext_noop
 from django.utils.translation import gettext_lazy as _
+from django.utils.translation import gettext_noop, pgettext, pgettext_lazy
 from simple_history.models import HistoricalRecords
 
 MONEY = {"max_digits": 14, "decimal_places": 2}
@@ -34,15 +34,28 @@ DEFAULT_STAGES = [
     ("lost", gettext_noop("Lost"), 0, "lost"),
 ]
 DEFAULT_STAGE_NAMES = frozenset(name for _code, name, _p, _o in DEFAULT_STAGES)
+STAGE_CONTEXT = "opportunity stage"
+# for makemessages: the default names are translated in the stage context (pgettext), where
+# "Won" and "Lost" are a deal's outcome, not a customer's
+_STAGE_NAMES = [
+    pgettext_lazy(STAGE_CONTEXT, "Need identified"),
+    pgettext_lazy(STAGE_CONTEXT, "Project set up"),
+    pgettext_lazy(STAGE_CONTEXT, "Information gathering"),
+    pgettext_lazy(STAGE_CONTEXT, "Technical screening"),
+    pgettext_lazy(STAGE_CONTEXT, "Evaluation"),
+    pgettext_lazy(STAGE_CONTEXT, "Decision"),
+    pgettext_lazy(STAGE_CONTEXT, "Won"),
+    pgettext_lazy(STAGE_CONTEXT, "Lost"),
+]
 
 
 class Stage(models.Model):
     """One step of the customer's buying process (configurable in admin)."""
 
     class Outcome(models.TextChoices):
-        OPEN = "open", _("Open")
-        WON = "won", _("Won")
-        LOST = "lost", _("Lost")
+        OPEN = "open", pgettext_lazy("opportunity outcome", "Open")
+        WON = "won", pgettext_lazy("opportunity outcome", "Won")
+        LOST = "lost", pgettext_lazy("opportunity outcome", "Lost")
 
     code = models.SlugField(_("code"), max_length=30, unique=True, help_text=_("A short fixed key, e.g. evaluation."))
     name = models.CharField(_("name"), max_length=60)
@@ -78,7 +91,7 @@ class Stage(models.Model):
     @property
     def label(self):
         """The stage's name in the reader's language when it is one of the defaults, unrenamed."""
-        return gettext(self.name) if self.name in DEFAULT_STAGE_NAMES else self.name
+        return pgettext(STAGE_CONTEXT, self.name) if self.name in DEFAULT_STAGE_NAMES else self.name
 
     @property
     def is_closed(self) -> bool:

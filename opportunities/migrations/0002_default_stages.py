@@ -11,8 +11,8 @@ STAGES = [
     ("screening", "Technical screening", 40, 40, "open"),
     ("evaluation", "Evaluation", 50, 60, "open"),
     ("decision", "Decision", 60, 80, "open"),
-    ("won", "Won", 90, 100, "won"),
-    ("lost", "Lost", 100, 0, "lost"),
+    ("won", "Won", 70, 100, "won"),
+    ("lost", "Lost", 80, 0, "lost"),
 ]
 
 

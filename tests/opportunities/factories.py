@@ -14,8 +14,8 @@ ORDER = {
     "screening": 40,
     "evaluation": 50,
     "decision": 60,
-    "won": 90,
-    "lost": 100,
+    "won": 70,
+    "lost": 80,
 }
 
 
