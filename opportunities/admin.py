@@ -100,6 +100,12 @@ class OpportunityAdmin(ServiceAdminMixin, VisibilityAdminMixin, SimpleHistoryAdm
     inlines = [ContactInline, StageChangeInline]
     show_full_result_count = False
 
+    def get_form(self, request, obj=None, change=False, **kwargs):
+        form = super().get_form(request, obj, change=change, **kwargs)
+        if "probability" in form.base_fields:
+            form.base_fields["probability"].required = False  # empty: the stage's default
+        return form
+
     def save_model(self, request, obj, form, change):
         data = form.cleaned_data
         with transaction.atomic():

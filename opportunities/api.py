@@ -308,10 +308,15 @@ class QuoteViewSet(
             ],
         )
 
-    def _act(self, request, service, **kwargs):
+    def _quote(self, request):
+        """The quote (404 for one the caller may not see), then the write permission."""
         quote = self.get_object()
         if not has_crm_perm(request.user, "opportunities.change_quote"):
             self.permission_denied(request)
+        return quote
+
+    def _act(self, request, service, quote=None, **kwargs):
+        quote = quote or self._quote(request)
         result = service(quote=quote, actor=request.user, **kwargs)
         return Response(self.get_serializer(self.get_queryset().get(pk=result.pk)).data)
 
@@ -325,9 +330,10 @@ class QuoteViewSet(
     @action(detail=True, methods=["post"])
     def decide(self, request, pk=None):
         """A sales director approves the discount, or sends the quote back to draft with a comment."""
+        quote = self._quote(request)
         body = DecideSerializer(data=request.data)
         body.is_valid(raise_exception=True)
-        return self._act(request, services.quote_decide, **body.validated_data)
+        return self._act(request, services.quote_decide, quote=quote, **body.validated_data)
 
     @extend_schema(request=VERSION_BODY, responses={200: QuoteSerializer})
     @action(detail=True, methods=["post"])
@@ -351,8 +357,8 @@ class QuoteViewSet(
     @action(detail=True, methods=["post"])
     def accept(self, request, pk=None):
         """The customer accepted: a draft contract with the quote's total is made and linked."""
+        quote = self._quote(request)
         if not has_crm_perm(request.user, "contracts.add_contract"):
-            self.get_object()
             self.permission_denied(request)
         body = AcceptSerializer(data=request.data)
         body.is_valid(raise_exception=True)
@@ -360,6 +366,7 @@ class QuoteViewSet(
         return self._act(
             request,
             services.quote_accept,
+            quote=quote,
             start_on=data["start_on"],
             end_on=data["end_on"],
             expected_version=data.get("version"),

@@ -107,7 +107,7 @@ def seed_opportunities(context: dict) -> None:
                     "unit_price": price,
                     "discount_percent": Decimal(d),
                 }
-                for (p, price), d in zip(rng.sample(PRODUCTS, k=3), [0, 5, 15 if index % 6 == 0 else 8], strict=True)
+                for (p, price), d in zip(rng.sample(PRODUCTS, k=3), [0, 5, 15 if index % 6 == 4 else 8], strict=True)
             ]
             quote = quote_create(
                 actor=owner, opportunity=opp, valid_until=today + datetime.timedelta(days=30), lines=lines

@@ -241,3 +241,69 @@ class TestApi:
             api.post(f"/api/opportunities/{opp.pk}/move/", {"stage": stage("project").pk}, format="json").status_code
             == 404
         )
+
+
+class TestQuoteApi:
+    def test_submit_decide_and_accept(self, api_for, manager, director, settings):
+        settings.OPPORTUNITIES_DISCOUNT_LIMIT_PERCENT = "5"
+        opp = OpportunityFactory(account=AccountFactory(owner=manager))
+        mine = api_for(manager)
+        created = mine.post(
+            "/api/quotes/",
+            {
+                "opportunity": opp.pk,
+                "valid_until": (timezone.localdate() + datetime.timedelta(days=5)).isoformat(),
+                "lines": [{"product": "A", "quantity": "2", "unit_price": "100.00", "discount_percent": "12.5"}],
+            },
+            format="json",
+        ).json()
+        assert created["total"] == "175.00"
+        body = mine.post(f"/api/quotes/{created['id']}/submit/", {"version": created["version"]}, format="json").json()
+        assert body["status"] == "pending"
+        refused = mine.post(f"/api/quotes/{created['id']}/decide/", {"approve": True}, format="json")
+        assert refused.status_code == 403
+        approved = api_for(director).post(f"/api/quotes/{created['id']}/decide/", {"approve": True}, format="json")
+        assert approved.status_code == 200 and approved.json()["status"] == "approved"
+        today = timezone.localdate()
+        accepted = mine.post(
+            f"/api/quotes/{created['id']}/accept/",
+            {"start_on": today.isoformat(), "end_on": (today + datetime.timedelta(days=90)).isoformat()},
+            format="json",
+        )
+        assert accepted.status_code == 200, accepted.content
+        assert accepted.json()["status"] == "accepted" and accepted.json()["contract"]
+
+    def test_a_stale_submit_answers_409(self, api_for, manager):
+        opp = OpportunityFactory(account=AccountFactory(owner=manager))
+        quote = QuoteFactory(opportunity=opp)
+        QuoteLineFactory(quote=quote)
+        response = api_for(manager).post(f"/api/quotes/{quote.pk}/submit/", {"version": 9}, format="json")
+        assert response.status_code == 409 and response.json()["code"] == "stale"
+
+    def test_another_managers_quote_is_404_for_every_action(self, api_for, manager, other_manager):
+        quote = QuoteFactory(opportunity=OpportunityFactory(account=AccountFactory(owner=other_manager)))
+        api = api_for(manager)
+        for action in ("submit", "decide", "send", "decline", "revise", "accept"):
+            assert api.post(f"/api/quotes/{quote.pk}/{action}/", {}, format="json").status_code == 404, action
+
+
+class TestAdmin:
+    def test_admin_creates_through_the_service(self, client_for, admin_user):
+        account = AccountFactory()
+        response = client_for(admin_user).post(
+            "/admin/opportunities/opportunity/add/",
+            {
+                "account": account.pk,
+                "title": "From admin",
+                "stage": stage("project").pk,
+                "amount": "500.00",
+                "expected_close_on": "2027-03-01",
+                "contact_roles-TOTAL_FORMS": "0",
+                "contact_roles-INITIAL_FORMS": "0",
+                "stage_changes-TOTAL_FORMS": "0",
+                "stage_changes-INITIAL_FORMS": "0",
+            },
+        )
+        assert response.status_code == 302, (response.context["adminform"].form.errors, response.context["errors"])
+        opp = Opportunity.objects.get(title="From admin")
+        assert opp.probability == 20 and opp.stage_changes.count() == 1 and opp.created_by == admin_user
