@@ -72,6 +72,7 @@ ROLE_GRANTS: dict[str, dict[str, tuple[str, ...]]] = {
         "visits.followup": WRITE,
         "service_requests": WRITE,
         "reminders": WRITE,
+        "reports": READ,
         "users": READ,
     },
     Role.FINANCE: {
