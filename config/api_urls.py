@@ -5,6 +5,7 @@ from rest_framework.routers import DefaultRouter
 
 from accounts.api import register_routes as register_accounts
 from contracts.api import register_routes as register_contracts
+from reminders.api import register_routes as register_reminders
 from service_requests.api import register_routes as register_service_requests
 from tiering.api import register_routes as register_tiering
 from tiering.api import urlpatterns as tiering_urls
@@ -16,5 +17,6 @@ register_tiering(router)
 register_contracts(router)
 register_service_requests(router)
 register_visits(router)
+register_reminders(router)
 
 urlpatterns = [*tiering_urls, path("", include(router.urls))]
