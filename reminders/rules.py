@@ -191,7 +191,8 @@ def _tier_text(d) -> str:
 
 def _revenue_drop_text(d) -> str:
     return _(
-        "%(account)s (top 50): revenue of %(month)s is %(drop)s%% below its baseline (%(revenue)s against %(baseline)s)."
+        "%(account)s (top 50): revenue of %(month)s is %(drop)s%% below its baseline "
+        "(%(revenue)s against %(baseline)s)."
     ) % {
         "account": d.get("account"),
         "month": d.get("month", "")[:7],
@@ -202,7 +203,7 @@ def _revenue_drop_text(d) -> str:
 
 
 def register_default_rules() -> None:
-    O, A, F = Recipient.OWNER, Recipient.ASSIGNEE, Recipient.FINANCE
+    OWNER, A, F = Recipient.OWNER, Recipient.ASSIGNEE, Recipient.FINANCE
     specs = [
         RuleSpec(
             "birthday_upcoming",
@@ -263,7 +264,7 @@ def register_default_rules() -> None:
             _installment_due_text,
             _contract_link,
             default_lead="7",
-            default_recipients=(O, F),
+            default_recipients=(OWNER, F),
         ),
         RuleSpec(
             "installment_overdue",
@@ -273,7 +274,7 @@ def register_default_rules() -> None:
             sweeps.installment_overdue,
             _installment_overdue_text,
             _contract_link,
-            default_recipients=(O, F),
+            default_recipients=(OWNER, F),
         ),
         RuleSpec(
             "contract_expiring",
