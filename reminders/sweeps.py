@@ -60,7 +60,7 @@ def _birthday_q(days: list[datetime.date]) -> Q:
         if day.month == 2 and day.day == 28:
             # 29 February in a common year is kept on 28 February (accounts.birthdays)
             q |= Q(birthday_calendar=Contact.Calendar.GREGORIAN, birth_month=2, birth_day=29)
-        lunar = LunarDate.fromSolarDate(day.year, day.month, day.day)
+        lunar = LunarDate.from_solar_date(day.year, day.month, day.day)
         lunar_days = [lunar.day]
         if lunar.day == 29:  # a lunar month of 29 days keeps the 30th's birthdays on the 29th
             lunar_days.append(30)

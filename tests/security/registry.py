@@ -92,6 +92,26 @@ def _note(*, account, pk):
     return Note.objects.create(id=pk, account=account, body="Walk", occurred_at=timezone.now())
 
 
+def _notification(*, account, pk):
+    from tests.reminders.factories import NotificationFactory
+
+    return NotificationFactory(id=pk, account=account, recipient=account.owner)
+
+
+def _webhook_delivery(*, account, pk):
+    from reminders.models import OutboundEvent, WebhookDelivery
+    from tests.reminders.factories import WebhookEndpointFactory
+
+    event = OutboundEvent.objects.create(
+        id=pk,
+        event="account.created",
+        key=f"walk:{pk}",
+        payload={"account_id": account.pk},
+        occurred_at=account.created_at,
+    )
+    return WebhookDelivery.objects.create(id=pk, endpoint=WebhookEndpointFactory(id=pk), event=event)
+
+
 def _search_row(*, account, pk):
     return account.search  # kept by the services (and the account factory)
 
@@ -128,6 +148,9 @@ CUSTOMER_DATA_FACTORIES = {
     "visits.Callback": lambda *, account, pk: CallbackFactory(id=pk, account=account),
     "visits.FollowUp": lambda *, account, pk: FollowUpFactory(id=pk, account=account),
     "visits.Note": _note,
+    # a reminder belongs to its recipient (here the other manager); webhooks are administrators'
+    "reminders.Notification": _notification,
+    "reminders.WebhookDelivery": _webhook_delivery,
 }
 
 # Values for a route's other arguments (beside its primary keys); a route with an argument not
