@@ -99,7 +99,7 @@ def main() -> int:
     from accounts.models import Account, Contact
     from contracts.models import Installment
     from reminders.models import Notification
-    from reminders.services import rule_sweep
+    from reminders.services import rule_sweep, rules_ensure_defaults
 
     if not args.reuse or not Account.objects.exists():
         call_command("flush", interactive=False, verbosity=0)
@@ -113,6 +113,7 @@ def main() -> int:
         print(f"seed: {made:,} installments in {time.monotonic() - started:.1f} s")
     with connection.cursor() as cursor:
         cursor.execute("VACUUM ANALYZE")
+    rules_ensure_defaults()  # a flush removed the data migration's rows
     Notification.objects.filter(rule__in=["birthday_upcoming", "birthday_today", "installment_overdue"]).delete()
 
     today = timezone.localdate()

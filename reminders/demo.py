@@ -4,7 +4,9 @@ from django.utils import timezone
 
 
 def seed_reminders(ctx: dict) -> None:
-    from .services import sweeps_run
+    from .services import rules_ensure_defaults, sweeps_run
+
+    rules_ensure_defaults()  # seed_demo after a flush: the data migration's rows are gone
 
     if int(ctx.get("accounts", 300)) > 5000:  # the bench's data set: bench/reminders_bench.py times the sweeps
         return

@@ -121,29 +121,36 @@ def write(rule_code: str, rows: list[tuple], *, now=None) -> int:
 
 
 def _write_postgresql(rule_code, chunk, now) -> int:
+    """COPY the rows into a temporary table, then one INSERT ... SELECT ... ON CONFLICT DO NOTHING:
+    the unique key decides, in the database, which rows are new (also against a concurrent sweep)."""
     table = Notification._meta.db_table
-    sql = (
-        f"INSERT INTO {table} (rule, subject_type, subject_id, due_on, recipient_id, account_id, data, "  # nosec B608: table name from model metadata; values are parameters
-        "in_app, email, created_at, attempts, last_error) "
-        "SELECT %s, t.subject_type, t.subject_id, t.due_on, t.recipient_id, t.account_id, t.data::jsonb, "
-        "t.in_app, t.email, %s, 0, '' "
-        "FROM unnest(%s::text[], %s::bigint[], %s::date[], %s::bigint[], %s::bigint[], %s::text[], "
-        "%s::boolean[], %s::boolean[]) "
-        "AS t(subject_type, subject_id, due_on, recipient_id, account_id, data, in_app, email) "
-        "ON CONFLICT ON CONSTRAINT notification_once DO NOTHING"
-    )
-    params = [
-        rule_code,
-        now,
-        [c.subject_type for c, *_r in chunk],
-        [c.subject_id for c, *_r in chunk],
-        [c.due_on for c, *_r in chunk],
-        [uid for _c, uid, *_r in chunk],
-        [c.account_id for c, *_r in chunk],
-        [json.dumps(c.data, ensure_ascii=False) for c, *_r in chunk],
-        [in_app for _c, _u, in_app, _e in chunk],
-        [email for *_r, email in chunk],
-    ]
     with connection.cursor() as cursor:
-        cursor.execute(sql, params)
-        return cursor.rowcount
+        cursor.execute("DROP TABLE IF EXISTS reminders_ledger_in")
+        cursor.execute(
+            "CREATE TEMP TABLE reminders_ledger_in (subject_type text, subject_id bigint, due_on date, "
+            "recipient_id bigint, account_id bigint, data jsonb, in_app boolean, email boolean)"
+        )
+        with cursor.cursor.copy("COPY reminders_ledger_in FROM STDIN") as copy:
+            for c, uid, in_app, email in chunk:
+                copy.write_row(
+                    (
+                        c.subject_type,
+                        c.subject_id,
+                        c.due_on,
+                        uid,
+                        c.account_id,
+                        json.dumps(c.data, ensure_ascii=False),
+                        in_app,
+                        email,
+                    )
+                )
+        cursor.execute(
+            f"INSERT INTO {table} (rule, subject_type, subject_id, due_on, recipient_id, account_id, data, "  # nosec B608: table name from model metadata; values are parameters
+            "in_app, email, created_at, attempts, last_error) "
+            "SELECT %s, subject_type, subject_id, due_on, recipient_id, account_id, data, in_app, email, %s, 0, '' "
+            "FROM reminders_ledger_in ON CONFLICT ON CONSTRAINT notification_once DO NOTHING",
+            [rule_code, now],
+        )
+        written = cursor.rowcount
+        cursor.execute("DROP TABLE reminders_ledger_in")
+        return written

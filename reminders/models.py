@@ -85,6 +85,7 @@ class Notification(models.Model):
         on_delete=models.CASCADE,
         related_name="+",
         db_index=False,
+        db_constraint=False,  # a link for the reader; no per-row check when a sweep writes thousands
     )
     data = models.JSONField(_("details"), default=dict)
     in_app = models.BooleanField(_("in the app"), default=True)
@@ -191,7 +192,7 @@ class WebhookEndpoint(models.Model):
         _("signing secret"),
         max_length=100,
         default=new_secret,
-        help_text=_("HMAC-SHA256 of the body with this secret is sent in X-CRM-Signature (sha256=<hex>)."),
+        help_text=_("HMAC-SHA256 of the body with this secret is sent in X-CRM-Signature (sha256=HEX)."),
     )
     is_active = models.BooleanField(_("active"), default=True)
     created_by = models.ForeignKey(

@@ -37,6 +37,23 @@ def _enqueue_delivery() -> None:
 # --- sweeps ------------------------------------------------------------------------------------
 
 
+def rules_ensure_defaults() -> int:
+    """Make the rule rows the data migration makes (after a flush, or for a rule added in code);
+    rows already there are left as they are. Returns how many were made."""
+    made = 0
+    for spec in rules.RULES:
+        _rule, created = Rule.objects.get_or_create(
+            code=spec.code,
+            defaults={
+                "lead_days": spec.default_lead,
+                "recipients": [str(r) for r in spec.default_recipients],
+                "email_by_default": spec.email_by_default,
+            },
+        )
+        made += created
+    return made
+
+
 def rule_sweep(*, code: str, now=None, deliver: bool = True) -> int:
     """Run one rule's sweep and write its reminders to the ledger (those already there are kept as
     they are). Returns how many reminders were new. A rule switched off writes nothing."""

@@ -233,7 +233,12 @@ def installment_due(*, rule, now) -> list[Candidate]:
 def installment_overdue(*, rule, now, exclude_ledgered: bool = True) -> list[Candidate]:
     """Open installments past due, each reminded once (the ledger key's date is the due date), with
     the late fee so far as of today. Those already in the ledger are left out in SQL, so a daily
-    re-run reads only the new ones; the fee is computed for those only (one query of allocations)."""
+    re-run reads only the new ones; the fee is computed for those only (one query of allocations).
+    Rows are read as tuples: tens of thousands of model instances would cost more than the SQL."""
+    from types import SimpleNamespace
+
+    from django.db.models import Exists, OuterRef
+
     from contracts.models import Allocation
 
     from .models import Notification
@@ -241,33 +246,29 @@ def installment_overdue(*, rule, now, exclude_ledgered: bool = True) -> list[Can
     today = timezone.localdate(now)
     qs = installments_overdue(as_of=today, min_days=1)
     if exclude_ledgered:
-        from django.db.models import Exists, OuterRef
-
         done = Notification.objects.filter(
             rule=rule.code, subject_type="contracts.installment", subject_id=OuterRef("pk"), due_on=OuterRef("due_on")
         )
         qs = qs.exclude(Exists(done))
-    rows = list(
-        qs.only(
-            "id",
-            "due_on",
-            "amount",
-            "paid_amount",
-            "contract__id",
-            "contract__number",
-            "contract__currency",
-            "contract__owner_id",
-            "contract__late_fee_rate",
-            "contract__late_fee_cap",
-            "contract__grace_days",
-            "contract__account__id",
-            "contract__account__name",
-            "contract__account__owner_id",
-            "contract__account__team_id",
-        )
+    fields = (
+        "pk",
+        "due_on",
+        "amount",
+        "contract_id",
+        "contract__number",
+        "contract__currency",
+        "contract__owner_id",
+        "contract__late_fee_rate",
+        "contract__late_fee_cap",
+        "contract__grace_days",
+        "contract__account_id",
+        "contract__account__name",
+        "contract__account__owner_id",
+        "contract__account__team_id",
     )
+    rows = list(qs.order_by().values_list(*fields))
     allocations = defaultdict(list)
-    ids = [i.pk for i in rows]
+    ids = [row[0] for row in rows]
     for start in range(0, len(ids), 20000):
         for inst_id, received_on, amount in Allocation.objects.filter(
             installment_id__in=ids[start : start + 20000]
@@ -275,34 +276,50 @@ def installment_overdue(*, rule, now, exclude_ledgered: bool = True) -> list[Can
             allocations[inst_id].append((received_on, amount))
     out = []
     terms_cache = {}
-    for i in rows:
-        contract = i.contract
-        terms = terms_cache.get(contract.pk)
+    for (
+        pk,
+        due_on,
+        amount,
+        contract_id,
+        number,
+        currency,
+        contract_owner_id,
+        rate,
+        cap,
+        grace,
+        account_id,
+        account_name,
+        account_owner_id,
+        team_id,
+    ) in rows:
+        terms = terms_cache.get(contract_id)
         if terms is None:
-            terms = terms_cache[contract.pk] = terms_for(contract)
+            terms = terms_cache[contract_id] = terms_for(
+                SimpleNamespace(late_fee_rate=rate, late_fee_cap=cap, grace_days=grace)
+            )
         position = installment_position(
-            amount=i.amount, due_on=i.due_on, allocations=allocations[i.pk], as_of=today, terms=terms
+            amount=amount, due_on=due_on, allocations=allocations[pk], as_of=today, terms=terms
         )
         if position.overdue <= ZERO:
             continue
         out.append(
             Candidate(
                 subject_type="contracts.installment",
-                subject_id=i.pk,
-                due_on=i.due_on,
-                account_id=contract.account_id,
-                team_id=contract.account.team_id,
-                people=_contract_people(contract),
+                subject_id=pk,
+                due_on=due_on,
+                account_id=account_id,
+                team_id=team_id,
+                people={"owner": _ids(contract_owner_id or account_owner_id)},
                 data={
-                    "number": contract.number,
-                    "account": contract.account.name,
-                    "contract_id": contract.pk,
-                    "date": i.due_on.isoformat(),
+                    "number": number,
+                    "account": account_name,
+                    "contract_id": contract_id,
+                    "date": due_on.isoformat(),
                     "open": str(position.open),
                     "fee": str(position.late_fee),
                     "days": position.days_overdue,
                     "as_of": today.isoformat(),
-                    "currency": contract.currency,
+                    "currency": currency,
                 },
             )
         )

@@ -85,7 +85,7 @@ class Migration(migrations.Migration):
                 ('name', models.CharField(max_length=100, verbose_name='name')),
                 ('url', models.URLField(max_length=500, verbose_name='URL')),
                 ('events', models.JSONField(default=list, verbose_name='events')),
-                ('secret', models.CharField(default=reminders.models.new_secret, help_text='HMAC-SHA256 of the body with this secret is sent in X-CRM-Signature (sha256=<hex>).', max_length=100, verbose_name='signing secret')),
+                ('secret', models.CharField(default=reminders.models.new_secret, help_text='HMAC-SHA256 of the body with this secret is sent in X-CRM-Signature (sha256=HEX).', max_length=100, verbose_name='signing secret')),
                 ('is_active', models.BooleanField(default=True, verbose_name='active')),
                 ('created_at', models.DateTimeField(auto_now_add=True, verbose_name='created at')),
                 ('version', models.PositiveIntegerField(default=1, editable=False, verbose_name='version')),
@@ -129,7 +129,7 @@ class Migration(migrations.Migration):
                 ('read_at', models.DateTimeField(blank=True, null=True, verbose_name='read at')),
                 ('attempts', models.PositiveSmallIntegerField(default=0, verbose_name='attempts')),
                 ('last_error', models.CharField(blank=True, max_length=300, verbose_name='last error')),
-                ('account', models.ForeignKey(blank=True, db_index=False, null=True, on_delete=django.db.models.deletion.CASCADE, related_name='+', to='accounts.account', verbose_name='account')),
+                ('account', models.ForeignKey(blank=True, db_constraint=False, db_index=False, null=True, on_delete=django.db.models.deletion.CASCADE, related_name='+', to='accounts.account', verbose_name='account')),
                 ('recipient', models.ForeignKey(on_delete=django.db.models.deletion.CASCADE, related_name='notifications', to=settings.AUTH_USER_MODEL, verbose_name='recipient')),
             ],
             options={
