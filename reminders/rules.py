@@ -321,6 +321,19 @@ def register_default_rules() -> None:
             _account_link,
         ),
         RuleSpec(
+            "revenue_drop",
+            gettext_lazy("Top accounts' revenue falling"),
+            gettext_lazy(
+                "Churn warning: top-50 accounts whose revenue of the last month fell 10% or 20% "
+                "against the same month a year earlier (once per account and month)."
+            ),
+            "graph-down-arrow",
+            sweeps.revenue_drop,
+            _revenue_drop_text,
+            _account_link,
+            default_recipients=(OWNER, Recipient.DIRECTORS),
+        ),
+        RuleSpec(
             "tier_changed",
             gettext_lazy("Tier changes"),
             gettext_lazy("Tier changes of the accounts a person owns."),

@@ -473,3 +473,39 @@ def tier_changed(*, rule, now) -> list[Candidate]:
             )
         )
     return out
+
+
+# --- the churn warning (reports) ---------------------------------------------------------------
+
+
+def revenue_drop(*, rule, now) -> list[Candidate]:
+    """Top-50 accounts whose revenue of the last complete month fell 10% or 20% against the same
+    month a year earlier (reports' churn warning); one reminder per account and month."""
+    from reports.selectors import churn_warnings
+
+    today = timezone.localdate(now)
+    month = (today.replace(day=1) - datetime.timedelta(days=1)).replace(day=1)
+    out = []
+    for row in churn_warnings(user=None, month=month, flagged_only=True):
+        account = row.account
+        drop = (row.baseline_revenue - row.month_revenue) * 100 / row.baseline_revenue if row.baseline_revenue else 0
+        out.append(
+            Candidate(
+                subject_type="accounts.account",
+                subject_id=account.pk,
+                due_on=month,
+                account_id=account.pk,
+                team_id=account.team_id,
+                people={"owner": _ids(account.owner_id)},
+                data={
+                    "account": account.name,
+                    "month": month.isoformat(),
+                    "rank": row.rank,
+                    "flag": row.flag,
+                    "drop": str(int(drop)),
+                    "revenue": str(row.month_revenue),
+                    "baseline": str(row.baseline_revenue),
+                },
+            )
+        )
+    return out

@@ -3,6 +3,7 @@ the same time, and a worker that died after the ledger write and before the send
 
 import datetime
 import threading
+from decimal import Decimal
 from smtplib import SMTPServerDisconnected
 
 import pytest
@@ -13,7 +14,7 @@ from reminders import delivery
 from reminders.models import Notification
 from reminders.services import rule_sweep, sweeps_run
 from reminders.tasks import deliver_notifications
-from tests.accounts.factories import AccountFactory, ContactFactory
+from tests.accounts.factories import AccountFactory, ContactFactory, TransactionFactory
 from tests.contracts.factories import ContractFactory, InstallmentFactory
 from tests.service_requests.factories import EscalationFactory, ServiceRequestFactory
 from tests.tiering.factories import TierChangeFactory
@@ -39,6 +40,11 @@ def _something_for_every_rule(manager, finance_user):
     EscalationFactory(request=request, level="at_risk", notified=manager, created_at=NOW)
     EscalationFactory(request=request, level="breached", notified=manager, created_at=NOW)
     TierChangeFactory(account=account, at=at(2027, 5, 4, 2))
+    # revenue of April 2027 half of April 2026's: the churn warning
+    account.revenue_12m = Decimal("9000")
+    account.save(update_fields=["revenue_12m"])
+    TransactionFactory(account=account, occurred_at=at(2026, 4, 10, 12), amount=Decimal("1000"))
+    TransactionFactory(account=account, occurred_at=at(2027, 4, 10, 12), amount=Decimal("500"))
 
 
 @pytest.mark.django_db

@@ -284,3 +284,40 @@ class TestRecipients:
         owner = UserFactory(role=Role.MANAGER, is_active=False)
         ContactFactory(account=AccountFactory(owner=owner), birth_month=5, birth_day=5)
         assert sweep("birthday_today", at(2027, 5, 5)) == 0
+
+
+class TestChurnWarning:
+    """The last complete month (October 2026, swept on 3 November) against October 2025."""
+
+    @staticmethod
+    def revenue(account, day, amount):
+        from tests.accounts.factories import TransactionFactory
+
+        TransactionFactory(account=account, occurred_at=at(day.year, day.month, day.day, 12), amount=Decimal(amount))
+
+    def test_top_accounts_down_10_and_20_percent_to_owner_and_directors(self, manager, director):
+        steady = AccountFactory(owner=manager, name="Steady", revenue_12m=9000)
+        dipping = AccountFactory(owner=manager, name="Dipping", revenue_12m=8000)
+        falling = AccountFactory(owner=manager, name="Falling", revenue_12m=7000)
+        for account, before, after in ((steady, "1000", "950"), (dipping, "1000", "900"), (falling, "1000", "790")):
+            self.revenue(account, datetime.date(2025, 10, 10), before)
+            self.revenue(account, datetime.date(2026, 10, 10), after)
+        assert sweep("revenue_drop", at(2026, 11, 3)) == 4  # two accounts, to the owner and the director
+        rows = reminders("revenue_drop")
+        assert {(n.subject_id, n.recipient_id) for n in rows} == {
+            (dipping.pk, manager.pk),
+            (dipping.pk, director.pk),
+            (falling.pk, manager.pk),
+            (falling.pk, director.pk),
+        }
+        by_account = {n.subject_id: n for n in rows}
+        assert by_account[falling.pk].due_on == datetime.date(2026, 10, 1)
+        assert by_account[falling.pk].data["flag"] == "drop_20" and by_account[dipping.pk].data["flag"] == "drop_10"
+        assert "Falling (top 50): revenue of 2026-10 is 21% below its baseline" in describe(by_account[falling.pk])
+
+    def test_once_per_account_and_month(self, manager, director):
+        falling = AccountFactory(owner=manager, revenue_12m=7000)
+        self.revenue(falling, datetime.date(2025, 10, 10), "1000")
+        self.revenue(falling, datetime.date(2026, 10, 10), "500")
+        assert sweep("revenue_drop", at(2026, 11, 3)) == 2
+        assert sweep("revenue_drop", at(2026, 11, 20)) == 0  # the same month: nothing new
