@@ -106,7 +106,8 @@ BOARD_CLOSED_DAYS = 90
 def board(*, user, qs=None) -> list[dict]:
     """The pipeline board: every active stage with its totals (one grouped query) and its first
     cards by expected close date (one query per stage, at most BOARD_CARDS_PER_STAGE each), so
-    the board costs the same however many opportunities there are. Closed stages show what closed in the last 90 days only."""
+    the board costs the same however many opportunities there are. Closed stages show what
+    closed in the last 90 days only."""
     stages = active_stages()
     since = timezone.localdate() - datetime.timedelta(days=BOARD_CLOSED_DAYS)
     base = opportunity_list(user=user, qs=qs, sort="close").filter(
