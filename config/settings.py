@@ -78,6 +78,8 @@ INSTALLED_APPS = [
     "service_requests",
     "contracts",
     "visits",
+    "opportunities",
+    "reminders",
     "reports",
 ]
 
@@ -117,6 +119,7 @@ TEMPLATES = [
                 "django.contrib.messages.context_processors.messages",
                 "django.template.context_processors.i18n",
                 "core.context_processors.navigation",
+                "reminders.context_processors.notifications",
             ],
         },
     },
@@ -185,6 +188,14 @@ CELERY_BEAT_SCHEDULE = {
         "task": "tiering.tasks.recompute_tiers_nightly",
         "schedule": crontab(hour=2, minute=30),
     },
+    # reminders (reminders/rules.py): the date-based rules each morning (after the nightly jobs),
+    # the service-request ones every five minutes, delivery of the ledger every minute (it also
+    # picks up rows a dead worker left unsent), the digest each evening, webhooks every minute
+    "reminders-daily-sweep": {"task": "reminders.tasks.sweep_daily", "schedule": crontab(hour=7, minute=30)},
+    "reminders-frequent-sweep": {"task": "reminders.tasks.sweep_frequent", "schedule": 300.0},
+    "reminders-deliver": {"task": "reminders.tasks.deliver_notifications", "schedule": 60.0},
+    "reminders-digest": {"task": "reminders.tasks.send_digests", "schedule": crontab(hour=18, minute=0)},
+    "reminders-webhooks": {"task": "reminders.tasks.collect_webhook_events", "schedule": 60.0},
 }
 
 # --- contracts ----------------------------------------------------------------------------
@@ -196,6 +207,8 @@ CONTRACTS_GRACE_DAYS = env.int("CONTRACTS_GRACE_DAYS", default=0)
 CONTRACTS_EXPIRING_DAYS = env.int("CONTRACTS_EXPIRING_DAYS", default=30)
 CONTRACTS_DOCUMENT_MAX_MB = env.int("CONTRACTS_DOCUMENT_MAX_MB", default=20)
 CONTRACTS_DEFAULT_APPROVER_ROLE = "Sales director"
+# a quote line discounted above this percent needs a sales director's approval
+OPPORTUNITIES_DISCOUNT_LIMIT_PERCENT = env("OPPORTUNITIES_DISCOUNT_LIMIT_PERCENT", default="10")
 
 # --- auth ---------------------------------------------------------------------------------
 AUTH_USER_MODEL = "users.User"
@@ -302,6 +315,8 @@ EMAIL_BACKEND = env(
 EMAIL_HOST = env("EMAIL_HOST", default="localhost")
 EMAIL_PORT = env.int("EMAIL_PORT", default=25)
 DEFAULT_FROM_EMAIL = env("DEFAULT_FROM_EMAIL", default="crm@localhost")
+# the address people open the CRM at: the links in reminder e-mails start with it
+SITE_URL = env("SITE_URL", default="http://127.0.0.1:8000")
 
 # --- API ----------------------------------------------------------------------------------
 REST_FRAMEWORK = {

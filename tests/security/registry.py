@@ -92,6 +92,51 @@ def _note(*, account, pk):
     return Note.objects.create(id=pk, account=account, body="Walk", occurred_at=timezone.now())
 
 
+def _opportunity(*, account, pk):
+    from opportunities.models import Opportunity
+    from tests.opportunities.factories import OpportunityFactory
+
+    return Opportunity.objects.filter(pk=pk).first() or OpportunityFactory(id=pk, account=account)
+
+
+def _quote(*, account, pk):
+    from opportunities.models import Quote
+    from tests.opportunities.factories import QuoteFactory
+
+    return Quote.objects.filter(pk=pk).first() or QuoteFactory(id=pk, opportunity=_opportunity(account=account, pk=pk))
+
+
+def _opportunity_child(factory_name, **parents):
+    def make(*, account, pk):
+        from tests.opportunities import factories
+
+        factory = getattr(factories, factory_name)
+        made = {name: maker(account=account, pk=pk) for name, maker in parents.items()}
+        return factory(id=pk, **made)
+
+    return make
+
+
+def _notification(*, account, pk):
+    from tests.reminders.factories import NotificationFactory
+
+    return NotificationFactory(id=pk, account=account, recipient=account.owner)
+
+
+def _webhook_delivery(*, account, pk):
+    from reminders.models import OutboundEvent, WebhookDelivery
+    from tests.reminders.factories import WebhookEndpointFactory
+
+    event = OutboundEvent.objects.create(
+        id=pk,
+        event="account.created",
+        key=f"walk:{pk}",
+        payload={"account_id": account.pk},
+        occurred_at=account.created_at,
+    )
+    return WebhookDelivery.objects.create(id=pk, endpoint=WebhookEndpointFactory(id=pk), event=event)
+
+
 def _search_row(*, account, pk):
     return account.search  # kept by the services (and the account factory)
 
@@ -128,6 +173,14 @@ CUSTOMER_DATA_FACTORIES = {
     "visits.Callback": lambda *, account, pk: CallbackFactory(id=pk, account=account),
     "visits.FollowUp": lambda *, account, pk: FollowUpFactory(id=pk, account=account),
     "visits.Note": _note,
+    "opportunities.Opportunity": _opportunity,
+    "opportunities.Quote": _quote,
+    "opportunities.OpportunityContact": _opportunity_child("OpportunityContactFactory", opportunity=_opportunity),
+    "opportunities.StageChange": _opportunity_child("StageChangeFactory", opportunity=_opportunity),
+    "opportunities.QuoteLine": _opportunity_child("QuoteLineFactory", quote=_quote),
+    # a reminder belongs to its recipient (here the other manager); webhooks are administrators'
+    "reminders.Notification": _notification,
+    "reminders.WebhookDelivery": _webhook_delivery,
 }
 
 # Values for a route's other arguments (beside its primary keys); a route with an argument not
@@ -135,6 +188,7 @@ CUSTOMER_DATA_FACTORIES = {
 SAMPLE_KWARGS = {
     "key": "tiering.tier",  # an account panel
     "fmt": "csv",  # an import job's error file (scoped to the user who started the import)
+    "action": "submit",  # a quote's action (opportunities:quote_action)
 }
 
 # Routes that take a primary key of something that is not customer data, with the reason.
@@ -143,4 +197,5 @@ NOT_CUSTOMER_DATA = {
     "competitor-detail": "the competitor list is master data every role reads",
     "tiering-recompute-job": "recompute jobs are not customer data (administrators and directors only)",
     "tiering:job": "recompute jobs are not customer data (administrators and directors only)",
+    "opportunity-stage-detail": "the stages of the buying process are master data every seller reads",
 }
