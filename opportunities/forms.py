@@ -130,6 +130,7 @@ class QuoteLineForm(BootstrapFormMixin, forms.Form):
         min_value=Decimal("0"),
         max_value=Decimal("100"),
         required=False,
+        widget=forms.NumberInput(attrs={"aria-describedby": "discount-limit-help"}),
     )
 
     def clean(self):
@@ -151,7 +152,8 @@ class QuoteLineForm(BootstrapFormMixin, forms.Form):
         }
 
 
-QuoteLineFormSet = forms.formset_factory(QuoteLineForm, extra=3, max_num=50, validate_max=True)
+# one empty line; the page's "Add line" appends more (opportunities/static/opportunities/quote_form.js)
+QuoteLineFormSet = forms.formset_factory(QuoteLineForm, extra=1, max_num=50, validate_max=True)
 
 
 def line_initial(lines) -> list[dict]:

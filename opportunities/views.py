@@ -510,17 +510,19 @@ def quote_edit(request, pk):
 def quote_detail(request, pk):
     quote = selectors.quote_get_for_user(user=request.user, pk=pk)
     can_change = has_crm_perm(request.user, "opportunities.change_quote")
+    live = not quote.is_expired  # an expired quote is only revised
     context = {
         "quote": quote,
         "opportunity": quote.opportunity,
         "lines": list(quote.lines.all()),
         "limit": services.discount_limit(),
         "can_edit": can_change and quote.is_editable,
-        "can_submit": can_change and quote.status == Quote.Status.DRAFT,
-        "can_send": can_change and quote.status == Quote.Status.APPROVED,
-        "can_decide": can_change and services.can_approve(user=request.user, quote=quote),
+        "can_submit": can_change and live and quote.status == Quote.Status.DRAFT,
+        "can_send": can_change and live and quote.status == Quote.Status.APPROVED,
+        "can_decide": can_change and live and services.can_approve(user=request.user, quote=quote),
         "can_decline": can_change and quote.status in services.ACCEPTABLE,
         "can_accept": can_change
+        and live
         and quote.status in services.ACCEPTABLE
         and has_crm_perm(request.user, "contracts.add_contract"),
         "can_revise": can_change and quote.status in services.REVISABLE and not hasattr(quote, "revised_by"),
