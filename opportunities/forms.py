@@ -7,9 +7,11 @@ from django.utils.translation import gettext_lazy as _
 from accounts.models import Account, Competitor, Contact
 from accounts.selectors import account_assignable_owners
 from core.forms import BootstrapFormMixin
+from users.models import Team, User
 from users.visibility import visible_to
 
 from .models import CloseReason, Opportunity, OpportunityContact, Stage
+from .selectors import pipeline_filter_owners, pipeline_filter_teams
 
 DATE = forms.DateInput(attrs={"type": "date"}, format="%Y-%m-%d")
 
@@ -189,5 +191,18 @@ class DecideForm(BootstrapFormMixin, forms.Form):
 
 
 class PeriodForm(forms.Form):
+    """The forecast's and the won/lost analysis's filters: the period, and a team or an owner
+    among those the user may see (the choices come from the pipeline's selectors)."""
+
     date_from = forms.DateField(label=_("From"), required=False, widget=DATE)
     date_to = forms.DateField(label=_("To"), required=False, widget=DATE)
+    team = forms.ModelChoiceField(label=_("Team"), queryset=Team.objects.none(), required=False)
+    owner = forms.ModelChoiceField(label=_("Owner"), queryset=User.objects.none(), required=False)
+
+    def __init__(self, *args, user, **kwargs):
+        super().__init__(*args, **kwargs)
+        # evaluated once for the template, which shows a select only when there is something to choose
+        self.team_choices = list(pipeline_filter_teams(user=user))
+        self.owner_choices = list(pipeline_filter_owners(user=user))
+        self.fields["team"].queryset = pipeline_filter_teams(user=user)
+        self.fields["owner"].queryset = pipeline_filter_owners(user=user)
