@@ -12,7 +12,7 @@ from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.utils import timezone
 from django.utils.translation import gettext as _
-from django.utils.translation import gettext_lazy
+from django.utils.translation import gettext_lazy, pgettext_lazy
 from django.views.decorators.http import require_POST
 from django.views.decorators.vary import vary_on_headers
 
@@ -49,7 +49,7 @@ EXPORT_COLUMNS = [
     (gettext_lazy("Account"), lambda c: c.account.name),
     (gettext_lazy("Type"), lambda c: c.get_type_display()),
     (gettext_lazy("Status"), lambda c: c.get_status_display()),
-    (gettext_lazy("Value"), lambda c: c.value),
+    (pgettext_lazy("contract amount", "Value"), lambda c: c.value),
     (gettext_lazy("Currency"), lambda c: c.currency),
     (gettext_lazy("Signed on"), lambda c: c.signed_on),
     (gettext_lazy("Start date"), lambda c: c.start_on),

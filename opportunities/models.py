@@ -68,7 +68,7 @@ class Stage(models.Model):
         help_text=_("The chance of winning an opportunity in this stage, unless set by hand."),
     )
     outcome = models.CharField(
-        _("outcome"),
+        pgettext_lazy("opportunity outcome", "outcome"),
         max_length=5,
         choices=Outcome,
         default=Outcome.OPEN,

@@ -14,6 +14,7 @@ from django.db import models
 from django.urls import reverse
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
+from django.utils.translation import pgettext_lazy
 from simple_history.models import HistoricalRecords
 
 from accounts.models import Tier
@@ -129,7 +130,7 @@ class ServiceRequest(models.Model):
         help_text=_("Who raised it, if known."),
     )
     channel = models.CharField(_("channel"), max_length=10, choices=Channel, default=Channel.PHONE)
-    category = models.CharField(_("category"), max_length=15, choices=Category, default=Category.CONSULTATION)
+    category = models.CharField(pgettext_lazy("request category", "category"), max_length=15, choices=Category, default=Category.CONSULTATION)
     priority = models.CharField(_("priority"), max_length=10, choices=Priority, default=Priority.NORMAL)
     subject = models.CharField(_("subject"), max_length=200)
     description = models.TextField(_("description"), blank=True)

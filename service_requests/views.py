@@ -6,7 +6,7 @@ from django.core.exceptions import ValidationError
 from django.http import QueryDict
 from django.shortcuts import redirect, render
 from django.utils.translation import gettext as _
-from django.utils.translation import gettext_lazy
+from django.utils.translation import gettext_lazy, pgettext_lazy
 from django.views.decorators.http import require_POST
 from django.views.decorators.vary import vary_on_headers
 
@@ -29,7 +29,7 @@ ADD = "service_requests.add_servicerequest"
 QUEUE_LABELS = {
     "mine": gettext_lazy("My queue"),
     "department": gettext_lazy("My department"),
-    "at_risk": gettext_lazy("At risk"),
+    "at_risk": pgettext_lazy("service level", "At risk"),
     "breached": gettext_lazy("Breached"),
     "open": gettext_lazy("All open"),
     "all": gettext_lazy("All"),
@@ -38,7 +38,7 @@ EXPORT_COLUMNS = [
     (gettext_lazy("Number"), lambda r: r.number),
     (gettext_lazy("Account"), lambda r: r.account.name),
     (gettext_lazy("Subject"), lambda r: r.subject),
-    (gettext_lazy("Category"), lambda r: r.get_category_display()),
+    (pgettext_lazy("request category", "Category"), lambda r: r.get_category_display()),
     (gettext_lazy("Priority"), lambda r: r.get_priority_display()),
     (gettext_lazy("Channel"), lambda r: r.get_channel_display()),
     (gettext_lazy("Status"), lambda r: r.get_status_display()),

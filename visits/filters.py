@@ -3,6 +3,7 @@
 import django_filters
 from django.db.models import Q
 from django.utils.translation import gettext_lazy as _
+from django.utils.translation import pgettext_lazy
 
 from accounts.filters import account_search_q
 from accounts.models import Tier
@@ -103,7 +104,7 @@ class FollowUpFilter(_Base):
         field_name="assignee", queryset=User.objects.filter(is_active=True), label=_("Who")
     )
     status = django_filters.ChoiceFilter(
-        choices=[("open", _("Open")), ("overdue", _("Overdue")), ("done", _("Done"))],
+        choices=[("open", pgettext_lazy("follow-up status", "Open")), ("overdue", _("Overdue")), ("done", _("Done"))],
         method="filter_status",
         label=_("Status"),
     )

@@ -12,6 +12,7 @@ from django.core.validators import MaxValueValidator, MinValueValidator
 from django.db import models
 from django.urls import reverse
 from django.utils.translation import gettext_lazy as _
+from django.utils.translation import pgettext_lazy
 from simple_history.models import HistoricalRecords
 
 from accounts.models import MONEY
@@ -184,7 +185,7 @@ class Callback(models.Model):
 
     class ProblemStatus(models.TextChoices):
         NONE = "", _("No problem")
-        OPEN = "open", _("Open")
+        OPEN = "open", pgettext_lazy("problem status", "Open")
         HANDED_OVER = "handed_over", _("Handed over")
         RESOLVED = "resolved", _("Resolved, customer told")
 
@@ -313,7 +314,7 @@ class FollowUp(models.Model):
     account = models.ForeignKey(
         "accounts.Account", verbose_name=_("account"), on_delete=models.PROTECT, related_name="follow_ups"
     )
-    title = models.CharField(_("what"), max_length=300)
+    title = models.CharField(pgettext_lazy("follow-up", "what"), max_length=300)
     notes = models.TextField(_("notes"), blank=True)
     assignee = models.ForeignKey(
         settings.AUTH_USER_MODEL, verbose_name=_("who"), on_delete=models.PROTECT, related_name="follow_ups"
@@ -390,7 +391,7 @@ class CoverageTarget(models.Model):
 
     dimension = models.CharField(_("by"), max_length=10, choices=Dimension)
     value = models.CharField(
-        _("value"),
+        pgettext_lazy("coverage target", "value"),
         max_length=30,
         blank=True,
         help_text=_("A tier (vip, regular, small) or category code (group, important ...); blank: every other value."),
