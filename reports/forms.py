@@ -57,8 +57,12 @@ class ReportFilterForm(forms.Form):
     end = forms.DateField(
         label=_("To"), required=False, widget=forms.DateInput(attrs={"type": "date"}, format="%Y-%m-%d")
     )
-    team = forms.ModelChoiceField(label=_("Team"), queryset=Team.objects.none(), required=False)
-    owner = forms.ModelChoiceField(label=_("Account manager"), queryset=Team.objects.none(), required=False)
+    team = forms.ModelChoiceField(
+        label=_("Team"), queryset=Team.objects.none(), required=False, empty_label=_("Any team")
+    )
+    owner = forms.ModelChoiceField(
+        label=_("Account manager"), queryset=Team.objects.none(), required=False, empty_label=_("Any manager")
+    )
     month = forms.DateField(
         label=_("Month"),
         required=False,
