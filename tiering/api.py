@@ -12,15 +12,22 @@ from drf_spectacular.utils import (
     extend_schema_view,
 )
 from rest_framework import permissions, serializers, status, viewsets
+from rest_framework.exceptions import APIException
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from accounts.models import Tier
 from core.api import Conflict
+from core.jobs import BrokerUnavailable
 
 from . import selectors, services
 from .models import RecomputeJob, TierBenefit, TierChange, TierPolicy
 from .reasons import job_step_label
+
+
+class ServiceUnavailable(APIException):
+    status_code = status.HTTP_503_SERVICE_UNAVAILABLE
+    default_code = "broker_unavailable"
 
 
 class CanRecompute(permissions.BasePermission):
@@ -176,6 +183,7 @@ class RecomputeView(APIView):
         responses={
             202: RecomputeJobSerializer,
             409: OpenApiResponse(description="Another real recompute is already queued or running."),
+            503: OpenApiResponse(description="The job queue is not answering; nothing was started."),
         },
     )
     def post(self, request):
@@ -187,6 +195,13 @@ class RecomputeView(APIView):
                 dry_run=body.validated_data["dry_run"],
                 trigger=RecomputeJob.Trigger.API,
             )
+        except BrokerUnavailable as exc:
+            raise ServiceUnavailable(
+                _(
+                    "The job queue is not answering, so the recompute could not be started (it is "
+                    "marked failed). Try again in a few minutes."
+                )
+            ) from exc
         except services.RecomputeInProgress as exc:
             raise Conflict(
                 detail={"non_field_errors": exc.messages, "job": exc.job.pk if exc.job else None},
