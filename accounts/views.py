@@ -93,6 +93,7 @@ def account_export(request, fmt):
     return export_response(
         fmt="xlsx" if fmt == "xlsx" else "csv",
         filename="accounts",
+        sheet=_("Accounts"),
         headers=[label for label, _g in EXPORT_COLUMNS],
         rows=rows_from(qs, EXPORT_COLUMNS),
     )

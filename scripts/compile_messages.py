@@ -1,5 +1,6 @@
-"""Compile locale/*/LC_MESSAGES/*.po (the project's and each app's <app>/locale/) to .mo in pure Python (polib), so `make run` and
-`make test` need no GNU gettext on the machine. `make messages` (extracting strings) does."""
+"""Compile locale/*/LC_MESSAGES/*.po (the project's and each app's <app>/locale/) to .mo in pure
+Python (polib), so `make run` and `make test` need no GNU gettext on the machine.
+`make messages` (extracting strings) does."""
 
 import sys
 from pathlib import Path

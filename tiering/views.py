@@ -1,6 +1,5 @@
 """Pages of tiering (thin: the same selectors and services as the API)."""
 
-import csv
 import functools
 from urllib.parse import urlencode, urlsplit
 
@@ -11,12 +10,13 @@ from django.core.paginator import Paginator
 from django.http import HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
-from django.utils import timezone
 from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
 from django.views.decorators.http import require_POST
 from django.views.decorators.vary import vary_on_headers
 
 from accounts.models import Account
+from core.export import export_response, rows_from
 from core.jobs import BrokerUnavailable
 from users.roles import Role
 from users.visibility import get_visible_or_404, has_role, visible_to
@@ -94,8 +94,8 @@ def abc(request):
         r=data.get("r"),
         f=data.get("f"),
     )
-    if request.GET.get("format") == "csv":
-        return _abc_csv(qs)
+    if request.GET.get("format") in ("csv", "xlsx"):
+        return _abc_export(qs, request.GET["format"])
     summary = selectors.abc_summary(user=request.user)
     paginator = Paginator(qs, 50)
     if data.get("abc") and not any(data.get(k) for k in ("q", "tier", "r", "f")):
@@ -123,41 +123,28 @@ def abc(request):
     )
 
 
-def _abc_csv(qs) -> HttpResponse:
-    response = HttpResponse(content_type="text/csv; charset=utf-8")
-    stamp = timezone.localdate().isoformat()
-    response["Content-Disposition"] = f'attachment; filename="abc-{stamp}.csv"'
-    response.write("\ufeff")  # Excel opens UTF-8 (Chinese names) correctly with a BOM
-    writer = csv.writer(response)
-    writer.writerow(
-        [
-            _("Account no."),
-            _("Name"),
-            _("ABC class"),
-            _("Tier"),
-            _("Revenue rank"),
-            _("12-month revenue"),
-            _("RFM"),
-            _("RFM segment"),
-            _("Account manager"),
-        ]
+# Lazy labels: in the reader's language when the file is written. Choices export their labels.
+ABC_EXPORT_COLUMNS = [
+    (gettext_lazy("Account no."), lambda a: a.number or ""),
+    (gettext_lazy("Name"), lambda a: a.name),
+    (gettext_lazy("ABC class"), lambda a: a.get_abc_class_display()),
+    (gettext_lazy("Tier"), lambda a: a.get_tier_display()),
+    (gettext_lazy("Revenue rank"), lambda a: getattr(getattr(a, "tier_score", None), "rank", None)),
+    (gettext_lazy("12-month revenue"), lambda a: a.revenue_12m),
+    (gettext_lazy("RFM"), lambda a: getattr(getattr(a, "tier_score", None), "rfm_code", "")),
+    (gettext_lazy("RFM segment"), lambda a: a.get_rfm_segment_display()),
+    (gettext_lazy("Account manager"), lambda a: a.owner.display_name if a.owner else ""),
+]
+
+
+def _abc_export(qs, fmt: str) -> HttpResponse:
+    return export_response(
+        fmt=fmt,
+        filename="abc",
+        sheet=_("ABC analysis"),
+        headers=[label for label, _getter in ABC_EXPORT_COLUMNS],
+        rows=rows_from(qs, ABC_EXPORT_COLUMNS),
     )
-    for account in qs.iterator(chunk_size=2000):
-        score = getattr(account, "tier_score", None)
-        writer.writerow(
-            [
-                account.number or "",
-                account.name,
-                account.abc_class,
-                account.get_tier_display(),
-                getattr(score, "rank", "") or "",
-                f"{account.revenue_12m:.2f}",
-                getattr(score, "rfm_code", ""),
-                account.rfm_segment,
-                account.owner.display_name if account.owner else "",
-            ]
-        )
-    return response
 
 
 @crm_user_required

@@ -120,9 +120,10 @@ def test_abc_csv_export_is_scoped(client_for, manager, other_manager):
     tiers_recompute()
     response = client_for(manager).get(reverse("tiering:abc"), {"format": "csv"})
     assert response["Content-Type"].startswith("text/csv")
-    lines = response.content.decode("utf-8-sig").strip().splitlines()
+    body = b"".join(response.streaming_content).decode("utf-8-sig")
+    lines = body.strip().splitlines()
     assert len(lines) == 4 and lines[0].startswith("Account no.,Name,ABC class")
-    assert "manager-other" not in response.content.decode()
+    assert "manager-other" not in body
 
 
 def test_abc_list_query_count_is_constant(client_for, director, django_assert_max_num_queries):
@@ -366,3 +367,24 @@ def test_finished_job_refreshes_the_overview_parts(client_for, director):
 def test_tabs_do_not_wrap(client_for, manager):
     html = client_for(manager).get(reverse("tiering:overview")).content.decode()
     assert html.count('class="nav-link text-nowrap') == 4
+
+
+def test_abc_export_writes_labels_not_codes_and_neutralises_names(client_for, manager):
+    """Tiering's export goes through core.export: labels (not codes), hostile names inert."""
+    import io
+
+    from openpyxl import load_workbook
+
+    seed(manager, 2)
+    Account.objects.filter(owner=manager).update(name='=HYPERLINK("http://x","y")')
+    tiers_recompute()
+    client = client_for(manager)
+    body = b"".join(client.get(reverse("tiering:abc"), {"format": "csv"}).streaming_content).decode("utf-8-sig")
+    lines = body.strip().splitlines()
+    assert lines[1].split(",")[1].startswith("\"'=HYPERLINK")
+    account = Account.objects.filter(owner=manager).first()
+    assert account.get_abc_class_display() in body and account.get_tier_display() in body
+    response = client.get(reverse("tiering:abc"), {"format": "xlsx"})
+    sheet = load_workbook(io.BytesIO(response.content)).active
+    assert sheet.title == "ABC analysis" and sheet.freeze_panes == "A2"
+    assert sheet["B2"].data_type == "s" and sheet["B2"].value.startswith("=HYPERLINK")
