@@ -1,12 +1,14 @@
 """REST API for accounts and their records. Thin: validate, call a service or selector."""
 
 from django.db import transaction as db_transaction
-from drf_spectacular.utils import extend_schema, inline_serializer
+from django.utils.translation import gettext as _
+from drf_spectacular.utils import OpenApiResponse, extend_schema, inline_serializer
 from rest_framework import mixins, permissions, serializers, status, viewsets
 from rest_framework.decorators import action
 from rest_framework.response import Response
 
-from core.api import call_service
+from core.api import Conflict, call_service
+from core.idempotency import IdempotentCreateMixin, idempotent, idempotent_response
 from users.visibility import visible_to
 
 from . import selectors, services
@@ -84,6 +86,7 @@ class AccountSerializer(serializers.ModelSerializer):
 
 
 class AccountViewSet(
+    IdempotentCreateMixin,
     mixins.ListModelMixin,
     mixins.RetrieveModelMixin,
     mixins.CreateModelMixin,
@@ -167,6 +170,7 @@ class ContactSerializer(serializers.ModelSerializer):
 
 
 class ContactViewSet(
+    IdempotentCreateMixin,
     mixins.ListModelMixin,
     mixins.RetrieveModelMixin,
     mixins.CreateModelMixin,
@@ -238,19 +242,90 @@ class TransactionSerializer(serializers.ModelSerializer):
         return value
 
 
+class BulkRowSerializer(TransactionSerializer):
+    """One pushed row; the accounts of a batch are looked up together (one query per batch)."""
+
+    account = serializers.IntegerField(min_value=1, help_text="Id of an account you can see.")
+
+
+def _row_errors(detail) -> list[str]:
+    """DRF's per-row errors as sentences that name the row (1-based) and the field."""
+    messages = []
+    if isinstance(detail, dict):  # {"2": {...}}: 0-based positions of the bad rows only
+        pairs = sorted((int(k) + 1, v) for k, v in detail.items())
+    else:
+        pairs = list(enumerate(detail, start=1))
+    for number, errors in pairs:
+        if not errors:
+            continue
+        for field, problems in errors.items() if isinstance(errors, dict) else [("", errors)]:
+            for problem in problems if isinstance(problems, list) else [problems]:
+                if field and field != "non_field_errors":
+                    label = _("Row %(n)s, %(field)s") % {"n": number, "field": field}
+                else:
+                    label = _("Row %(n)s") % {"n": number}
+                messages.append(f"{label}: {problem}")
+    return messages
+
+
 class BulkTransactionSerializer(serializers.Serializer):
-    rows = TransactionSerializer(many=True, allow_empty=False)
+    rows = BulkRowSerializer(many=True, allow_empty=False, max_length=services.BULK_LIMIT)
+
+    def to_internal_value(self, data):
+        rows = data.get("rows") if isinstance(data, dict) else None
+        if isinstance(rows, list) and len(rows) > services.BULK_LIMIT:  # counted before any row is read
+            raise serializers.ValidationError(
+                {
+                    "rows": [
+                        _("At most %(limit)s rows per request; this one has %(n)s.")
+                        % {"limit": services.BULK_LIMIT, "n": len(rows)}
+                    ]
+                }
+            )
+        try:
+            return super().to_internal_value(data)
+        except serializers.ValidationError as exc:
+            detail = exc.detail
+            rows_detail = detail.get("rows") if isinstance(detail, dict) else None
+            if isinstance(rows_detail, dict) or (
+                isinstance(rows_detail, list) and rows_detail and all(isinstance(e, dict) for e in rows_detail)
+            ):
+                detail = {**detail, "rows": _row_errors(rows_detail)}
+            raise serializers.ValidationError(detail) from exc
 
     def validate_rows(self, rows):
-        if len(rows) > services.BULK_LIMIT:
-            raise serializers.ValidationError(f"At most {services.BULK_LIMIT} rows per request.")
-        for row in rows:
-            if not row.get("external_ref"):
-                raise serializers.ValidationError("Every pushed row needs an external_ref (idempotency key).")
+        """Every row's account, in one query, among the accounts the caller can see."""
+        ids = {row["account"] for row in rows}
+        user = self.context["request"].user
+        accounts = visible_to(user, Account.objects.filter(is_archived=False)).in_bulk(ids)
+        errors = []
+        for number, row in enumerate(rows, start=1):
+            account = accounts.get(row["account"])
+            if account is None:
+                errors.append(
+                    _("Row %(n)s, account: account %(id)s does not exist or you cannot see it.")
+                    % {"n": number, "id": row["account"]}
+                )
+            row["account"] = account
+        if errors:
+            raise serializers.ValidationError(errors)
         return rows
 
 
+def _push(*, actor, rows):
+    """The push service; a conflicting key answers 409 naming it, other refusals 400."""
+
+    def push(**kwargs):
+        try:
+            return services.transactions_push(**kwargs)
+        except services.TransactionConflict as exc:
+            raise Conflict(detail={"external_ref": exc.messages, "refs": exc.refs}, code="conflict") from exc
+
+    return call_service(push, actor=actor, rows=rows)
+
+
 class TransactionViewSet(
+    IdempotentCreateMixin,
     mixins.ListModelMixin,
     mixins.RetrieveModelMixin,
     mixins.CreateModelMixin,
@@ -258,8 +333,10 @@ class TransactionViewSet(
 ):
     """Revenue and recharge records. Amounts are positive; kind=refund subtracts.
 
-    Other systems push with `POST /api/transactions/bulk/`; a row whose (source_system,
-    external_ref) is already stored is reported under `existing` and not stored again.
+    Other systems push with `POST /api/transactions/bulk/` under their own service account; a
+    row whose (source_system, external_ref) is already stored with the same account, kind and
+    amount is reported under `existing` and not stored again; the same ref with other values
+    answers 409 naming it.
     """
 
     serializer_class = TransactionSerializer
@@ -273,22 +350,28 @@ class TransactionViewSet(
     def get_queryset(self):
         return selectors.transaction_list(user=self.request.user)
 
+    @extend_schema(
+        responses={
+            201: TransactionSerializer,
+            200: OpenApiResponse(TransactionSerializer, description="Already stored (same key, same record)."),
+            409: OpenApiResponse(description="The external_ref is stored for a different record."),
+        }
+    )
     def create(self, request, *args, **kwargs):
+        return idempotent_response(request, lambda: self._create(request))
+
+    def _create(self, request):
         serializer = self.get_serializer(data=request.data)
         serializer.is_valid(raise_exception=True)
         data = dict(serializer.validated_data)
         if data.get("external_ref"):
-            result = call_service(services.transactions_push, actor=request.user, rows=[_row(data)])
-            if result["existing"]:
-                existing = Transaction.objects.get(
-                    source_system=data.get("source_system", "manual"),
-                    external_ref=data["external_ref"],
-                )
-                return Response(self.get_serializer(existing).data, status=status.HTTP_200_OK)
-            created = Transaction.objects.get(
-                source_system=data.get("source_system", "manual"), external_ref=data["external_ref"]
+            row = _row(data)
+            result = _push(actor=request.user, rows=[row])
+            stored = selectors.transaction_list(user=request.user).get(
+                source_system=row["source_system"], external_ref=row["external_ref"]
             )
-            return Response(self.get_serializer(created).data, status=status.HTTP_201_CREATED)
+            code = status.HTTP_201_CREATED if result["created"] else status.HTTP_200_OK
+            return Response(self.get_serializer(stored).data, status=code)
         txn = call_service(services.transaction_record, actor=request.user, **data)
         return Response(self.get_serializer(txn).data, status=status.HTTP_201_CREATED)
 
@@ -301,25 +384,23 @@ class TransactionViewSet(
                     "created": serializers.ListField(child=serializers.CharField()),
                     "existing": serializers.ListField(child=serializers.CharField()),
                 },
-            )
+            ),
+            409: OpenApiResponse(description="An external_ref is stored for a different record; nothing stored."),
         },
     )
     @action(detail=False, methods=["post"])
+    @idempotent
     def bulk(self, request):
         """Push up to 1,000 rows at once; idempotent on source_system + external_ref."""
         serializer = BulkTransactionSerializer(data=request.data, context=self.get_serializer_context())
         serializer.is_valid(raise_exception=True)
         with db_transaction.atomic():
-            result = call_service(
-                services.transactions_push,
-                actor=request.user,
-                rows=[_row(r) for r in serializer.validated_data["rows"]],
-            )
+            result = _push(actor=request.user, rows=[_row(r) for r in serializer.validated_data["rows"]])
         return Response(result, status=status.HTTP_200_OK)
 
 
 def _row(data: dict) -> dict:
-    row = {
+    return {
         k: v
         for k, v in data.items()
         if k
@@ -334,9 +415,6 @@ def _row(data: dict) -> dict:
             "note",
         }
     }
-    row.setdefault("source_system", "manual")
-    row.setdefault("kind", Transaction.Kind.PURCHASE)
-    return row
 
 
 class FeedbackSerializer(serializers.ModelSerializer):
@@ -366,6 +444,7 @@ class FeedbackSerializer(serializers.ModelSerializer):
 
 
 class FeedbackViewSet(
+    IdempotentCreateMixin,
     mixins.ListModelMixin,
     mixins.RetrieveModelMixin,
     mixins.CreateModelMixin,
@@ -396,7 +475,7 @@ class CompetitorSerializer(serializers.ModelSerializer):
         fields = ["id", "name", "website", "strengths", "weaknesses", "notes"]
 
 
-class CompetitorViewSet(viewsets.ModelViewSet):
+class CompetitorViewSet(IdempotentCreateMixin, viewsets.ModelViewSet):
     """Competitors (master data, not customer data)."""
 
     serializer_class = CompetitorSerializer
@@ -430,6 +509,7 @@ class CompetitorPresenceSerializer(serializers.ModelSerializer):
 
 
 class CompetitorPresenceViewSet(
+    IdempotentCreateMixin,
     mixins.ListModelMixin,
     mixins.RetrieveModelMixin,
     mixins.CreateModelMixin,

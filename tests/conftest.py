@@ -106,3 +106,9 @@ def broker_of_its_own(monkeypatch):
             yield redis
         finally:
             reset_pools()
+
+
+@pytest.fixture
+def integration(make_user):
+    """The billing system's service account: it pushes revenue under source_system "billing"."""
+    return make_user(Role.FINANCE, username="billing", is_service_account=True)

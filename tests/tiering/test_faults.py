@@ -22,7 +22,7 @@ def test_recompute_now_with_the_broker_down_answers_503_quickly_and_fails_the_jo
     broker_of_its_own.stop()
     started = time.monotonic()
     response = api_for(director).post(reverse("tiering-recompute"), {"dry_run": False}, format="json")
-    assert time.monotonic() - started < 3
+    assert time.monotonic() - started < 8  # about 1 s on an idle machine; it took 19 s before
     assert response.status_code == 503
     assert "job queue is not answering" in str(response.data["detail"])
     job = RecomputeJob.objects.get()
@@ -41,7 +41,7 @@ def test_recompute_page_with_the_broker_down_answers_503_with_a_message(director
     client = client_for(director)
     started = time.monotonic()
     response = client.post(reverse("tiering:recompute"))
-    assert time.monotonic() - started < 3
+    assert time.monotonic() - started < 8
     assert response.status_code == 503
     assert b"job queue is not answering" in response.content
     htmx = client.post(reverse("tiering:recompute"), HTTP_HX_REQUEST="true")
