@@ -3,27 +3,18 @@
 from django.db import transaction as db_transaction
 from django.utils.translation import gettext as _
 from drf_spectacular.utils import OpenApiResponse, extend_schema, inline_serializer
-from rest_framework import mixins, permissions, serializers, status, viewsets
+from rest_framework import mixins, serializers, status, viewsets
 from rest_framework.decorators import action
 from rest_framework.response import Response
 
-from core.api import Conflict, call_service
+from core.api import Conflict, FastReadMixin, SparseFieldsMixin, SparseFieldsViewMixin, call_service
 from core.idempotency import IdempotentCreateMixin, idempotent, idempotent_response
+from users.permissions import CrmModelPermission
 from users.visibility import visible_to
 
 from . import selectors, services
 from .filters import AccountFilter, ContactFilter, FeedbackFilter, TransactionFilter
 from .models import Account, Competitor, CompetitorPresence, Contact, Feedback, Transaction
-
-
-class ModelPermissions(permissions.DjangoModelPermissions):
-    """Reads need the view permission too: a role without it sees nothing."""
-
-    perms_map = {
-        **permissions.DjangoModelPermissions.perms_map,
-        "GET": ["%(app_label)s.view_%(model_name)s"],
-        "DELETE": ["%(app_label)s.change_%(model_name)s"],  # DELETE archives; nothing is deleted
-    }
 
 
 class VisibleAccountField(serializers.PrimaryKeyRelatedField):
@@ -33,7 +24,7 @@ class VisibleAccountField(serializers.PrimaryKeyRelatedField):
         return visible_to(self.context["request"].user, Account.objects.filter(is_archived=False))
 
 
-class AccountSerializer(serializers.ModelSerializer):
+class AccountSerializer(SparseFieldsMixin, FastReadMixin, serializers.ModelSerializer):
     parent = VisibleAccountField(required=False, allow_null=True)
     version = serializers.IntegerField(required=False, help_text="Send the version you read; a stale one answers 409.")
     owner_name = serializers.CharField(source="owner.display_name", read_only=True, default=None)
@@ -87,6 +78,7 @@ class AccountSerializer(serializers.ModelSerializer):
 
 class AccountViewSet(
     IdempotentCreateMixin,
+    SparseFieldsViewMixin,
     mixins.ListModelMixin,
     mixins.RetrieveModelMixin,
     mixins.CreateModelMixin,
@@ -97,7 +89,7 @@ class AccountViewSet(
     """Key accounts. DELETE archives (customer records are never deleted)."""
 
     serializer_class = AccountSerializer
-    permission_classes = [permissions.IsAuthenticated, ModelPermissions]
+    permission_classes = [CrmModelPermission]
     filterset_class = AccountFilter
     search_fields = []  # `?q=` searches name, number and contacts (see the filter)
     ordering_fields = [
@@ -137,7 +129,7 @@ class AccountViewSet(
         call_service(services.account_archive, account=instance, actor=self.request.user)
 
 
-class ContactSerializer(serializers.ModelSerializer):
+class ContactSerializer(SparseFieldsMixin, FastReadMixin, serializers.ModelSerializer):
     account = VisibleAccountField()
     version = serializers.IntegerField(required=False)
 
@@ -171,6 +163,7 @@ class ContactSerializer(serializers.ModelSerializer):
 
 class ContactViewSet(
     IdempotentCreateMixin,
+    SparseFieldsViewMixin,
     mixins.ListModelMixin,
     mixins.RetrieveModelMixin,
     mixins.CreateModelMixin,
@@ -181,7 +174,7 @@ class ContactViewSet(
     """Contacts and their part in the buying decision. DELETE archives."""
 
     serializer_class = ContactSerializer
-    permission_classes = [permissions.IsAuthenticated, ModelPermissions]
+    permission_classes = [CrmModelPermission]
     filterset_class = ContactFilter
     search_fields = ["name", "phone", "email", "title"]
     ordering_fields = ["name", "influence", "id"]
@@ -214,7 +207,7 @@ class ContactViewSet(
         call_service(services.contact_archive, contact=instance, actor=self.request.user)
 
 
-class TransactionSerializer(serializers.ModelSerializer):
+class TransactionSerializer(SparseFieldsMixin, FastReadMixin, serializers.ModelSerializer):
     account = VisibleAccountField()
     signed_amount = serializers.DecimalField(max_digits=14, decimal_places=2, read_only=True)
 
@@ -326,6 +319,7 @@ def _push(*, actor, rows):
 
 class TransactionViewSet(
     IdempotentCreateMixin,
+    SparseFieldsViewMixin,
     mixins.ListModelMixin,
     mixins.RetrieveModelMixin,
     mixins.CreateModelMixin,
@@ -340,7 +334,7 @@ class TransactionViewSet(
     """
 
     serializer_class = TransactionSerializer
-    permission_classes = [permissions.IsAuthenticated, ModelPermissions]
+    permission_classes = [CrmModelPermission]
     filterset_class = TransactionFilter
     search_fields = ["external_ref", "product_line", "note"]
     ordering_fields = ["occurred_at", "amount", "id"]
@@ -417,7 +411,7 @@ def _row(data: dict) -> dict:
     }
 
 
-class FeedbackSerializer(serializers.ModelSerializer):
+class FeedbackSerializer(SparseFieldsMixin, FastReadMixin, serializers.ModelSerializer):
     account = VisibleAccountField()
 
     class Meta:
@@ -445,6 +439,7 @@ class FeedbackSerializer(serializers.ModelSerializer):
 
 class FeedbackViewSet(
     IdempotentCreateMixin,
+    SparseFieldsViewMixin,
     mixins.ListModelMixin,
     mixins.RetrieveModelMixin,
     mixins.CreateModelMixin,
@@ -453,7 +448,7 @@ class FeedbackViewSet(
     """Satisfaction scores and suggestions collected over time."""
 
     serializer_class = FeedbackSerializer
-    permission_classes = [permissions.IsAuthenticated, ModelPermissions]
+    permission_classes = [CrmModelPermission]
     filterset_class = FeedbackFilter
     search_fields = ["suggestion"]
     ordering_fields = ["received_on", "satisfaction", "id"]
@@ -469,17 +464,17 @@ class FeedbackViewSet(
         serializer.instance = call_service(services.feedback_create, account=account, actor=self.request.user, **data)
 
 
-class CompetitorSerializer(serializers.ModelSerializer):
+class CompetitorSerializer(SparseFieldsMixin, FastReadMixin, serializers.ModelSerializer):
     class Meta:
         model = Competitor
         fields = ["id", "name", "website", "strengths", "weaknesses", "notes"]
 
 
-class CompetitorViewSet(IdempotentCreateMixin, viewsets.ModelViewSet):
+class CompetitorViewSet(IdempotentCreateMixin, SparseFieldsViewMixin, viewsets.ModelViewSet):
     """Competitors (master data, not customer data)."""
 
     serializer_class = CompetitorSerializer
-    permission_classes = [permissions.IsAuthenticated, ModelPermissions]
+    permission_classes = [CrmModelPermission]
     search_fields = ["name"]
     ordering_fields = ["name", "id"]
     ordering = ["name"]
@@ -487,7 +482,7 @@ class CompetitorViewSet(IdempotentCreateMixin, viewsets.ModelViewSet):
     http_method_names = ["get", "post", "put", "patch", "head", "options"]
 
 
-class CompetitorPresenceSerializer(serializers.ModelSerializer):
+class CompetitorPresenceSerializer(SparseFieldsMixin, FastReadMixin, serializers.ModelSerializer):
     account = VisibleAccountField()
     competitor_name = serializers.CharField(source="competitor.name", read_only=True)
 
@@ -510,6 +505,7 @@ class CompetitorPresenceSerializer(serializers.ModelSerializer):
 
 class CompetitorPresenceViewSet(
     IdempotentCreateMixin,
+    SparseFieldsViewMixin,
     mixins.ListModelMixin,
     mixins.RetrieveModelMixin,
     mixins.CreateModelMixin,
@@ -518,7 +514,7 @@ class CompetitorPresenceViewSet(
     """Which competitor is present at which account, with what strength. POST upserts."""
 
     serializer_class = CompetitorPresenceSerializer
-    permission_classes = [permissions.IsAuthenticated, ModelPermissions]
+    permission_classes = [CrmModelPermission]
     filterset_fields = ["account", "competitor", "strength"]
     ordering = ["-updated_at"]
     queryset = CompetitorPresence.objects.none()

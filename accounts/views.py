@@ -23,6 +23,7 @@ from .forms import AccountForm, ArchiveForm, CompetitorPresenceForm, ContactForm
 from .models import Account, Contact, Feedback
 
 PAGE_SIZE = 25
+PAGE_SIZES = (25, 50, 100)  # the list's "rows per page" choices
 TRANSACTIONS_PAGE_SIZE = 50
 # Lazy labels: translated when the export is written, in the reader's language (not at import).
 # Choice fields export their labels, never the stored codes.
@@ -61,7 +62,8 @@ def account_list(request):
     # Counting stops early on very long lists (a text search at 1,000 matches: short Chinese
     # terms cannot use the trigram index; any list at 10,000): the dashboard has exact totals.
     cap = 1000 if request.GET.get("q", "").strip() else 10000
-    paginator = CappedPaginator(qs, PAGE_SIZE, cap=cap)
+    per_page = _page_size(request)
+    paginator = CappedPaginator(qs, per_page, cap=cap)
     page = paginator.get_page(request.GET.get("page"))
     # Every link the list renders (pages, column headers, exports) carries the filters and
     # the sort now on screen; the htmx fragment re-renders them all (out-of-band where they
@@ -82,9 +84,19 @@ def account_list(request):
         "sort_querystring": filters_only.urlencode(),
         "can_add": has_crm_perm(request.user, "accounts.add_account"),
         "oob": fragment,
+        "per_page": per_page,
+        "page_sizes": PAGE_SIZES,
     }
     template = "accounts/_account_table.html" if fragment else "accounts/account_list.html"
     return render(request, template, context)
+
+
+def _page_size(request) -> int:
+    try:
+        size = int(request.GET.get("per_page", PAGE_SIZE))
+    except ValueError:
+        return PAGE_SIZE
+    return size if size in PAGE_SIZES else PAGE_SIZE
 
 
 @login_required

@@ -1,8 +1,18 @@
-"""Shared API pieces: turn service errors into 400/409 answers with field messages."""
+"""Shared API pieces: service errors as 400/409 answers with field messages, the fast JSON
+renderer, pagination without a full count, and sparse fields (`?fields=`)."""
 
+import orjson
 from django.core.exceptions import ValidationError as DjangoValidationError
-from rest_framework import serializers, status
-from rest_framework.exceptions import APIException
+from django.db.models import ForeignKey
+from django.utils import timezone
+from django.utils.translation import gettext as _
+from rest_framework import fields, pagination, relations, renderers, serializers, status
+from rest_framework.exceptions import APIException, NotFound
+from rest_framework.fields import SkipField
+from rest_framework.response import Response
+from rest_framework.settings import ISO_8601, api_settings
+from rest_framework.utils import encoders
+from rest_framework.utils.urls import remove_query_param, replace_query_param
 
 from .locking import StaleVersionError
 
@@ -21,3 +31,249 @@ def call_service(fn, **kwargs):
     except DjangoValidationError as exc:
         detail = exc.message_dict if hasattr(exc, "error_dict") else {"non_field_errors": exc.messages}
         raise serializers.ValidationError(detail) from exc
+
+
+# --- fast JSON --------------------------------------------------------------------------------
+_encoder = encoders.JSONEncoder()
+_ORJSON_OPTIONS = orjson.OPT_PASSTHROUGH_DATETIME | orjson.OPT_NON_STR_KEYS
+
+
+class FastJSONRenderer(renderers.JSONRenderer):
+    """JSON by orjson (several times faster than the standard library's encoder), with DRF's
+    encoder deciding anything orjson does not know (lazy translations, Decimal, dates as DRF
+    writes them). Indented output (the browsable API) stays with DRF's renderer."""
+
+    def render(self, data, accepted_media_type=None, renderer_context=None):
+        if data is None:
+            return b""
+        if self.get_indent(accepted_media_type, renderer_context or {}) is not None:
+            return super().render(data, accepted_media_type, renderer_context)
+        body = orjson.dumps(data, default=_encoder.default, option=_ORJSON_OPTIONS)
+        # as DRF does: JSON that is also a strict JavaScript subset
+        if b"\xe2\x80\xa8" in body or b"\xe2\x80\xa9" in body:
+            body = body.replace(b"\xe2\x80\xa8", b"\\u2028").replace(b"\xe2\x80\xa9", b"\\u2029")
+        return body
+
+
+# --- pagination -------------------------------------------------------------------------------
+class ApiPagination(pagination.PageNumberPagination):
+    """Pages without counting every matching row: one row more than the page tells whether there
+    is a next page. `?count=true` adds `count`, which stops at COUNT_CAP (then `count_capped` is
+    true), as the list pages count. `?page_size=` up to 200."""
+
+    page_size_query_param = "page_size"
+    max_page_size = 200
+    COUNT_CAP = 10_000
+
+    def paginate_queryset(self, queryset, request, view=None):
+        self.request = request
+        self.page_size_now = self.get_page_size(request)
+        try:
+            self.number = int(request.query_params.get(self.page_query_param) or 1)
+        except (TypeError, ValueError):
+            self.number = 0
+        if self.number < 1:
+            raise NotFound(_("Invalid page."))
+        offset = (self.number - 1) * self.page_size_now
+        rows = list(queryset[offset : offset + self.page_size_now + 1])
+        if not rows and self.number > 1:
+            raise NotFound(_("Invalid page."))
+        self.has_next = len(rows) > self.page_size_now
+        self.count = None
+        if request.query_params.get("count", "").lower() in {"1", "true", "yes"}:
+            if self.number == 1 and not self.has_next:
+                self.count = len(rows)  # the whole list is on this page
+            else:
+                self.count = queryset.order_by()[: self.COUNT_CAP + 1].count()
+        return rows[: self.page_size_now]
+
+    def get_paginated_response(self, data):
+        body = {"next": self.get_next_link(), "previous": self.get_previous_link(), "results": data}
+        if self.count is not None:
+            body = {"count": min(self.count, self.COUNT_CAP), "count_capped": self.count > self.COUNT_CAP, **body}
+        return Response(body)
+
+    def get_next_link(self):
+        if not self.has_next:
+            return None
+        return replace_query_param(self.request.build_absolute_uri(), self.page_query_param, self.number + 1)
+
+    def get_previous_link(self):
+        if self.number <= 1:
+            return None
+        url = self.request.build_absolute_uri()
+        if self.number == 2:
+            return remove_query_param(url, self.page_query_param)
+        return replace_query_param(url, self.page_query_param, self.number - 1)
+
+    def get_html_context(self):
+        return {"previous_url": self.get_previous_link(), "next_url": self.get_next_link(), "page_links": []}
+
+    def get_paginated_response_schema(self, schema):
+        base = super().get_paginated_response_schema(schema)
+        base["required"] = ["results"]
+        base["properties"]["count"]["description"] = "Only with ?count=true; at most 10,000."
+        base["properties"]["count_capped"] = {"type": "boolean", "description": "The count stopped at 10,000."}
+        return base
+
+    def get_schema_operation_parameters(self, view):
+        return [
+            *super().get_schema_operation_parameters(view),
+            {
+                "name": "count",
+                "required": False,
+                "in": "query",
+                "description": "true: also answer how many rows match (counting stops at 10,000).",
+                "schema": {"type": "boolean"},
+            },
+        ]
+
+
+# --- sparse fields ----------------------------------------------------------------------------
+class SparseFieldsMixin:
+    """`?fields=id,name,tier` on a list or detail GET answers only those fields (unknown names
+    are a 400). The viewset side (SparseFieldsViewMixin) reads only their columns."""
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        wanted = requested_fields(self.context.get("request"))
+        if wanted is None:
+            return
+        unknown = wanted - set(self.fields)
+        if unknown:
+            raise serializers.ValidationError(
+                {"fields": [_("Unknown fields: %(names)s.") % {"names": ", ".join(sorted(unknown))}]}
+            )
+        for name in set(self.fields) - wanted:
+            self.fields.pop(name)
+
+
+def requested_fields(request) -> set[str] | None:
+    if request is None or request.method != "GET":
+        return None
+    raw = request.query_params.get("fields", "") if hasattr(request, "query_params") else ""
+    names = {n.strip() for n in raw.split(",") if n.strip()}
+    return names or None
+
+
+class SparseFieldsViewMixin:
+    """Reads only the columns the `?fields=` asked for, when each is a plain column of the model
+    (anything else: the whole row, as without `?fields=`)."""
+
+    def filter_queryset(self, queryset):
+        queryset = super().filter_queryset(queryset)
+        wanted = requested_fields(self.request)
+        if not wanted:
+            return queryset
+        serializer_fields = self.get_serializer_class()().fields
+        columns = {f.name: f.attname for f in queryset.model._meta.concrete_fields}
+        sources = set()
+        for name in wanted:
+            field = serializer_fields.get(name)
+            source = getattr(field, "source", None)
+            if source not in columns:
+                return queryset
+            sources.add(source)
+        return queryset.select_related(None).prefetch_related(None).only("pk", *sources)
+
+
+# --- fast reads -------------------------------------------------------------------------------
+_PLAIN = (
+    fields.CharField,
+    fields.EmailField,
+    fields.URLField,
+    fields.SlugField,
+    fields.ChoiceField,
+    fields.IntegerField,
+    fields.BooleanField,
+)
+
+
+class FastReadMixin:
+    """A serializer's output as DRF writes it, with less work per row: the readable fields are
+    looked at once per serializer (not once per row and field), plain columns are read straight
+    from the instance and a foreign key's id from its `_id` attribute. Any other field goes
+    through DRF's own `get_attribute` / `to_representation`."""
+
+    def to_representation(self, instance):
+        plan = self.__dict__.get("_fast_plan")
+        if plan is None:
+            plan = self._fast_plan = [_compile(field) for field in self._readable_fields]
+        ret = {}
+        for name, read in plan:
+            try:
+                ret[name] = read(instance)
+            except SkipField:
+                continue
+        return ret
+
+
+def _compile(field):
+    attrs = field.source_attrs
+    name = field.field_name
+    if len(attrs) == 1 and type(field) in _PLAIN and not isinstance(field, fields.MultipleChoiceField):
+        attr = attrs[0]
+        convert = str if isinstance(field, fields.CharField) else None
+        if isinstance(field, fields.ChoiceField):  # DRF maps the stored value through the choices
+
+            def read_choice(instance, attr=attr, lookup=field.choice_strings_to_values):
+                value = getattr(instance, attr)
+                if value in ("", None):
+                    return value
+                return lookup.get(str(value), value)
+
+            return name, read_choice
+        if isinstance(field, fields.IntegerField):
+            convert = int
+
+        def read_plain(instance, attr=attr, convert=convert):
+            value = getattr(instance, attr)
+            return None if value is None else (convert(value) if convert else value)
+
+        return name, read_plain
+    if (
+        len(attrs) == 1
+        and type(field) is fields.DateTimeField
+        and str(getattr(field, "format", api_settings.DATETIME_FORMAT)).lower() == ISO_8601
+        and _field_timezone(field) is not None
+    ):
+        # as DateTimeField writes it: in the current time zone, ISO 8601, UTC as "Z"
+        tz = _field_timezone(field)
+
+        def read_datetime(instance, attr=attrs[0], tz=tz):
+            value = getattr(instance, attr)
+            if not value:
+                return None
+            text = value.astimezone(tz).isoformat() if timezone.is_aware(value) else value.isoformat()
+            return text[:-6] + "Z" if text.endswith("+00:00") else text
+
+        return name, read_datetime
+    if (
+        len(attrs) == 1
+        and isinstance(field, relations.PrimaryKeyRelatedField)
+        and field.pk_field is None
+        and isinstance(_model_field(field), ForeignKey)
+    ):
+        attname = _model_field(field).attname
+        return name, lambda instance, attname=attname: getattr(instance, attname)
+
+    def read_drf(instance, field=field):
+        attribute = field.get_attribute(instance)
+        check_for_none = attribute.pk if isinstance(attribute, relations.PKOnlyObject) else attribute
+        return None if check_for_none is None else field.to_representation(attribute)
+
+    return name, read_drf
+
+
+def _field_timezone(field):
+    return field.timezone if hasattr(field, "timezone") else field.default_timezone()
+
+
+def _model_field(field):
+    model = getattr(getattr(field.parent, "Meta", None), "model", None)
+    if model is None:
+        return None
+    try:
+        return model._meta.get_field(field.source_attrs[0])
+    except Exception:  # not a model field (a property, a method)
+        return None

@@ -17,7 +17,7 @@ from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from accounts.models import Tier
-from core.api import Conflict
+from core.api import Conflict, FastReadMixin, SparseFieldsMixin, SparseFieldsViewMixin
 from core.jobs import BrokerUnavailable
 
 from . import selectors, services
@@ -37,7 +37,7 @@ class CanRecompute(permissions.BasePermission):
         return selectors.can_manage_tiers(request.user)
 
 
-class TierChangeSerializer(serializers.ModelSerializer):
+class TierChangeSerializer(SparseFieldsMixin, FastReadMixin, serializers.ModelSerializer):
     account_name = serializers.CharField(source="account.name", read_only=True)
     reason_text = serializers.CharField(read_only=True)
     actor = serializers.CharField(source="actor.username", read_only=True, default=None)
@@ -73,7 +73,7 @@ class TierChangeFilter(django_filters.FilterSet):
         fields = ["account", "tier", "previous_tier", "kind", "since", "until"]
 
 
-class TierChangeViewSet(viewsets.ReadOnlyModelViewSet):
+class TierChangeViewSet(SparseFieldsViewMixin, viewsets.ReadOnlyModelViewSet):
     """Tier history, newest first; only changes of accounts the caller may see."""
 
     serializer_class = TierChangeSerializer

@@ -10,9 +10,11 @@ class UsersConfig(AppConfig):
     def ready(self):
         from core.demo import register_demo_step
 
+        from . import signals
         from .demo import seed_users
         from .roles import sync_role_permissions
 
         # later apps add models (and permissions); keep every role's grants current
         post_migrate.connect(sync_role_permissions, dispatch_uid="users.sync_role_permissions")
+        signals.connect()  # cached roles follow group changes
         register_demo_step(name="users", order=10, run=seed_users)

@@ -12,8 +12,11 @@ The rule of DESIGN.md:
   (customer service: accounts read-only and all service requests; finance: contracts and payments).
 """
 
+import contextlib
 from dataclasses import dataclass, field
 
+from django.core.cache import cache
+from django.db import transaction
 from django.db.models import Q, QuerySet
 from django.http import Http404
 
@@ -38,18 +41,63 @@ def rule_for(model) -> VisibilityRule | None:
     return _RULES.get(model._meta.label)
 
 
+ROLES_CACHE_SECONDS = 60 * 60
+
+
+def _roles_cache_key(user) -> str:
+    # date_joined in the key: a reused primary key (a restored or recreated database) never
+    # reads another user's roles
+    joined = user.date_joined.timestamp() if getattr(user, "date_joined", None) else 0
+    return f"crm:roles:{user.pk}:{joined:.6f}"
+
+
+def _roles_from_database(user) -> frozenset[str]:
+    names = set(user.groups.values_list("name", flat=True))
+    if user.is_superuser:
+        names.add(Role.ADMIN.value)
+    return frozenset(names)
+
+
 def roles_of(user) -> frozenset[str]:
-    """The role names of a user, cached on the instance (one query per request at most)."""
+    """The role names of a user: from the instance, else the shared cache, else one query.
+
+    The cache entry is dropped when the user's groups, superuser flag or a role group change
+    (`invalidate_roles`, connected in users.apps); if the cache is unreachable the groups are
+    read from the database, as before."""
     if not getattr(user, "is_authenticated", False) or not user.is_active:
         return frozenset()
     cached = getattr(user, "_crm_roles", None)
     if cached is None:
-        names = set(user.groups.values_list("name", flat=True))
-        if user.is_superuser:
-            names.add(Role.ADMIN.value)
-        cached = frozenset(names)
+        key = _roles_cache_key(user)
+        try:
+            stored = cache.get(key)
+        except Exception:  # a cache outage must not lock anyone out
+            stored = None
+        if stored is None:
+            cached = _roles_from_database(user)
+            with contextlib.suppress(Exception):
+                cache.set(key, sorted(cached), ROLES_CACHE_SECONDS)
+        else:
+            cached = frozenset(stored)
         user._crm_roles = cached
     return cached
+
+
+def invalidate_roles(users) -> None:
+    """Forget the cached roles of these users (now and again when the transaction commits,
+    so a request between the change and the commit cannot keep the old roles)."""
+    keys = [_roles_cache_key(u) for u in users]
+    for u in users:
+        u.__dict__.pop("_crm_roles", None)
+    if not keys:
+        return
+
+    def drop():
+        with contextlib.suppress(Exception):
+            cache.delete_many(keys)
+
+    drop()
+    transaction.on_commit(drop)
 
 
 def has_role(user, *roles) -> bool:

@@ -58,6 +58,22 @@ class TestAccountList:
             response = client.get("/accounts/")
         assert len(response.context["page"].object_list) == 25
 
+    def test_rows_per_page_is_chosen_from_25_50_100(self, client_for, manager, django_assert_max_num_queries):
+        """The page size follows ?per_page= (25, 50 or 100; anything else is 25), the pages'
+        links keep it, and a bigger page costs no extra query."""
+        client = client_for(manager)
+        AccountFactory.create_batch(60, owner=manager)
+        with django_assert_max_num_queries(12) as small:
+            client.get("/accounts/")
+        with django_assert_max_num_queries(len(small.captured_queries)):
+            response = client.get("/accounts/?per_page=50")
+        assert len(response.context["page"].object_list) == 50
+        html = response.content.decode()
+        assert '<option value="50" selected>' in html and "per_page=50" in html
+        assert len(client.get("/accounts/?per_page=100").context["page"].object_list) == 60
+        assert len(client.get("/accounts/?per_page=7").context["page"].object_list) == 25
+        assert len(client.get("/accounts/?per_page=x").context["page"].object_list) == 25
+
 
 class TestExport:
     def test_csv_export_is_filtered_and_scoped(self, client_for, manager, other_manager):

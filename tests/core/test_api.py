@@ -1,0 +1,90 @@
+"""Shared API pieces: pagination without a full count, page sizes, sparse fields, the JSON renderer."""
+
+from decimal import Decimal
+
+import pytest
+
+from core.api import ApiPagination, FastJSONRenderer
+from tests.accounts.factories import AccountFactory
+
+pytestmark = pytest.mark.django_db
+
+
+def test_pages_carry_next_and_previous_without_a_count(api_for, director):
+    AccountFactory.create_batch(5)
+    api = api_for(director)
+    first = api.get("/api/accounts/", {"page_size": 2}).json()
+    assert "count" not in first
+    assert len(first["results"]) == 2 and first["previous"] is None
+    assert "page=2" in first["next"] and "page_size=2" in first["next"]
+    last = api.get("/api/accounts/", {"page_size": 2, "page": 3}).json()
+    assert len(last["results"]) == 1 and last["next"] is None and "page=2" in last["previous"]
+    assert api.get("/api/accounts/", {"page_size": 2, "page": 4}).status_code == 404
+    assert api.get("/api/accounts/", {"page": "x"}).status_code == 404
+
+
+def test_count_on_request_stops_at_the_cap(api_for, director, monkeypatch):
+    AccountFactory.create_batch(4)
+    api = api_for(director)
+    body = api.get("/api/accounts/", {"count": "true", "page_size": 3}).json()
+    assert body["count"] == 4 and body["count_capped"] is False
+    monkeypatch.setattr(ApiPagination, "COUNT_CAP", 2)
+    body = api.get("/api/accounts/", {"count": "true", "page_size": 3}).json()
+    assert body["count"] == 2 and body["count_capped"] is True
+
+
+def test_page_size_is_honoured_up_to_200(api_for, director):
+    AccountFactory.create_batch(3)
+    api = api_for(director)
+    assert len(api.get("/api/accounts/", {"page_size": 1}).json()["results"]) == 1
+    assert len(api.get("/api/accounts/", {"page_size": 500}).json()["results"]) == 3
+    assert ApiPagination().get_page_size(type("R", (), {"query_params": {"page_size": "500"}})()) == 200
+    assert ApiPagination().get_page_size(type("R", (), {"query_params": {}})()) == 50
+
+
+def test_sparse_fields_answer_only_what_was_asked(api_for, director, django_assert_num_queries):
+    account = AccountFactory(name="华信 Co.")
+    api = api_for(director)
+    body = api.get("/api/accounts/", {"fields": "id,name,tier,revenue_12m"}).json()
+    assert body["results"] == [{"id": account.pk, "name": "华信 Co.", "tier": "small", "revenue_12m": "0.00"}]
+    detail = api.get(f"/api/accounts/{account.pk}/", {"fields": "number,owner_name"}).json()
+    assert detail == {"number": account.number, "owner_name": account.owner.display_name}
+    bad = api.get("/api/accounts/", {"fields": "id,secret"})
+    assert bad.status_code == 400 and "secret" in bad.json()["fields"][0]
+
+
+def test_sparse_fields_read_only_those_columns(api_for, director, django_assert_max_num_queries):
+    AccountFactory()
+    api = api_for(director)
+    with django_assert_max_num_queries(3) as ctx:
+        api.get("/api/accounts/", {"fields": "id,name"})
+    listing = [q["sql"] for q in ctx.captured_queries if 'FROM "accounts_account"' in q["sql"]][-1]
+    assert '"accounts_account"."notes"' not in listing and '"users_user"' not in listing.split("WHERE")[0]
+
+
+def test_renderer_writes_what_drf_would(rf):
+    body = FastJSONRenderer().render({"amount": Decimal("1.50"), "name": "华信", "line": "a\u2028b", 3: None})
+    assert body == '{"amount":1.5,"name":"华信","line":"a\\u2028b","3":null}'.encode()
+    assert FastJSONRenderer().render(None) == b""
+
+
+def test_fast_reads_write_what_drf_writes(director):
+    from django.utils import timezone
+
+    from accounts.api import AccountSerializer
+    from tests.accounts.factories import TransactionFactory
+
+    class Plain(AccountSerializer):
+        def to_representation(self, instance):
+            from rest_framework import serializers
+
+            return serializers.ModelSerializer.to_representation(self, instance)
+
+    parent = AccountFactory()
+    account = AccountFactory(parent=parent, last_contact_at=timezone.now(), tags="a,b", revenue_12m=Decimal("12.5"))
+    TransactionFactory(account=account)
+    bare = AccountFactory(owner=None, team=None)
+    for obj in (account, bare):
+        assert AccountSerializer(obj).data == Plain(obj).data
+    fast = AccountSerializer(account).data
+    assert fast["parent"] == parent.pk and fast["revenue_12m"] == "12.50" and fast["tier"] == "small"
