@@ -90,7 +90,33 @@ class AccountAdmin(VisibilityAdminMixin, ImportExportModelAdmin, SimpleHistoryAd
                 obj.pk, obj.number = created.pk, created.number
             else:
                 data = {f: form.cleaned_data[f] for f in form.changed_data if f in services.ACCOUNT_EDITABLE}
-                services.account_update(account=obj, actor=request.user, expected_version=None, data=data)
+                services.account_update(
+                    account=obj,
+                    actor=request.user,
+                    expected_version=form.cleaned_data.get("expected_version"),
+                    data=data,
+                )
+
+    def get_form(self, request, obj=None, change=False, **kwargs):
+        """The change form carries the version it was opened at; the service refuses a save
+        without it (400-like message) or with a stale one."""
+        from django import forms
+
+        if obj is not None:
+            version = forms.IntegerField(widget=forms.HiddenInput, initial=obj.version, required=False)
+            kwargs["form"] = type("VersionedAdminForm", (kwargs.get("form", self.form),), {"expected_version": version})
+        return super().get_form(request, obj, change=change, **kwargs)
+
+    def changeform_view(self, request, object_id=None, form_url="", extra_context=None):
+        from django.contrib import messages
+        from django.core.exceptions import ValidationError
+        from django.http import HttpResponseRedirect
+
+        try:
+            return super().changeform_view(request, object_id, form_url, extra_context)
+        except ValidationError as exc:  # a stale or missing version, or another rule: nothing saved
+            self.message_user(request, " ".join(exc.messages), messages.ERROR)
+            return HttpResponseRedirect(request.get_full_path())
 
     def save_related(self, request, form, formsets, change):
         super().save_related(request, form, formsets, change)  # inline contacts

@@ -26,7 +26,11 @@ class VisibleAccountField(serializers.PrimaryKeyRelatedField):
 
 class AccountSerializer(SparseFieldsMixin, FastReadMixin, serializers.ModelSerializer):
     parent = VisibleAccountField(required=False, allow_null=True)
-    version = serializers.IntegerField(required=False, help_text="Send the version you read; a stale one answers 409.")
+    version = serializers.IntegerField(
+        required=False,
+        help_text="Required on every update (PUT and PATCH): the version you read; a stale one answers 409, "
+        "a missing one 400.",
+    )
     owner_name = serializers.CharField(source="owner.display_name", read_only=True, default=None)
 
     class Meta:
@@ -114,9 +118,7 @@ class AccountViewSet(
 
     def perform_update(self, serializer):
         data = {k: v for k, v in serializer.validated_data.items() if k != "version"}
-        expected = serializer.validated_data.get("version")
-        if expected is None and not serializer.partial:
-            raise serializers.ValidationError({"version": ["Send the version you read."]})
+        expected = serializer.validated_data.get("version")  # required: the service refuses an update without it
         serializer.instance = call_service(
             services.account_update,
             account=serializer.instance,

@@ -9,7 +9,7 @@ from django.db import connection, transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
-from core.locking import save_versioned
+from core.locking import require_version, save_versioned
 
 from .models import Account, CompetitorPresence, Contact, Feedback, Transaction
 from .search import refresh_search_text
@@ -86,6 +86,7 @@ def account_create(*, actor, **fields) -> Account:
 
 @transaction.atomic
 def account_update(*, account: Account, actor, expected_version: int | None, data: dict) -> Account:
+    require_version(expected_version, actor=actor)
     before = Account.objects.select_related("owner").get(pk=account.pk)
     for field, value in data.items():
         if field not in ACCOUNT_EDITABLE:
@@ -156,6 +157,7 @@ def contact_create(*, account: Account, actor, **fields) -> Contact:
 
 @transaction.atomic
 def contact_update(*, contact: Contact, actor, expected_version: int | None, data: dict) -> Contact:
+    require_version(expected_version, actor=actor)
     for field, value in data.items():
         if field not in CONTACT_EDITABLE:
             raise ValidationError({field: _("This field cannot be changed here.")})

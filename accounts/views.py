@@ -315,6 +315,7 @@ def competitor_add(request, pk):
 def _add_errors(form, exc: ValidationError):
     if hasattr(exc, "error_dict"):
         for field, errors in exc.message_dict.items():
-            form.add_error(field if field in form.fields else None, errors)
+            shown = field in form.fields and not form.fields[field].widget.is_hidden
+            form.add_error(field if shown else None, errors)
     else:
         form.add_error(None, exc.messages)

@@ -181,7 +181,7 @@ class TestBatch:
 
 
 @pytest.mark.skipif(connection.vendor != "postgresql", reason="concurrent transactions need PostgreSQL")
-@pytest.mark.django_db(transaction=True)
+@pytest.mark.django_db(transaction=True, serialized_rollback=True)
 def test_racing_pushes_of_one_batch_report_each_row_created_once(make_user):
     """8 clients push the same batch at once: every ref is reported "created" to exactly one of
     them (2 to 4 clients were told "created" before) and stored once."""
@@ -290,7 +290,7 @@ class TestIdempotencyKey:
 
 
 @pytest.mark.skipif(connection.vendor != "postgresql", reason="concurrent transactions need PostgreSQL")
-@pytest.mark.django_db(transaction=True)
+@pytest.mark.django_db(transaction=True, serialized_rollback=True)
 def test_concurrent_posts_with_one_key_store_one_row(make_user):
     integration = make_user(Role.FINANCE, username="billing", is_service_account=True)
     account = AccountFactory()

@@ -38,7 +38,6 @@ def test_sign_in_pages_and_sign_out_keep_working_while_redis_is_down(client, man
         assert client.get(reverse("dashboard")).status_code == 200
 
         redis.stop()
-        started = time.monotonic()
         assert client.get(reverse("dashboard")).status_code == 200
         assert client.get(reverse("accounts:list")).status_code == 200
         assert client.post(reverse("logout")).status_code == 302
@@ -46,8 +45,7 @@ def test_sign_in_pages_and_sign_out_keep_working_while_redis_is_down(client, man
         login = client.post(reverse("login"), {"username": manager.username, "password": PASSWORD})
         assert login.status_code == 302
         assert client.get(reverse("accounts:list")).status_code == 200
-        # seven requests: well under a second on an idle machine (a hung cache would cost seconds each)
-        assert time.monotonic() - started < 15, "a stopped Redis must not slow every request down"
+        # (how fast the cache gives up is timed in the next test)
 
         redis.start()  # back: sessions are cached again
         assert client.get(reverse("dashboard")).status_code == 200
@@ -137,7 +135,7 @@ def test_the_visibility_timeout_outlasts_the_longest_task(settings):
 
 
 @pytest.mark.skipif(connection.vendor != "postgresql", reason="PostgreSQL's connection pool")
-@pytest.mark.django_db(transaction=True)
+@pytest.mark.django_db(transaction=True, serialized_rollback=True)
 def test_the_pool_replaces_a_connection_killed_while_idle():
     """pg_terminate_backend on an idle pooled connection: the next checkout gets a live one
     (without the check it handed out the dead connection, and the request answered 500)."""
