@@ -207,8 +207,8 @@ class CompetitorPresenceAdmin(VisibilityAdminMixin, SimpleHistoryAdmin):
 
 @admin.register(AccountEvent)
 class AccountEventAdmin(VisibilityAdminMixin, admin.ModelAdmin):
-    list_display = ("occurred_at", "account", "kind", "actor")
-    list_filter = ("kind",)
+    list_display = ("occurred_at", "account", "kind", "subject_type", "subject_id", "actor")
+    list_filter = ("kind", "subject_type")
     search_fields = ("account__name", "account__number")
     list_select_related = ("account", "actor")
     raw_id_fields = ("account",)

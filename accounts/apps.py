@@ -12,9 +12,10 @@ class AccountsConfig(AppConfig):
         from users.roles import Role
         from users.visibility import VisibilityRule, has_role, register_visibility
 
-        from . import timeline_kinds  # noqa: F401 - registers this app's timeline event kinds
         from .demo import seed_accounts
+        from .events import register_event_kinds
 
+        register_event_kinds()
         readers = frozenset({Role.ADMIN, Role.DIRECTOR, Role.SERVICE, Role.FINANCE})
         account_rule = VisibilityRule(owner_path="owner", team_path="team", all_roles=readers)
         child_rule = VisibilityRule(owner_path="account__owner", team_path="account__team", all_roles=readers)

@@ -533,7 +533,8 @@ def seed_accounts(context: dict) -> None:
                     "feedback.received",
                     {"satisfaction": score, "suggestion": suggestion},
                     None,
-                    "",
+                    "accounts.feedback",
+                    fid,
                 )
             )
             fid += 1
@@ -562,7 +563,7 @@ def seed_accounts(context: dict) -> None:
         )
         bulk_insert(
             AccountEvent,
-            ["id", "account_id", "occurred_at", "kind", "data", "actor_id", "link"],
+            ["id", "account_id", "occurred_at", "kind", "data", "actor_id", "subject_type", "subject_id"],
             event_rows,
         )
         reset_sequence(Feedback)

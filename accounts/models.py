@@ -14,12 +14,21 @@ from django.urls import reverse
 from django.utils.translation import gettext_lazy as _
 from simple_history.models import HistoricalRecords
 
+from core.db import TrigramIndex
 from core.validators import not_future_year, not_in_future
 
 from .validators import validate_phone
 
 MONEY = {"max_digits": 14, "decimal_places": 2}
 LIVE = models.Q(is_archived=False)
+
+# What tiering's set-based recompute writes in this app's tables with raw SQL (tiering/recompute.py),
+# stated here, by the owner of the tables, so that SQL is no hidden second owner:
+# - UPDATE of these Account columns (of live accounts whose values changed). They are read-only
+#   everywhere else: forms, API serializers, admin and imports leave them alone.
+RECOMPUTED_FIELDS = ("tier", "abc_class", "rfm_segment", "revenue_12m")
+# - INSERT of AccountEvent rows of these kinds (registered by tiering), with subject_type / subject_id.
+RECOMPUTE_EVENT_KINDS = ("tier.changed", "tier.override_ended")
 
 
 class Tier(models.TextChoices):
@@ -146,7 +155,7 @@ class Account(models.Model):
     tags = models.CharField(_("tags"), max_length=300, blank=True, help_text=_("Comma-separated, e.g. 'cloud, 5G'."))
     notes = models.TextField(_("notes"), blank=True)
 
-    # written by tiering's recompute (set-based); kept here so every list can filter on them
+    # RECOMPUTED_FIELDS: written by tiering's recompute; kept here so every list can filter on them
     tier = models.CharField(_("tier"), max_length=10, choices=Tier, default=Tier.SMALL)
     abc_class = models.CharField(_("ABC class"), max_length=1, choices=AbcClass, blank=True)
     rfm_segment = models.CharField(_("RFM segment"), max_length=30, choices=RfmSegment, blank=True)
@@ -170,8 +179,8 @@ class Account(models.Model):
         verbose_name = _("account")
         verbose_name_plural = _("accounts")
         # plain b-tree indexes (db_index=True on a CharField adds a second, unused LIKE index on
-        # PostgreSQL, and every extra index slows tiering's bulk update); search uses trigram
-        # indexes from migration 0003
+        # PostgreSQL, and every extra index slows tiering's bulk update); search uses the trigram
+        # index of AccountSearch
         indexes = [
             # live only: the revenue sort of the lists and the Pareto curve (an index-only scan)
             models.Index(fields=["-revenue_12m", "id"], name="account_live_revenue_idx", condition=LIVE),
@@ -228,6 +237,8 @@ class AccountSearch(models.Model):
     class Meta:
         verbose_name = _("account search text")
         verbose_name_plural = _("account search texts")
+        # the lists filter `search__text__contains` (LIKE '%term%'), which this index serves on PostgreSQL
+        indexes = [TrigramIndex(fields=["text"], name="account_search_text_trgm")]
 
     def __str__(self):
         return self.text[:60]
@@ -559,13 +570,20 @@ class AccountEvent(models.Model):
         on_delete=models.SET_NULL,
         related_name="+",
     )
-    link = models.CharField(_("link"), max_length=300, blank=True)
+    # what the event is about: "<app_label>.<model>" and its id ("contracts.contract", 12), so
+    # "the events of contract 12" is one indexed query; the link is built when shown (the
+    # kind's `link` function), never stored
+    subject_type = models.CharField(_("subject type"), max_length=100, blank=True)
+    subject_id = models.PositiveBigIntegerField(_("subject id"), null=True, blank=True)
 
     class Meta:
         ordering = ["-occurred_at", "-id"]
         verbose_name = _("account event")
         verbose_name_plural = _("account events")
-        indexes = [models.Index(fields=["account", "-occurred_at"])]
+        indexes = [
+            models.Index(fields=["account", "-occurred_at"]),
+            models.Index(fields=["subject_type", "subject_id"], name="account_event_subject_idx"),
+        ]
 
     def __str__(self):
         return f"{self.kind} @ {self.occurred_at:%Y-%m-%d}"

@@ -140,7 +140,7 @@ def account_360(*, user, pk) -> dict:
         "transactions": recent_txns,
         "more_transactions": more_transactions,
         "monthly_revenue": account_monthly_revenue(account=account),
-        "panels": panels_for(user=user, account=account),
+        "panels": panels_for(user=user),
     }
 
 

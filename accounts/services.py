@@ -11,9 +11,9 @@ from django.utils.translation import gettext as _
 
 from core.locking import require_version, save_versioned
 
+from . import events
 from .models import Account, CompetitorPresence, Contact, Feedback, Transaction
 from .search import refresh_search_text
-from .timeline import record_event
 
 ACCOUNT_EDITABLE = [
     "name",
@@ -80,7 +80,7 @@ def account_create(*, actor, **fields) -> Account:
     account.number = f"KA{account.pk:08d}"
     account.save(update_fields=["number"])
     refresh_search_text([account.pk])
-    record_event(account=account, kind="account.created", data={"name": account.name}, actor=actor)
+    events.account_created_event(account=account, actor=actor)
     return account
 
 
@@ -99,18 +99,10 @@ def account_update(*, account: Account, actor, expected_version: int | None, dat
     save_versioned(account, expected_version=expected_version)
     refresh_search_text([account.pk])
     if account.status != before.status:
-        record_event(
-            account=account,
-            kind="account.status_changed",
-            actor=actor,
-            data={"old": before.status, "new": account.status},
-        )
+        events.account_status_changed_event(account=account, actor=actor, old=before.status, new=account.status)
     if account.owner_id != before.owner_id:
-        record_event(
-            account=account,
-            kind="account.owner_changed",
-            actor=actor,
-            data={"old": str(before.owner or ""), "new": str(account.owner or "")},
+        events.account_owner_changed_event(
+            account=account, actor=actor, old_owner=before.owner, new_owner=account.owner
         )
     return account
 
@@ -125,7 +117,7 @@ def account_archive(*, account: Account, actor, reason: str = "") -> Account:
     account.is_archived = True
     account.archived_at = timezone.now()
     save_versioned(account, expected_version=None)
-    record_event(account=account, kind="account.archived", actor=actor, data={"reason": reason})
+    events.account_archived_event(account=account, actor=actor, reason=reason)
     return account
 
 
@@ -136,7 +128,7 @@ def account_restore(*, account: Account, actor) -> Account:
     account.is_archived = False
     account.archived_at = None
     save_versioned(account, expected_version=None)
-    record_event(account=account, kind="account.restored", actor=actor)
+    events.account_restored_event(account=account, actor=actor)
     return account
 
 
@@ -174,6 +166,7 @@ def contact_archive(*, contact: Contact, actor) -> Contact:
     contact.is_primary = False
     save_versioned(contact, expected_version=None)
     refresh_search_text([contact.account_id])
+    events.contact_archived_event(contact=contact, actor=actor)
     return contact
 
 
@@ -427,13 +420,7 @@ def feedback_create(*, account: Account, actor, **fields) -> Feedback:
     feedback = Feedback(account=account, created_by=actor, **fields)
     feedback.full_clean()
     feedback.save()
-    record_event(
-        account=account,
-        kind="feedback.received",
-        actor=actor,
-        occurred_at=_noon(feedback.received_on),
-        data={"satisfaction": feedback.satisfaction, "suggestion": feedback.suggestion[:200]},
-    )
+    events.feedback_received_event(feedback=feedback, actor=actor, occurred_at=_noon(feedback.received_on))
     if feedback.channel in CONTACT_CHANNELS:  # someone spoke with the customer to hear it
         account_touch_contact(account_id=account.pk, at=min(_noon(feedback.received_on), timezone.now()))
     return feedback
@@ -468,14 +455,5 @@ def competitor_presence_save(*, account: Account, actor, competitor, **fields) -
         setattr(presence, key, value)
     presence.full_clean()
     presence.save()
-    record_event(
-        account=account,
-        kind="competitor.noted",
-        actor=actor,
-        data={
-            "competitor": competitor.name,
-            "strength": presence.strength,  # the code: each reader sees it in their language
-            "products": presence.products,
-        },
-    )
+    events.competitor_noted_event(presence=presence, actor=actor)
     return presence

@@ -21,6 +21,7 @@ from . import selectors, services
 from .filters import AccountFilter
 from .forms import AccountForm, ArchiveForm, CompetitorPresenceForm, ContactForm, FeedbackForm
 from .models import Account, Contact, Feedback
+from .panels import panel_get_for_user
 
 PAGE_SIZE = 25
 PAGE_SIZES = (25, 50, 100)  # the list's "rows per page" choices
@@ -127,6 +128,16 @@ def account_detail(request, pk):
         }
     )
     return render(request, "accounts/account_detail.html", context)
+
+
+@login_required
+def account_panel(request, pk, key):
+    """One panel of the 360° page, loaded by its placeholder (accounts.panels): 404 unless the user
+    may see both the account and the panel."""
+    account = selectors.account_get_for_user(user=request.user, pk=pk)
+    panel = panel_get_for_user(user=request.user, key=key)
+    ctx = panel.context(user=request.user, account=account)
+    return render(request, "accounts/_panel.html", {"account": account, "panel": panel, "ctx": ctx})
 
 
 @login_required

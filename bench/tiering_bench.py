@@ -25,8 +25,8 @@ def _loop_tiers(*, policy, now) -> dict[int, str]:
 
     from accounts.models import Account, Transaction
     from tiering.models import TierPolicy
+    from tiering.recompute import tier_window
     from tiering.rfm import quintile
-    from tiering.services import tier_window
 
     start, end = tier_window(now=now, months=policy.window_months)
     stats = {}

@@ -7,6 +7,8 @@ a step receives the shared context dict the earlier steps filled (users, account
 from collections.abc import Callable
 from dataclasses import dataclass
 
+from .registry import Registry
+
 
 @dataclass(frozen=True)
 class DemoStep:
@@ -15,12 +17,12 @@ class DemoStep:
     run: Callable[[dict], None]
 
 
-_STEPS: dict[str, DemoStep] = {}
+DEMO_STEPS: Registry[DemoStep] = Registry("demo step")
 
 
 def register_demo_step(*, name: str, order: int, run: Callable[[dict], None]) -> None:
-    _STEPS[name] = DemoStep(order=order, name=name, run=run)
+    DEMO_STEPS.add(name, DemoStep(order=order, name=name, run=run))
 
 
 def demo_steps() -> list[DemoStep]:
-    return sorted(_STEPS.values(), key=lambda step: step.order)
+    return sorted(DEMO_STEPS, key=lambda step: step.order)

@@ -1,8 +1,17 @@
-"""Readiness checks for /healthz: the database and the Celery broker must both answer."""
+"""Readiness checks for /healthz: the database and the Celery broker must both answer.
 
+core sits below every other package, `config` included, so it does not import the Celery app from
+config/celery.py: it asks Celery for the current app, which config/__init__.py makes the project's
+app when Django starts (the same seam `shared_task` uses).
+"""
+
+from celery import current_app
 from django.db import connection
 
-from config.celery import app as celery_app
+
+def celery_app():
+    """The project's Celery app (config.celery_app), found without importing config."""
+    return current_app._get_current_object()
 
 
 def check_database() -> str | None:
@@ -17,7 +26,7 @@ def check_database() -> str | None:
 
 def check_broker() -> str | None:
     try:
-        with celery_app.connection_for_write() as conn:
+        with celery_app().connection_for_write() as conn:
             conn.ensure_connection(max_retries=1, interval_start=0, timeout=2)
             conn.default_channel  # noqa: B018 - opening a channel proves the broker answers
     except Exception as exc:

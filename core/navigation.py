@@ -5,6 +5,8 @@ from dataclasses import dataclass
 
 from django.urls import reverse
 
+from .registry import Registry
+
 
 @dataclass(frozen=True)
 class NavItem:
@@ -15,17 +17,17 @@ class NavItem:
     visible: Callable  # (user) -> bool
 
 
-_ITEMS: list[NavItem] = []
+NAV_ITEMS: Registry[NavItem] = Registry("menu item")  # keyed by url_name
 
 
 def register_nav_item(*, order, label, url_name, icon="circle", visible=lambda user: True):
-    _ITEMS.append(NavItem(order, label, url_name, icon, visible))
+    NAV_ITEMS.add(url_name, NavItem(order, label, url_name, icon, visible))
 
 
 def navigation_for(request):
     path = request.path
     items = []
-    for item in sorted(_ITEMS, key=lambda i: i.order):
+    for item in sorted(NAV_ITEMS, key=lambda i: i.order):
         if not item.visible(request.user):
             continue
         url = reverse(item.url_name)

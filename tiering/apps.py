@@ -8,14 +8,13 @@ class TieringConfig(AppConfig):
 
     def ready(self):
         from accounts.panels import register_account_panel
-        from accounts.timeline import register_event_kind
         from core.demo import register_demo_step
         from core.navigation import register_nav_item
         from users.roles import Role
         from users.visibility import VisibilityRule, has_role, register_visibility
 
         from .demo import seed_tiers
-        from .reasons import describe_event, describe_override_end_event, describe_override_event
+        from .events import register_event_kinds
         from .selectors import account_tier_summary
 
         readers = frozenset({Role.ADMIN, Role.DIRECTOR, Role.SERVICE, Role.FINANCE})
@@ -23,27 +22,7 @@ class TieringConfig(AppConfig):
         for label in ("TierChange", "TierOverride", "AccountScore"):
             register_visibility(f"tiering.{label}", per_account)
 
-        register_event_kind(
-            "tier.changed",
-            label=_("Tier changed"),
-            icon="bar-chart-steps",
-            describe=describe_event,
-            category="tiers",
-        )
-        register_event_kind(
-            "tier.override_set",
-            label=_("Tier pinned"),
-            icon="pin-angle",
-            describe=describe_override_event,
-            category="tiers",
-        )
-        register_event_kind(
-            "tier.override_ended",
-            label=_("Tier pin ended"),
-            icon="pin",
-            describe=describe_override_end_event,
-            category="tiers",
-        )
+        register_event_kinds()
         register_nav_item(
             order=30,
             label=_("Tiers"),
@@ -53,7 +32,10 @@ class TieringConfig(AppConfig):
         )
         register_demo_step(name="tiering", order=30, run=seed_tiers)
         register_account_panel(
+            key="tiering.tier",
             order=10,
+            title=_("Tier"),
             template="tiering/includes/account_tier_card.html",
             context=lambda *, user, account: account_tier_summary(user=user, account=account),
+            visible=lambda user: has_role(user, *Role),
         )

@@ -20,6 +20,8 @@ from django.db import transaction
 from django.db.models import Q, QuerySet
 from django.http import Http404
 
+from core.registry import Registry
+
 from .roles import Role
 
 
@@ -30,11 +32,11 @@ class VisibilityRule:
     all_roles: frozenset = field(default_factory=lambda: frozenset({Role.ADMIN, Role.DIRECTOR}))
 
 
-_RULES: dict[str, VisibilityRule] = {}
+_RULES: Registry[VisibilityRule] = Registry("visibility rule")  # keyed by model label
 
 
 def register_visibility(model_label: str, rule: VisibilityRule) -> None:
-    _RULES[model_label] = rule
+    _RULES.add(model_label, rule)
 
 
 def rule_for(model) -> VisibilityRule | None:

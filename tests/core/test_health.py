@@ -1,5 +1,6 @@
 import pytest
 
+from config import celery_app
 from core import health
 
 
@@ -16,7 +17,7 @@ def test_healthz_answers_503_naming_the_broker_when_it_is_down(client, monkeypat
     def broken(*args, **kwargs):
         raise ConnectionRefusedError("broker down")
 
-    monkeypatch.setattr(health.celery_app, "connection_for_write", broken)
+    monkeypatch.setattr(health.celery_app(), "connection_for_write", broken)
     response = client.get("/healthz")
     assert response.status_code == 503
     body = response.json()
@@ -32,3 +33,8 @@ def test_healthz_answers_503_naming_the_database_when_it_fails(client, monkeypat
     assert response.status_code == 503
     assert response.json()["checks"]["database"] == "OperationalError: no database"
     assert response.json()["checks"]["broker"] == "ok"
+
+
+def test_the_broker_check_uses_the_projects_celery_app():
+    """core reaches the app config/celery.py defines without importing config."""
+    assert health.celery_app() is celery_app

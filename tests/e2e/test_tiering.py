@@ -37,5 +37,6 @@ def test_director_runs_a_dry_run_then_a_recompute_in_the_background(sign_in, pag
         assert confirms and "every account" in confirms[0]
     assert Account.objects.get(pk=big.pk).tier == "vip"
     page.goto(f"{live_server.url}/accounts/{big.pk}/")
-    assert page.locator("#tier-card").get_by_text("VIP").first.is_visible()
+    # the tier card is a panel: htmx loads it when it scrolls into view
+    page.locator("#tier-card").get_by_text("VIP").first.wait_for(state="visible", timeout=10000)
     assert "Tier changed" in page.inner_text("[data-testid=timeline]")

@@ -10,7 +10,7 @@ from django.utils import timezone
 
 from core.models import PeriodicRun
 from tests.accounts.factories import AccountFactory
-from tiering import services, tasks
+from tiering import recompute, services, tasks
 from tiering.models import RecomputeJob
 from tiering.selectors import active_recompute
 
@@ -164,7 +164,7 @@ def test_a_retry_after_a_database_error_really_reruns_the_job(monkeypatch):
     returned; now the job goes back to queued and the retry recomputes."""
     AccountFactory()
     job = services.recompute_job_claim()
-    original = services._compute_rows
+    original = recompute._compute_rows
     calls = []
 
     def flaky(**kwargs):
@@ -173,7 +173,7 @@ def test_a_retry_after_a_database_error_really_reruns_the_job(monkeypatch):
             raise OperationalError("server closed the connection unexpectedly")
         return original(**kwargs)
 
-    monkeypatch.setattr(services, "_compute_rows", flaky)
+    monkeypatch.setattr(recompute, "_compute_rows", flaky)
     result = tasks.run_recompute_job.apply(args=[job.pk]).get()
     assert result == "done"
     assert len(calls) == 2
@@ -188,9 +188,9 @@ def test_after_the_last_retry_the_job_is_failed(monkeypatch):
     def always(**kwargs):
         raise OperationalError("database is down")
 
-    monkeypatch.setattr(services, "_compute_rows", always)
+    monkeypatch.setattr(recompute, "_compute_rows", always)
     calls = []
-    monkeypatch.setattr(services, "_drop_scratch", lambda: calls.append(1))
+    monkeypatch.setattr(recompute, "drop_scratch", lambda: calls.append(1))
     tasks.run_recompute_job.apply(args=[job.pk])  # eager: the retries run inline
     assert len(calls) == 1 + tasks.run_recompute_job.max_retries
     job.refresh_from_db()

@@ -13,14 +13,12 @@ from accounts.models import Account, AccountEvent, Tier, Transaction
 from accounts.timeline import render_event
 from tests.accounts.factories import AccountFactory, TransactionFactory
 from tiering.models import AccountScore, RecomputeJob, TierChange, TierOverride, TierPolicy
+from tiering.recompute import SCRATCH, add_months, tier_window
 from tiering.services import (
-    SCRATCH,
-    add_months,
     tier_override_clear,
     tier_override_set,
     tier_policy_get_active,
     tier_policy_new_version,
-    tier_window,
     tiers_recompute,
 )
 
@@ -373,14 +371,14 @@ def test_recompute_is_set_based(django_assert_max_num_queries):
 
 
 def test_failed_recompute_marks_the_job(monkeypatch):
-    from tiering import services
+    from tiering import recompute
 
     def boom(**kwargs):
         raise RuntimeError("disk full")
 
-    monkeypatch.setattr(services, "_compute_rows", boom)
+    monkeypatch.setattr(recompute, "_compute_rows", boom)
     job = RecomputeJob.objects.create()
-    with pytest.raises(RuntimeError):
+    with pytest.raises(RuntimeError, match="disk full"):
         tiers_recompute(job=job, now=NOW)
     job.refresh_from_db()
     assert job.status == RecomputeJob.Status.FAILED

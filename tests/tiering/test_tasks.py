@@ -49,9 +49,9 @@ def test_requested_job_is_enqueued_on_commit_and_run(director, django_capture_on
 
 
 def test_failed_job_is_recorded_not_retried(monkeypatch):
-    from tiering import services
+    from tiering import recompute
 
-    monkeypatch.setattr(services, "_compute_rows", lambda **kw: (_ for _ in ()).throw(ValueError("bad")))
+    monkeypatch.setattr(recompute, "_compute_rows", lambda **kw: (_ for _ in ()).throw(ValueError("bad")))
     job = RecomputeJob.objects.create()
     assert tasks.run_recompute_job(job.pk) == "failed"
     job.refresh_from_db()

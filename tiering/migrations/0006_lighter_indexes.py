@@ -8,7 +8,7 @@ from django.db import migrations, models
 class Migration(migrations.Migration):
 
     dependencies = [
-        ('accounts', '0009_lighter_indexes'),
+        ('accounts', '0001_initial'),
         ('tiering', '0005_drop_recomputerow'),
         migrations.swappable_dependency(settings.AUTH_USER_MODEL),
     ]

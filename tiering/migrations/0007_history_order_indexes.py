@@ -7,7 +7,7 @@ from django.db import migrations, models
 class Migration(migrations.Migration):
 
     dependencies = [
-        ('accounts', '0010_covering_and_recent_indexes'),
+        ('accounts', '0001_initial'),
         ('tiering', '0006_lighter_indexes'),
         migrations.swappable_dependency(settings.AUTH_USER_MODEL),
     ]
