@@ -8,7 +8,7 @@ from rest_framework.decorators import action
 from rest_framework.response import Response
 
 from core.api import Conflict, FastReadMixin, SparseFieldsMixin, SparseFieldsViewMixin, call_service
-from core.idempotency import IdempotentCreateMixin, idempotent, idempotent_response
+from core.idempotency import KEY_PARAMETER, IdempotentCreateMixin, idempotent, idempotent_response
 from users.permissions import CrmModelPermission
 from users.visibility import visible_to
 
@@ -347,6 +347,7 @@ class TransactionViewSet(
         return selectors.transaction_list(user=self.request.user)
 
     @extend_schema(
+        parameters=[KEY_PARAMETER],
         responses={
             201: TransactionSerializer,
             200: OpenApiResponse(TransactionSerializer, description="Already stored (same key, same record)."),
@@ -373,6 +374,7 @@ class TransactionViewSet(
 
     @extend_schema(
         request=BulkTransactionSerializer,
+        parameters=[KEY_PARAMETER],
         responses={
             200: inline_serializer(
                 "BulkTransactionResult",

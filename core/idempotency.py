@@ -24,6 +24,7 @@ from django.conf import settings
 from django.db import IntegrityError, transaction
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
+from drf_spectacular.utils import OpenApiParameter, OpenApiResponse, extend_schema
 from rest_framework import status
 from rest_framework.exceptions import APIException, ValidationError
 from rest_framework.response import Response
@@ -97,6 +98,19 @@ def idempotent_response(request, produce) -> Response:
         return response
 
 
+#: the header and the 422 in the OpenAPI schema of every create that honours the key
+KEY_PARAMETER = OpenApiParameter(
+    HEADER,
+    str,
+    OpenApiParameter.HEADER,
+    required=False,
+    description="Any unique string of yours (at most 255 characters): a retry with the same key and "
+    "the same request answers the first response again and creates nothing; a different request "
+    "with the same key answers 422. Keys are per user and expire after 24 hours.",
+)
+KEY_RESPONSES = {422: OpenApiResponse(description="The Idempotency-Key was used for a different request.")}
+
+
 def idempotent(view_method):
     """Decorator for a viewset action that creates: `@idempotent` under `@action(...)`."""
 
@@ -110,6 +124,7 @@ def idempotent(view_method):
 class IdempotentCreateMixin:
     """Put before `CreateModelMixin` (or any viewset with `create`): POSTs honour `Idempotency-Key`."""
 
+    @extend_schema(parameters=[KEY_PARAMETER])
     def create(self, request, *args, **kwargs):
         return idempotent_response(request, lambda: super(IdempotentCreateMixin, self).create(request, *args, **kwargs))
 
