@@ -1,11 +1,12 @@
 from django.contrib import admin
 from django.utils.translation import gettext_lazy as _
 from django.utils.translation import ngettext
-from import_export.admin import ImportExportModelAdmin
 from simple_history.admin import SimpleHistoryAdmin
 
-from users.admin_mixins import VisibilityAdminMixin
+from core.admin_mixins import ImportAdminMixin
+from users.admin_mixins import ReadOnlyInlineMixin, ServiceAdminMixin, VisibilityAdminMixin
 
+from . import services
 from .models import (
     Account,
     AccountEvent,
@@ -16,34 +17,23 @@ from .models import (
     Feedback,
     Transaction,
 )
-from .resources import AccountResource, ContactResource, TransactionResource
-from .search import refresh_search_text
 
 
-class ContactInline(admin.TabularInline):
+class ContactInline(ReadOnlyInlineMixin, admin.TabularInline):
+    """Shown here; edited on the contact's own page, which saves through the service."""
+
     model = Contact
-    fields = (
-        "name",
-        "title",
-        "role",
-        "phone",
-        "is_primary",
-        "is_archived",
-    )
-    extra = 0
-    show_change_link = True  # attitude, influence, birthday ... on the contact's own page
-    can_delete = False  # contacts are archived (the "archived" box), never deleted
+    fields = ("name", "title", "role", "phone", "is_primary", "is_archived")
 
 
-class PresenceInline(admin.TabularInline):
+class PresenceInline(ReadOnlyInlineMixin, admin.TabularInline):
     model = CompetitorPresence
     fields = ("competitor", "products", "strength", "since")
-    extra = 0
 
 
 @admin.register(Account)
-class AccountAdmin(VisibilityAdminMixin, ImportExportModelAdmin, SimpleHistoryAdmin):
-    resource_classes = [AccountResource]
+class AccountAdmin(ServiceAdminMixin, ImportAdminMixin, VisibilityAdminMixin, SimpleHistoryAdmin):
+    importer_key = "accounts.account"
     list_display = (
         "number",
         "name",
@@ -79,54 +69,19 @@ class AccountAdmin(VisibilityAdminMixin, ImportExportModelAdmin, SimpleHistoryAd
     show_full_result_count = False
 
     def save_model(self, request, obj, form, change):
-        from django.db import transaction
-
-        from . import services
-
-        with transaction.atomic():
-            if not change:
-                data = {f: form.cleaned_data.get(f) for f in services.ACCOUNT_EDITABLE if f in form.cleaned_data}
-                created = services.account_create(actor=request.user, **data)
-                obj.pk, obj.number = created.pk, created.number
-            else:
-                data = {f: form.cleaned_data[f] for f in form.changed_data if f in services.ACCOUNT_EDITABLE}
-                services.account_update(
-                    account=obj,
-                    actor=request.user,
-                    expected_version=form.cleaned_data.get("expected_version"),
-                    data=data,
-                )
-
-    def get_form(self, request, obj=None, change=False, **kwargs):
-        """The change form carries the version it was opened at; the service refuses a save
-        without it (400-like message) or with a stale one."""
-        from django import forms
-
-        if obj is not None:
-            version = forms.IntegerField(widget=forms.HiddenInput, initial=obj.version, required=False)
-            kwargs["form"] = type("VersionedAdminForm", (kwargs.get("form", self.form),), {"expected_version": version})
-        return super().get_form(request, obj, change=change, **kwargs)
-
-    def changeform_view(self, request, object_id=None, form_url="", extra_context=None):
-        from django.contrib import messages
-        from django.core.exceptions import ValidationError
-        from django.http import HttpResponseRedirect
-
-        try:
-            return super().changeform_view(request, object_id, form_url, extra_context)
-        except ValidationError as exc:  # a stale or missing version, or another rule: nothing saved
-            self.message_user(request, " ".join(exc.messages), messages.ERROR)
-            return HttpResponseRedirect(request.get_full_path())
-
-    def save_related(self, request, form, formsets, change):
-        super().save_related(request, form, formsets, change)  # inline contacts
-        refresh_search_text([form.instance.pk])
+        if not change:
+            data = {f: form.cleaned_data.get(f) for f in services.ACCOUNT_EDITABLE if f in form.cleaned_data}
+            created = services.account_create(actor=request.user, **data)
+            obj.pk, obj.number, obj.version = created.pk, created.number, created.version
+        else:
+            data = {f: form.cleaned_data[f] for f in form.changed_data if f in services.ACCOUNT_EDITABLE}
+            services.account_update(
+                account=obj, actor=request.user, expected_version=self.expected_version(form), data=data
+            )
 
     @admin.action(description=_("Archive selected accounts"), permissions=["change"])
     def archive_selected(self, request, queryset):
         from django.core.exceptions import ValidationError
-
-        from . import services
 
         done = 0
         for account in queryset.filter(is_archived=False):
@@ -139,8 +94,8 @@ class AccountAdmin(VisibilityAdminMixin, ImportExportModelAdmin, SimpleHistoryAd
 
 
 @admin.register(Contact)
-class ContactAdmin(VisibilityAdminMixin, ImportExportModelAdmin, SimpleHistoryAdmin):
-    resource_classes = [ContactResource]
+class ContactAdmin(ServiceAdminMixin, ImportAdminMixin, VisibilityAdminMixin, SimpleHistoryAdmin):
+    importer_key = "accounts.contact"
     list_display = (
         "name",
         "account",
@@ -154,16 +109,35 @@ class ContactAdmin(VisibilityAdminMixin, ImportExportModelAdmin, SimpleHistoryAd
     search_fields = ("name", "phone", "email", "account__name", "account__number")
     list_select_related = ("account",)
     raw_id_fields = ("account",)
-    readonly_fields = ("version",)
+    readonly_fields = ("version", "is_archived")
+    service_readonly_on_change = ("account",)  # a contact never moves to another account
+    actions = ["archive_selected"]
 
     def save_model(self, request, obj, form, change):
-        super().save_model(request, obj, form, change)
-        refresh_search_text([obj.account_id])
+        if not change:
+            data = {f: form.cleaned_data[f] for f in services.CONTACT_EDITABLE if f in form.cleaned_data}
+            created = services.contact_create(account=form.cleaned_data["account"], actor=request.user, **data)
+            obj.pk, obj.version = created.pk, created.version
+        else:
+            data = {f: form.cleaned_data[f] for f in form.changed_data if f in services.CONTACT_EDITABLE}
+            services.contact_update(
+                contact=obj, actor=request.user, expected_version=self.expected_version(form), data=data
+            )
+
+    @admin.action(description=_("Archive selected contacts"), permissions=["change"])
+    def archive_selected(self, request, queryset):
+        done = 0
+        for contact in queryset.filter(is_archived=False):
+            services.contact_archive(contact=contact, actor=request.user)
+            done += 1
+        self.message_user(request, ngettext("%(n)d contact archived.", "%(n)d contacts archived.", done) % {"n": done})
 
 
 @admin.register(Transaction)
-class TransactionAdmin(VisibilityAdminMixin, ImportExportModelAdmin, SimpleHistoryAdmin):
-    resource_classes = [TransactionResource]
+class TransactionAdmin(ServiceAdminMixin, ImportAdminMixin, VisibilityAdminMixin, SimpleHistoryAdmin):
+    """Recorded through the service; a stored record is not edited (a correction is a refund)."""
+
+    importer_key = "accounts.transaction"
     list_display = (
         "occurred_at",
         "account",
@@ -179,30 +153,107 @@ class TransactionAdmin(VisibilityAdminMixin, ImportExportModelAdmin, SimpleHisto
     raw_id_fields = ("account",)
     date_hierarchy = "occurred_at"
     show_full_result_count = False
+    service_readonly_on_change = (
+        "account",
+        "kind",
+        "amount",
+        "occurred_at",
+        "product_line",
+        "source_system",
+        "external_ref",
+        "note",
+        "created_by",
+    )
+    exclude = ("created_by",)
+
+    def save_model(self, request, obj, form, change):
+        if change:
+            return  # every field is read-only once recorded
+        fields = ("account", "kind", "amount", "occurred_at", "product_line", "source_system", "external_ref", "note")
+        created = services.transaction_record(actor=request.user, **{f: form.cleaned_data[f] for f in fields})
+        obj.pk = created.pk
 
 
 @admin.register(Feedback)
-class FeedbackAdmin(VisibilityAdminMixin, SimpleHistoryAdmin):
+class FeedbackAdmin(ServiceAdminMixin, VisibilityAdminMixin, SimpleHistoryAdmin):
+    """Recorded through the service; the status moves only along its flow (the actions)."""
+
     list_display = ("received_on", "account", "satisfaction", "channel", "status", "handler")
     list_filter = ("status", "channel", "satisfaction")
     search_fields = ("suggestion", "account__name", "account__number")
     list_select_related = ("account", "handler")
     raw_id_fields = ("account", "contact")
+    readonly_fields = ("status", "handler", "created_by")
+    service_readonly_on_change = ("account", "contact", "received_on", "channel", "satisfaction", "suggestion")
+    actions = ["mark_acknowledged", "mark_done"]
+
+    def save_model(self, request, obj, form, change):
+        if change:
+            return  # feedback is a record of what the customer said; only its status moves
+        fields = ("contact", "received_on", "channel", "satisfaction", "suggestion")
+        created = services.feedback_create(
+            account=form.cleaned_data["account"],
+            actor=request.user,
+            **{f: form.cleaned_data[f] for f in fields if f in form.cleaned_data},
+        )
+        obj.pk = created.pk
+
+    def _move(self, request, queryset, status):
+        from django.contrib import messages
+        from django.core.exceptions import ValidationError
+
+        done = 0
+        for feedback in queryset:
+            try:
+                services.feedback_set_status(feedback=feedback, actor=request.user, status=status)
+                done += 1
+            except ValidationError as exc:
+                self.message_user(request, f"{feedback}: {' '.join(exc.messages)}", messages.ERROR)
+        self.message_user(request, ngettext("%(n)d feedback updated.", "%(n)d feedback updated.", done) % {"n": done})
+
+    @admin.action(description=_("Mark as acknowledged"), permissions=["change"])
+    def mark_acknowledged(self, request, queryset):
+        self._move(request, queryset, Feedback.Status.ACKNOWLEDGED)
+
+    @admin.action(description=_("Mark as done"), permissions=["change"])
+    def mark_done(self, request, queryset):
+        self._move(request, queryset, Feedback.Status.DONE)
 
 
 @admin.register(Competitor)
-class CompetitorAdmin(SimpleHistoryAdmin):
+class CompetitorAdmin(ServiceAdminMixin, SimpleHistoryAdmin):
     list_display = ("name", "website")
     search_fields = ("name",)
 
+    def save_model(self, request, obj, form, change):
+        data = {f: form.cleaned_data[f] for f in services.COMPETITOR_EDITABLE if f in form.cleaned_data}
+        if change:
+            services.competitor_update(competitor=obj, actor=request.user, data=data)
+        else:
+            obj.pk = services.competitor_create(actor=request.user, **data).pk
+
+    def has_delete_permission(self, request, obj=None):
+        return False  # presences point at it; its history stays
+
 
 @admin.register(CompetitorPresence)
-class CompetitorPresenceAdmin(VisibilityAdminMixin, SimpleHistoryAdmin):
+class CompetitorPresenceAdmin(ServiceAdminMixin, VisibilityAdminMixin, SimpleHistoryAdmin):
     list_display = ("competitor", "account", "strength", "products", "since")
     list_filter = ("strength", "competitor")
     search_fields = ("account__name", "competitor__name", "products")
     list_select_related = ("account", "competitor")
     raw_id_fields = ("account",)
+    service_readonly_on_change = ("account", "competitor")
+
+    def save_model(self, request, obj, form, change):
+        fields = ("products", "strength", "since", "notes")
+        saved = services.competitor_presence_save(
+            account=obj.account,
+            competitor=obj.competitor,
+            actor=request.user,
+            **{f: form.cleaned_data[f] for f in fields if f in form.cleaned_data},
+        )
+        obj.pk = saved.pk
 
 
 @admin.register(AccountEvent)

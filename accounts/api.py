@@ -7,14 +7,14 @@ from rest_framework import mixins, serializers, status, viewsets
 from rest_framework.decorators import action
 from rest_framework.response import Response
 
-from core.api import Conflict, FastReadMixin, SparseFieldsMixin, SparseFieldsViewMixin, call_service
+from core.api import Conflict, FastReadMixin, SparseFieldsMixin, SparseFieldsViewMixin
 from core.idempotency import KEY_PARAMETER, IdempotentCreateMixin, idempotent, idempotent_response
 from users.permissions import CrmModelPermission
 from users.visibility import visible_to
 
 from . import selectors, services
 from .filters import AccountFilter, ContactFilter, FeedbackFilter, TransactionFilter
-from .models import Account, Competitor, CompetitorPresence, Contact, Feedback, Transaction
+from .models import CONTACT_FIELDS, Account, Competitor, CompetitorPresence, Contact, Feedback, Transaction
 
 
 class VisibleAccountField(serializers.PrimaryKeyRelatedField):
@@ -31,7 +31,7 @@ class AccountSerializer(SparseFieldsMixin, FastReadMixin, serializers.ModelSeria
         help_text="Required on every update (PUT and PATCH): the version you read; a stale one answers 409, "
         "a missing one 400.",
     )
-    owner_name = serializers.CharField(source="owner.display_name", read_only=True, default=None)
+    owner_name = serializers.CharField(source="owner.display_name", read_only=True, default=None, allow_null=True)
 
     class Meta:
         model = Account
@@ -114,13 +114,12 @@ class AccountViewSet(
 
     def perform_create(self, serializer):
         data = {k: v for k, v in serializer.validated_data.items() if k != "version"}
-        serializer.instance = call_service(services.account_create, actor=self.request.user, **data)
+        serializer.instance = services.account_create(actor=self.request.user, **data)
 
     def perform_update(self, serializer):
         data = {k: v for k, v in serializer.validated_data.items() if k != "version"}
         expected = serializer.validated_data.get("version")  # required: the service refuses an update without it
-        serializer.instance = call_service(
-            services.account_update,
+        serializer.instance = services.account_update(
             account=serializer.instance,
             actor=self.request.user,
             expected_version=expected,
@@ -128,7 +127,7 @@ class AccountViewSet(
         )
 
     def perform_destroy(self, instance):
-        call_service(services.account_archive, account=instance, actor=self.request.user)
+        services.account_archive(account=instance, actor=self.request.user)
 
 
 class ContactSerializer(SparseFieldsMixin, FastReadMixin, serializers.ModelSerializer):
@@ -137,29 +136,7 @@ class ContactSerializer(SparseFieldsMixin, FastReadMixin, serializers.ModelSeria
 
     class Meta:
         model = Contact
-        fields = [
-            "id",
-            "account",
-            "name",
-            "title",
-            "department",
-            "role",
-            "attitude",
-            "influence",
-            "phone",
-            "email",
-            "birthday_calendar",
-            "birth_year",
-            "birth_month",
-            "birth_day",
-            "birth_leap_month",
-            "interests",
-            "family_notes",
-            "preferred_channel",
-            "is_primary",
-            "is_archived",
-            "version",
-        ]
+        fields = ["id", "account", *CONTACT_FIELDS, "is_archived", "version"]
         read_only_fields = ["is_archived"]
 
 
@@ -190,15 +167,12 @@ class ContactViewSet(
         data = dict(serializer.validated_data)
         data.pop("version", None)
         account = data.pop("account")
-        serializer.instance = call_service(services.contact_create, account=account, actor=self.request.user, **data)
+        serializer.instance = services.contact_create(account=account, actor=self.request.user, **data)
 
     def perform_update(self, serializer):
         data = dict(serializer.validated_data)
         expected = data.pop("version", None)
-        if data.pop("account", serializer.instance.account) != serializer.instance.account:
-            raise serializers.ValidationError({"account": ["A contact cannot move to another account."]})
-        serializer.instance = call_service(
-            services.contact_update,
+        serializer.instance = services.contact_update(
             contact=serializer.instance,
             actor=self.request.user,
             expected_version=expected,
@@ -206,7 +180,7 @@ class ContactViewSet(
         )
 
     def perform_destroy(self, instance):
-        call_service(services.contact_archive, contact=instance, actor=self.request.user)
+        services.contact_archive(contact=instance, actor=self.request.user)
 
 
 class TransactionSerializer(SparseFieldsMixin, FastReadMixin, serializers.ModelSerializer):
@@ -308,15 +282,11 @@ class BulkTransactionSerializer(serializers.Serializer):
 
 
 def _push(*, actor, rows):
-    """The push service; a conflicting key answers 409 naming it, other refusals 400."""
-
-    def push(**kwargs):
-        try:
-            return services.transactions_push(**kwargs)
-        except services.TransactionConflict as exc:
-            raise Conflict(detail={"external_ref": exc.messages, "refs": exc.refs}, code="conflict") from exc
-
-    return call_service(push, actor=actor, rows=rows)
+    """The push service; a conflicting key answers 409 naming it (other refusals are 400s)."""
+    try:
+        return services.transactions_push(actor=actor, rows=rows)
+    except services.TransactionConflict as exc:
+        raise Conflict(detail={"external_ref": exc.messages}, code="conflict", extra={"refs": exc.refs}) from exc
 
 
 class TransactionViewSet(
@@ -352,7 +322,7 @@ class TransactionViewSet(
             201: TransactionSerializer,
             200: OpenApiResponse(TransactionSerializer, description="Already stored (same key, same record)."),
             409: OpenApiResponse(description="The external_ref is stored for a different record."),
-        }
+        },
     )
     def create(self, request, *args, **kwargs):
         return idempotent_response(request, lambda: self._create(request))
@@ -369,7 +339,7 @@ class TransactionViewSet(
             )
             code = status.HTTP_201_CREATED if result["created"] else status.HTTP_200_OK
             return Response(self.get_serializer(stored).data, status=code)
-        txn = call_service(services.transaction_record, actor=request.user, **data)
+        txn = services.transaction_record(actor=request.user, **data)
         return Response(self.get_serializer(txn).data, status=status.HTTP_201_CREATED)
 
     @extend_schema(
@@ -415,8 +385,17 @@ def _row(data: dict) -> dict:
     }
 
 
+class VisibleContactField(serializers.PrimaryKeyRelatedField):
+    """A live contact the caller may see; anything else is 'does not exist' (no oracle). The
+    service checks that it belongs to the feedback's account."""
+
+    def get_queryset(self):
+        return visible_to(self.context["request"].user, Contact.objects.filter(is_archived=False))
+
+
 class FeedbackSerializer(SparseFieldsMixin, FastReadMixin, serializers.ModelSerializer):
     account = VisibleAccountField()
+    contact = VisibleContactField(required=False, allow_null=True)
 
     class Meta:
         model = Feedback
@@ -433,12 +412,6 @@ class FeedbackSerializer(SparseFieldsMixin, FastReadMixin, serializers.ModelSeri
             "created_at",
         ]
         read_only_fields = ["status", "handler", "created_at"]
-
-    def validate(self, attrs):
-        contact = attrs.get("contact")
-        if contact and contact.account_id != attrs["account"].pk:
-            raise serializers.ValidationError({"contact": ["This contact belongs to another account."]})
-        return attrs
 
 
 class FeedbackViewSet(
@@ -465,7 +438,7 @@ class FeedbackViewSet(
     def perform_create(self, serializer):
         data = dict(serializer.validated_data)
         account = data.pop("account")
-        serializer.instance = call_service(services.feedback_create, account=account, actor=self.request.user, **data)
+        serializer.instance = services.feedback_create(account=account, actor=self.request.user, **data)
 
 
 class CompetitorSerializer(SparseFieldsMixin, FastReadMixin, serializers.ModelSerializer):
@@ -484,6 +457,14 @@ class CompetitorViewSet(IdempotentCreateMixin, SparseFieldsViewMixin, viewsets.M
     ordering = ["name"]
     queryset = Competitor.objects.all()
     http_method_names = ["get", "post", "put", "patch", "head", "options"]
+
+    def perform_create(self, serializer):
+        serializer.instance = services.competitor_create(actor=self.request.user, **serializer.validated_data)
+
+    def perform_update(self, serializer):
+        serializer.instance = services.competitor_update(
+            competitor=serializer.instance, actor=self.request.user, data=serializer.validated_data
+        )
 
 
 class CompetitorPresenceSerializer(SparseFieldsMixin, FastReadMixin, serializers.ModelSerializer):
@@ -528,8 +509,7 @@ class CompetitorPresenceViewSet(
 
     def perform_create(self, serializer):
         data = dict(serializer.validated_data)
-        serializer.instance = call_service(
-            services.competitor_presence_save,
+        serializer.instance = services.competitor_presence_save(
             account=data.pop("account"),
             competitor=data.pop("competitor"),
             actor=self.request.user,

@@ -14,6 +14,7 @@ class AccountsConfig(AppConfig):
 
         from .demo import seed_accounts
         from .events import register_event_kinds
+        from .imports import register as register_importers
 
         register_event_kinds()
         readers = frozenset({Role.ADMIN, Role.DIRECTOR, Role.SERVICE, Role.FINANCE})
@@ -31,3 +32,4 @@ class AccountsConfig(AppConfig):
             visible=lambda user: has_role(user, *Role),
         )
         register_demo_step(name="accounts", order=20, run=seed_accounts)
+        register_importers()

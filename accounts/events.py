@@ -71,6 +71,15 @@ def register_event_kinds() -> None:
         describe=lambda d: _("Account restored from the archive."),
     )
     register_event_kind(
+        "contact.added",
+        label=gettext_lazy("Contact added"),
+        icon="person-plus",
+        describe=lambda d: (
+            (_("%(name)s (%(title)s) added as a contact.") if d.get("title") else _("%(name)s added as a contact."))
+            % {"name": d.get("name", ""), "title": d.get("title", "")}
+        ),
+    )
+    register_event_kind(
         "contact.archived",
         label=gettext_lazy("Contact archived"),
         icon="person-dash",
@@ -120,6 +129,16 @@ def account_archived_event(*, account, actor, reason: str = ""):
 
 def account_restored_event(*, account, actor):
     return record_event(account=account, kind="account.restored", subject=account, actor=actor)
+
+
+def contact_added_event(*, contact, actor):
+    return record_event(
+        account=contact.account,
+        kind="contact.added",
+        subject=contact,
+        actor=actor,
+        data={"name": contact.name, "title": contact.title},
+    )
 
 
 def contact_archived_event(*, contact, actor):

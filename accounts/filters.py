@@ -7,6 +7,7 @@ import django_filters
 from django.db.models import Q
 from django.utils.translation import gettext_lazy as _
 
+from core.filters import IsoDateTimeFilter
 from users.models import Team, User
 from users.roles import Role
 
@@ -98,8 +99,8 @@ class ContactFilter(django_filters.FilterSet):
 class TransactionFilter(django_filters.FilterSet):
     account = django_filters.NumberFilter(field_name="account_id")
     kind = django_filters.MultipleChoiceFilter(choices=Transaction.Kind.choices, distinct=False)
-    occurred_after = django_filters.IsoDateTimeFilter(field_name="occurred_at", lookup_expr="gte")
-    occurred_before = django_filters.IsoDateTimeFilter(field_name="occurred_at", lookup_expr="lt")
+    occurred_after = IsoDateTimeFilter(field_name="occurred_at", lookup_expr="gte")
+    occurred_before = IsoDateTimeFilter(field_name="occurred_at", lookup_expr="lt")
     source_system = django_filters.CharFilter()
     external_ref = django_filters.CharFilter()
     product_line = django_filters.CharFilter(lookup_expr="icontains")

@@ -6,9 +6,9 @@ from django.utils.translation import gettext_lazy as _
 from core.forms import BootstrapFormMixin
 from users.models import Team, User
 from users.roles import Role
-from users.visibility import has_role, sees_all, visible_to
+from users.visibility import has_role, visible_to
 
-from .models import Account, Competitor, CompetitorPresence, Contact, Feedback
+from .models import CONTACT_FIELDS, Account, Competitor, CompetitorPresence, Contact, Feedback
 from .selectors import account_assignable_owners
 
 DATE = forms.DateInput(attrs={"type": "date"})
@@ -92,18 +92,6 @@ class AccountForm(BootstrapFormMixin, VersionedFormMixin, forms.ModelForm):
             raise forms.ValidationError(_("An account cannot be its own parent."))
         return parent
 
-    def clean(self):
-        cleaned = super().clean()
-        owner, team = cleaned.get("owner"), cleaned.get("team")
-        if "owner" in cleaned and not sees_all(self.user, Account):
-            # the user must still see the account afterwards: through its owner or a team they lead
-            allowed = account_assignable_owners(user=self.user).filter(pk=getattr(owner, "pk", None)).exists()
-            if not allowed and not (team and team.leader_id == self.user.pk):
-                self.add_error(
-                    "owner", _("You would no longer see this account. Choose yourself or a member of a team you lead.")
-                )
-        return cleaned
-
     def service_data(self) -> dict:
         data = {k: v for k, v in self.cleaned_data.items() if k not in ("version", "parent_number")}
         data["parent"] = self.cleaned_data.get("parent_number")
@@ -113,25 +101,7 @@ class AccountForm(BootstrapFormMixin, VersionedFormMixin, forms.ModelForm):
 class ContactForm(BootstrapFormMixin, VersionedFormMixin, forms.ModelForm):
     class Meta:
         model = Contact
-        fields = [
-            "name",
-            "title",
-            "department",
-            "role",
-            "attitude",
-            "influence",
-            "phone",
-            "email",
-            "preferred_channel",
-            "birthday_calendar",
-            "birth_year",
-            "birth_month",
-            "birth_day",
-            "birth_leap_month",
-            "interests",
-            "family_notes",
-            "is_primary",
-        ]
+        fields = CONTACT_FIELDS
         widgets = {"family_notes": forms.Textarea(attrs={"rows": 2})}
 
     def __init__(self, *args, **kwargs):

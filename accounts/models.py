@@ -12,6 +12,7 @@ from django.core.validators import MaxValueValidator, MinValueValidator
 from django.db import models
 from django.urls import reverse
 from django.utils.translation import gettext_lazy as _
+from django.utils.translation import pgettext_lazy
 from simple_history.models import HistoricalRecords
 
 from core.db import TrigramIndex
@@ -20,6 +21,10 @@ from core.validators import not_future_year, not_in_future
 from .validators import validate_phone
 
 MONEY = {"max_digits": 14, "decimal_places": 2}
+# One record is at most a billion (yuan); sums of records are kept with 20 digits, so a sum over
+# a billion records at the largest amount still fits: no accepted input can fail a recompute.
+MAX_AMOUNT = Decimal("1000000000.00")
+TOTAL_MONEY = {"max_digits": 20, "decimal_places": 2}
 LIVE = models.Q(is_archived=False)
 
 # What tiering's set-based recompute writes in this app's tables with raw SQL (tiering/recompute.py),
@@ -37,6 +42,18 @@ class Tier(models.TextChoices):
     VIP = "vip", _("VIP")
     REGULAR = "regular", _("Regular")
     SMALL = "small", _("Small")
+
+
+# The tier order, highest first, and each tier's level (VIP 3 ... small 1; 0 for an unknown code):
+# the one place that says which tier is above which (lists, matrices, promotion or demotion, SQL).
+TIER_ORDER = [Tier.VIP, Tier.REGULAR, Tier.SMALL]
+TIER_LEVEL = {tier.value: len(TIER_ORDER) - i for i, tier in enumerate(TIER_ORDER)}
+
+
+def tier_level_sql(column: str) -> str:
+    """A tier column's level as SQL (for comparisons inside set-based statements)."""
+    whens = " ".join(f"WHEN '{code}' THEN {level}" for code, level in TIER_LEVEL.items())
+    return f"(CASE {column} {whens} ELSE 0 END)"
 
 
 class AbcClass(models.TextChoices):
@@ -161,7 +178,7 @@ class Account(models.Model):
     rfm_segment = models.CharField(_("RFM segment"), max_length=30, choices=RfmSegment, blank=True)
     revenue_12m = models.DecimalField(
         _("12-month revenue"),
-        **MONEY,
+        **TOTAL_MONEY,
         default=Decimal("0"),
         help_text=_("Net revenue over the tier window, as of the last recompute."),
     )
@@ -269,7 +286,7 @@ class Contact(models.Model):
         LUNAR = "lunar", _("Chinese lunar (农历)")
 
     account = models.ForeignKey(Account, verbose_name=_("account"), on_delete=models.PROTECT, related_name="contacts")
-    name = models.CharField(_("name"), max_length=100)
+    name = models.CharField(pgettext_lazy("person", "name"), max_length=100)
     title = models.CharField(_("job title"), max_length=100, blank=True)
     department = models.CharField(_("department"), max_length=100, blank=True)
     role = models.CharField(
@@ -361,6 +378,29 @@ class Contact(models.Model):
         return format_birthday(self)
 
 
+# A contact's fields that people fill in, in the order forms show them: the one list that the
+# form, the API, the import/export and the update service use.
+CONTACT_FIELDS = [
+    "name",
+    "title",
+    "department",
+    "role",
+    "attitude",
+    "influence",
+    "phone",
+    "email",
+    "preferred_channel",
+    "birthday_calendar",
+    "birth_year",
+    "birth_month",
+    "birth_day",
+    "birth_leap_month",
+    "interests",
+    "family_notes",
+    "is_primary",
+]
+
+
 class Transaction(models.Model):
     class Kind(models.TextChoices):
         RECHARGE = "recharge", _("Recharge")
@@ -371,7 +411,12 @@ class Transaction(models.Model):
         Account, verbose_name=_("account"), on_delete=models.PROTECT, related_name="transactions"
     )
     kind = models.CharField(_("kind"), max_length=10, choices=Kind, default=Kind.PURCHASE)
-    amount = models.DecimalField(_("amount"), **MONEY, help_text=_("Always positive; a refund subtracts by its kind."))
+    amount = models.DecimalField(
+        _("amount"),
+        **MONEY,
+        validators=[MinValueValidator(Decimal("0.01")), MaxValueValidator(MAX_AMOUNT)],
+        help_text=_("Always positive, at most 1,000,000,000.00; a refund subtracts by its kind."),
+    )
     occurred_at = models.DateTimeField(_("occurred at"), validators=[not_in_future])
     product_line = models.CharField(_("product line"), max_length=100, blank=True, db_index=True)
     source_system = models.CharField(
@@ -587,3 +632,26 @@ class AccountEvent(models.Model):
 
     def __str__(self):
         return f"{self.kind} @ {self.occurred_at:%Y-%m-%d}"
+
+
+class MonthlyRevenue(models.Model):
+    """Net revenue of one account in one local calendar month, kept by `accounts.revenue`
+    in the same transaction as every transaction written (push, import, correction).
+
+    The 360° chart and the tier recompute's window read these rows instead of every
+    transaction; the recompute checks them against the raw transactions (accounts.revenue)."""
+
+    account = models.ForeignKey(Account, on_delete=models.CASCADE, related_name="monthly_revenue", db_index=False)
+    month = models.DateField(_("month"), help_text=_("The first day of the local calendar month."))
+    revenue = models.DecimalField(_("net revenue"), max_digits=16, decimal_places=2, default=Decimal("0"))
+    purchases = models.IntegerField(_("purchases and recharges"), default=0)
+    last_purchase_at = models.DateTimeField(_("last purchase"), null=True, blank=True)
+
+    class Meta:
+        verbose_name = _("monthly revenue")
+        verbose_name_plural = _("monthly revenue")
+        constraints = [models.UniqueConstraint(fields=["account", "month"], name="monthly_revenue_account_month")]
+        indexes = [models.Index(fields=["month"], name="monthly_revenue_month_idx")]
+
+    def __str__(self):
+        return f"{self.account_id} {self.month:%Y-%m}: {self.revenue}"

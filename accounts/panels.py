@@ -9,7 +9,7 @@ An app registers each panel once, in its AppConfig.ready:
         template="contracts/includes/account_contracts_panel.html",   # gets `account` and `ctx`
         context=lambda *, user, account: contracts_for_account(user=user, account=account),
         visible=lambda user: has_role(user, Role.ADMIN, Role.FINANCE, ...),   # who may see it
-        column="side",                             # "main" (wide) or "side"
+        column="side",                             # "top" (across the page), "main" (wide) or "side"
     )
 
 The 360° page itself runs no panel code: it renders one placeholder per panel the user may see,
@@ -28,7 +28,7 @@ from django.http import Http404
 
 from core.registry import Registry
 
-COLUMNS = ("main", "side")
+COLUMNS = ("top", "main", "side")  # top: across the page, above the cards (the activity composer)
 
 
 @dataclass(frozen=True)

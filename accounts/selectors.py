@@ -4,14 +4,13 @@ import datetime
 from decimal import Decimal
 
 from django.db.models import Case, DecimalField, F, Q, Sum, Value, When
-from django.db.models.functions import TruncMonth
 from django.utils import timezone
 
 from users.models import User
 from users.roles import Role
 from users.visibility import get_visible_or_404, has_role, visible_to
 
-from .models import Account, AccountEvent, CompetitorPresence, Contact, Feedback, Transaction
+from .models import Account, AccountEvent, CompetitorPresence, Contact, Feedback, MonthlyRevenue, Transaction
 from .panels import panels_for
 from .timeline import render_event
 
@@ -95,18 +94,15 @@ def _month_starts(*, months: int, today: datetime.date) -> list[datetime.date]:
 
 
 def account_monthly_revenue(*, account: Account, months: int = 12) -> list[dict]:
-    """Net revenue per local calendar month, the last `months` months, zero where nothing happened."""
+    """Net revenue per local calendar month, the last `months` months, zero where nothing happened:
+    at most `months` rows of the monthly rollup (accounts.revenue), whatever the account's history."""
     starts = _month_starts(months=months, today=timezone.localdate())
-    since = timezone.make_aware(datetime.datetime.combine(starts[0], datetime.time.min))
-    rows = (
-        Transaction.objects.filter(account=account, occurred_at__gte=since)
-        .annotate(month=TruncMonth("occurred_at"))
-        .values("month")
-        .annotate(total=Sum(signed_amount_expr()))
-        .order_by("month")
+    totals = dict(
+        MonthlyRevenue.objects.filter(account=account, month__gte=starts[0], month__lte=starts[-1]).values_list(
+            "month", "revenue"
+        )
     )
-    totals = {r["month"].strftime("%Y-%m"): r["total"] for r in rows}
-    return [{"month": m.strftime("%Y-%m"), "total": totals.get(m.strftime("%Y-%m"), Decimal("0"))} for m in starts]
+    return [{"month": m.strftime("%Y-%m"), "total": totals.get(m, Decimal("0"))} for m in starts]
 
 
 def account_360(*, user, pk) -> dict:
@@ -116,7 +112,7 @@ def account_360(*, user, pk) -> dict:
     buying_centre = {role: [] for role, _label in Contact.Role.choices}
     for contact in contacts:
         buying_centre[contact.role].append(contact)
-    events = [render_event(e) for e in AccountEvent.objects.filter(account=account).select_related("actor")[:40]]
+    events = account_timeline(account=account)
     feedback = list(Feedback.objects.filter(account=account).select_related("contact", "handler")[:10])
     competitors = list(CompetitorPresence.objects.filter(account=account).select_related("competitor"))
     subsidiaries = list(
@@ -142,6 +138,11 @@ def account_360(*, user, pk) -> dict:
         "monthly_revenue": account_monthly_revenue(account=account),
         "panels": panels_for(user=user),
     }
+
+
+def account_timeline(*, account: Account, limit: int = 40) -> list[dict]:
+    """The newest events of one account (already visibility-checked), rendered for the reader."""
+    return [render_event(e) for e in AccountEvent.objects.filter(account=account).select_related("actor")[:limit]]
 
 
 def contact_list(*, user):

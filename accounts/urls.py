@@ -9,6 +9,7 @@ urlpatterns = [
     path("new/", views.account_create, name="create"),
     path("<int:pk>/", views.account_detail, name="detail"),
     path("<int:pk>/transactions/", views.account_transactions, name="transactions"),
+    path("<int:pk>/timeline/", views.account_timeline, name="timeline"),
     path("<int:pk>/panels/<str:key>/", views.account_panel, name="panel"),
     path("<int:pk>/edit/", views.account_edit, name="edit"),
     path("<int:pk>/archive/", views.account_archive, name="archive"),

@@ -13,6 +13,7 @@ from django.views.decorators.http import require_POST
 from django.views.decorators.vary import vary_on_headers
 
 from core.export import export_response, rows_from
+from core.imports import get_importer
 from core.pagination import CappedPaginator
 from users.permissions import crm_permission_required, has_crm_perm
 from users.visibility import get_visible_or_404
@@ -84,12 +85,20 @@ def account_list(request):
         "querystring": params.urlencode(),
         "sort_querystring": filters_only.urlencode(),
         "can_add": has_crm_perm(request.user, "accounts.add_account"),
+        "importers": [] if fragment else _importers_for(request.user),
         "oob": fragment,
         "per_page": per_page,
         "page_sizes": PAGE_SIZES,
     }
     template = "accounts/_account_table.html" if fragment else "accounts/account_list.html"
     return render(request, template, context)
+
+
+def _importers_for(user) -> list:
+    """The imports of this app the user may run (add and change permission, from the role table)."""
+    keys = ("accounts.account", "accounts.contact", "accounts.transaction")
+    importers = [get_importer(key) for key in keys]
+    return [i for i in importers if i and all(has_crm_perm(user, perm) for perm in i.required_perms())]
 
 
 def _page_size(request) -> int:
@@ -122,8 +131,11 @@ def account_detail(request, pk):
             "can_add_feedback": has_crm_perm(user, "accounts.add_feedback"),
             "can_add_contact": has_crm_perm(user, "accounts.add_contact"),
             "can_change_feedback": has_crm_perm(user, "accounts.change_feedback"),
-            "chart_labels": [r["month"] for r in context["monthly_revenue"]],
-            "chart_values": [float(r["total"]) for r in context["monthly_revenue"]],
+            "revenue_chart": {  # static/js/charts.js, kind "bar"
+                "labels": [r["month"] for r in context["monthly_revenue"]],
+                "values": [float(r["total"]) for r in context["monthly_revenue"]],
+                "label": _("Net revenue"),
+            },
             "has_revenue": any(r["total"] for r in context["monthly_revenue"]),
         }
     )
@@ -131,6 +143,12 @@ def account_detail(request, pk):
 
 
 @login_required
+def account_timeline(request, pk):
+    """The 360° page's timeline card alone: re-read (htmx) after something was logged on the page."""
+    account = selectors.account_get_for_user(user=request.user, pk=pk)
+    return render(request, "accounts/_timeline.html", {"events": selectors.account_timeline(account=account)})
+
+
 def account_panel(request, pk, key):
     """One panel of the 360° page, loaded by its placeholder (accounts.panels): 404 unless the user
     may see both the account and the panel."""

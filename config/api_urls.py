@@ -4,11 +4,17 @@ from django.urls import include, path
 from rest_framework.routers import DefaultRouter
 
 from accounts.api import register_routes as register_accounts
+from contracts.api import register_routes as register_contracts
+from service_requests.api import register_routes as register_service_requests
 from tiering.api import register_routes as register_tiering
 from tiering.api import urlpatterns as tiering_urls
+from visits.api import register_routes as register_visits
 
 router = DefaultRouter()
 register_accounts(router)
 register_tiering(router)
+register_contracts(router)
+register_service_requests(router)
+register_visits(router)
 
 urlpatterns = [*tiering_urls, path("", include(router.urls))]

@@ -1,17 +1,18 @@
 """One settings module for every environment; everything that differs comes from env vars.
 
 See `.env.example` for each variable. With nothing set, the project runs on the embedded
-defaults: SQLite and kombu's filesystem broker under `var/`, DEBUG off.
+defaults: SQLite and kombu's filesystem broker under `var/`, DEBUG off — and refuses to start
+without DJANGO_SECRET_KEY unless DEBUG is on (`make run` turns it on). Nothing here asks whether
+it runs under a test runner: the test run declares its environment (config/settings_test.py).
 """
 
 import secrets
-import sys
 from pathlib import Path
 
 import environ
 from celery.schedules import crontab
+from django.core.exceptions import ImproperlyConfigured
 from django.utils.translation import gettext_lazy as _
-from import_export.formats.base_formats import CSV, XLSX
 
 BASE_DIR = Path(__file__).resolve().parent.parent
 VAR_DIR = BASE_DIR / "var"
@@ -20,15 +21,24 @@ VAR_DIR.mkdir(exist_ok=True)
 env = environ.Env()
 environ.Env.read_env(BASE_DIR / ".env", overwrite=False)
 
-TESTING = "pytest" in sys.modules
 DEBUG = env.bool("DJANGO_DEBUG", default=False)
+TIME_ZONE = env("DJANGO_TIME_ZONE", default="Asia/Shanghai")  # Django's and Celery's
+# hashed static file names from `collectstatic`'s manifest (production); off in DEBUG and tests
+STATIC_MANIFEST = env.bool("DJANGO_STATIC_MANIFEST", default=not DEBUG)
 
 
 def _secret_key() -> str:
-    """From the environment; on a developer machine, generated once and kept in var/."""
+    """From the environment. Only a developer machine (DEBUG on) may go without one: it gets a key
+    generated once and kept in var/. With DEBUG off a missing key stops the start-up, so a
+    server never runs on a key nobody chose (and `check --deploy` cannot pass on one)."""
     key = env("DJANGO_SECRET_KEY", default="")
     if key:
         return key
+    if not DEBUG:
+        raise ImproperlyConfigured(
+            "DJANGO_SECRET_KEY is not set. Set it in the environment or .env (see .env.example), "
+            "or set DJANGO_DEBUG=1 on a developer machine (`make run` does)."
+        )
     key_file = VAR_DIR / "secret_key"
     if not key_file.exists():
         key_file.write_text(secrets.token_urlsafe(50))
@@ -58,13 +68,16 @@ INSTALLED_APPS = [
     "django_celery_beat",
     "django_htmx",
     "simple_history",
-    "import_export",
     "axes",
+    "csp",
     # project apps, lowest layer first (DESIGN.md "Which way imports go")
     "core",
     "users",
     "accounts",
     "tiering",
+    "service_requests",
+    "contracts",
+    "visits",
     "reports",
 ]
 
@@ -74,6 +87,7 @@ MIDDLEWARE = [
     "django.contrib.sessions.middleware.SessionMiddleware",
     "django.middleware.locale.LocaleMiddleware",
     "django.middleware.common.CommonMiddleware",
+    "core.middleware.RejectNulMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
@@ -81,6 +95,7 @@ MIDDLEWARE = [
     "django_htmx.middleware.HtmxMiddleware",
     "simple_history.middleware.HistoryRequestMiddleware",
     "axes.middleware.AxesMiddleware",
+    "csp.middleware.CSPMiddleware",
 ]
 
 ROOT_URLCONF = "config.urls"
@@ -165,13 +180,14 @@ if REDIS_URL:
 else:
     CACHES = {"default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"}}
     BROKER_DIR = VAR_DIR / "broker"
-    for sub in ("out", "processed", "results"):
+    for sub in ("out", "processed", "results", "control"):
         (BROKER_DIR / sub).mkdir(parents=True, exist_ok=True)
     CELERY_BROKER_URL = "filesystem://"
     CELERY_BROKER_TRANSPORT_OPTIONS = {
         "data_folder_in": str(BROKER_DIR / "out"),
         "data_folder_out": str(BROKER_DIR / "out"),
         "processed_folder": str(BROKER_DIR / "processed"),
+        "control_folder": str(BROKER_DIR / "control"),  # kombu's default is ./control
         "store_processed": False,
     }
     CELERY_RESULT_BACKEND = f"file://{BROKER_DIR / 'results'}"
@@ -187,24 +203,39 @@ CELERY_TASK_REJECT_ON_WORKER_LOST = True
 CELERY_WORKER_PREFETCH_MULTIPLIER = 1
 CELERY_TASK_SERIALIZER = "json"
 CELERY_RESULT_EXPIRES = 60 * 60 * 24
-CELERY_TIMEZONE = "Asia/Shanghai"
+CELERY_TIMEZONE = TIME_ZONE  # beat's crontab hours are the project's local hours
 CELERY_BEAT_SCHEDULER = "django_celery_beat.schedulers:DatabaseScheduler"
 CELERY_TASK_ALWAYS_EAGER = env.bool("CELERY_TASK_ALWAYS_EAGER", default=False)
 CELERY_BEAT_SCHEDULE = {
     # on the minute, so two beat processes send within the same period key (one run)
     "heartbeat": {"task": "core.tasks.heartbeat", "schedule": crontab(minute="*")},
     "core-purge-expired": {"task": "core.tasks.purge_expired", "schedule": crontab(hour=3, minute=40)},
+    "contracts-status-sweep": {
+        "task": "contracts.tasks.sweep_contract_statuses",
+        "schedule": crontab(hour=1, minute=10),
+    },
+    "service-requests-escalations": {"task": "service_requests.tasks.sweep_escalations", "schedule": 300.0},
     "tiering-nightly-recompute": {
         "task": "tiering.tasks.recompute_tiers_nightly",
         "schedule": crontab(hour=2, minute=30),
     },
 }
 
+# --- contracts ----------------------------------------------------------------------------
+# late fee: percent of the overdue amount per day (0.05 = 0.05 % a day); the cap is a percent of
+# the installment (empty: no cap); days of grace after the due date; the expiring window in days
+CONTRACTS_LATE_FEE_RATE_PERCENT = env("CONTRACTS_LATE_FEE_RATE_PERCENT", default="0.05")
+CONTRACTS_LATE_FEE_CAP_PERCENT = env("CONTRACTS_LATE_FEE_CAP_PERCENT", default="") or None
+CONTRACTS_GRACE_DAYS = env.int("CONTRACTS_GRACE_DAYS", default=0)
+CONTRACTS_EXPIRING_DAYS = env.int("CONTRACTS_EXPIRING_DAYS", default=30)
+CONTRACTS_DOCUMENT_MAX_MB = env.int("CONTRACTS_DOCUMENT_MAX_MB", default=20)
+CONTRACTS_DEFAULT_APPROVER_ROLE = "Sales director"
+
 # --- auth ---------------------------------------------------------------------------------
 AUTH_USER_MODEL = "users.User"
 AUTHENTICATION_BACKENDS = [
     "axes.backends.AxesStandaloneBackend",
-    "django.contrib.auth.backends.ModelBackend",
+    "users.auth.PersonBackend",  # passwords for people; service accounts use API tokens only
 ]
 PASSWORD_HASHERS = [
     "django.contrib.auth.hashers.Argon2PasswordHasher",
@@ -225,13 +256,21 @@ AXES_COOLOFF_TIME = env.float("AXES_COOLOFF_HOURS", default=1.0)
 AXES_LOCKOUT_PARAMETERS = [["username", "ip_address"]]
 AXES_LOCKOUT_TEMPLATE = "registration/locked.html"
 AXES_RESET_ON_SUCCESS = True
+# failures while locked out do not extend the lockout (else anyone could keep a user out for good)
+AXES_RESET_COOL_OFF_ON_FAILURE_DURING_LOCKOUT = False
+# the client's address behind the TLS proxy: how many proxies in front of us append to
+# X-Forwarded-For (0: none, the connection's address is the client's)
+TRUSTED_PROXIES = env.int("DJANGO_TRUSTED_PROXIES", default=0)
+AXES_CLIENT_IP_CALLABLE = "users.auth.axes_client_ip"
+# API tokens expire this many days after they were made or last rotated (admin: Tokens)
+TOKEN_TTL_DAYS = env.int("API_TOKEN_TTL_DAYS", default=90)
 
 # --- i18n ---------------------------------------------------------------------------------
 LANGUAGE_CODE = env("DJANGO_LANGUAGE_CODE", default="en")
 LANGUAGES = [("en", _("English")), ("zh-hans", _("Simplified Chinese"))]
 FORMAT_MODULE_PATH = ["config.formats"]  # zh-hans amounts with thousands separators
+CRM_CURRENCY = env("CRM_CURRENCY", default="CNY")  # the currency amounts are recorded in (core.money)
 LOCALE_PATHS = [BASE_DIR / "locale"]
-TIME_ZONE = env("DJANGO_TIME_ZONE", default="Asia/Shanghai")
 USE_I18N = True
 USE_TZ = True
 PHONENUMBER_DEFAULT_REGION = "CN"
@@ -243,18 +282,19 @@ STATIC_ROOT.mkdir(exist_ok=True)
 STATICFILES_DIRS = [BASE_DIR / "static"]
 MEDIA_URL = "media/"
 MEDIA_ROOT = env.path("DJANGO_MEDIA_ROOT", default=VAR_DIR / "media")
+SERVICE_REQUEST_MAX_UPLOAD_MB = env.int("SERVICE_REQUEST_MAX_UPLOAD_MB", default=10)
 STORAGES = {
     "default": {"BACKEND": "django.core.files.storage.FileSystemStorage"},
     "staticfiles": {
         "BACKEND": "django.contrib.staticfiles.storage.StaticFilesStorage"
-        if DEBUG or TESTING
+        if not STATIC_MANIFEST
         else "whitenoise.storage.CompressedManifestStaticFilesStorage"
     },
 }
-WHITENOISE_USE_FINDERS = DEBUG or TESTING
+WHITENOISE_USE_FINDERS = not STATIC_MANIFEST
 
 # --- security (safe unless DEBUG is asked for) ---------------------------------------------
-_secure = not DEBUG and not TESTING
+_secure = not DEBUG
 SECURE_SSL_REDIRECT = env.bool("DJANGO_SECURE_SSL_REDIRECT", default=_secure)
 SESSION_COOKIE_SECURE = env.bool("DJANGO_SECURE_COOKIES", default=_secure)
 CSRF_COOKIE_SECURE = SESSION_COOKIE_SECURE
@@ -269,6 +309,23 @@ SESSION_COOKIE_HTTPONLY = True
 SESSION_ENGINE = "core.sessions"
 SESSION_CACHE_SECONDS = 300  # a sign-out during a Redis outage takes effect within this after it
 X_FRAME_OPTIONS = "DENY"
+# Content-Security-Policy (django-csp): our own files only; no inline script, handler or style
+# attribute anywhere (pages declare behaviour with data attributes, static/js/app.js does it)
+SELF = "'self'"
+CONTENT_SECURITY_POLICY = {
+    "DIRECTIVES": {
+        "default-src": [SELF],
+        "script-src": [SELF],
+        "style-src": [SELF],
+        "img-src": [SELF, "data:"],  # Bootstrap's and Swagger UI's icons are data: URIs
+        "font-src": [SELF],
+        "connect-src": [SELF],
+        "object-src": ["'none'"],
+        "base-uri": [SELF],
+        "form-action": [SELF],
+        "frame-ancestors": ["'none'"],
+    }
+}
 SECURE_CONTENT_TYPE_NOSNIFF = True
 
 EMAIL_BACKEND = env(
@@ -285,10 +342,14 @@ DEFAULT_FROM_EMAIL = env("DEFAULT_FROM_EMAIL", default="crm@localhost")
 REST_FRAMEWORK = {
     "DEFAULT_AUTHENTICATION_CLASSES": [
         # token first, so a bad token answers 401 with WWW-Authenticate
-        "rest_framework.authentication.TokenAuthentication",
+        "users.auth.ExpiringTokenAuthentication",
         "rest_framework.authentication.SessionAuthentication",
     ],
-    "DEFAULT_PERMISSION_CLASSES": ["rest_framework.permissions.IsAuthenticated"],
+    # the role table decides (users/roles.py); a view without a model names `required_perms`
+    "DEFAULT_PERMISSION_CLASSES": ["users.permissions.CrmModelPermission"],
+    # the API speaks JSON only: one request body per operation in the schema, one client to generate
+    "DEFAULT_PARSER_CLASSES": ["core.parsers.JSONParser"],
+    "EXCEPTION_HANDLER": "core.api.exception_handler",
     "DEFAULT_FILTER_BACKENDS": [
         "django_filters.rest_framework.DjangoFilterBackend",
         "rest_framework.filters.SearchFilter",
@@ -301,8 +362,13 @@ REST_FRAMEWORK = {
         "rest_framework.renderers.BrowsableAPIRenderer",
     ],
     "PAGE_SIZE": 50,
-    "DEFAULT_SCHEMA_CLASS": "drf_spectacular.openapi.AutoSchema",
-    "DEFAULT_THROTTLE_RATES": {},
+    "DEFAULT_SCHEMA_CLASS": "core.schema.CrmAutoSchema",
+    # on the cache (Redis in production): per token, and failed token sign-ins per client address
+    "DEFAULT_THROTTLE_CLASSES": ["users.auth.TokenRateThrottle"],
+    "DEFAULT_THROTTLE_RATES": {
+        "token": env("API_RATE_PER_TOKEN", default="1200/min"),
+        "failed_auth": env("API_FAILED_AUTH_RATE", default="30/min"),
+    },
 }
 SPECTACULAR_SETTINGS = {
     "TITLE": "Key-account CRM API",
@@ -312,6 +378,7 @@ SPECTACULAR_SETTINGS = {
     ),
     "VERSION": "1",
     "SERVE_INCLUDE_SCHEMA": False,
+    "SERVE_PERMISSIONS": ["rest_framework.permissions.IsAuthenticated"],
     "SWAGGER_UI_DIST": "SIDECAR",
     "SWAGGER_UI_FAVICON_HREF": "SIDECAR",
     "REDOC_DIST": "SIDECAR",
@@ -328,8 +395,3 @@ LOGGING = {
 
 # demo users: password from env, else generated and printed once by seed_demo
 DEMO_PASSWORD = env("DEMO_PASSWORD", default="")
-
-# imports: one transaction per file, so a file with a bad row imports nothing
-IMPORT_EXPORT_USE_TRANSACTIONS = True
-IMPORT_EXPORT_SKIP_ADMIN_LOG = False
-IMPORT_EXPORT_FORMATS = [CSV, XLSX]

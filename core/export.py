@@ -92,7 +92,20 @@ def csv_lines(headers: Sequence[str], rows: Iterable[Sequence]):
 
 def write_xlsx(out, *, headers: Sequence[str], rows: Iterable[Sequence], sheet: str = "Sheet") -> None:
     """Write one finished-looking sheet to the file-like `out` (write-only: rows stream)."""
+    write_xlsx_sheets(out, [(sheet, headers, rows)])
+
+
+def write_xlsx_sheets(out, sheets: Sequence[tuple[str, Sequence[str], Iterable[Sequence]]]) -> None:
+    """Several sheets (title, headers, rows) in one workbook, each looking finished."""
     from openpyxl import Workbook
+
+    wb = Workbook(write_only=True)
+    for title, headers, rows in sheets:
+        _write_sheet(wb, title=title, headers=headers, rows=rows)
+    wb.save(out)
+
+
+def _write_sheet(wb, *, title, headers: Sequence[str], rows: Iterable[Sequence]) -> None:
     from openpyxl.cell import WriteOnlyCell
     from openpyxl.styles import Font
     from openpyxl.utils import get_column_letter
@@ -101,8 +114,7 @@ def write_xlsx(out, *, headers: Sequence[str], rows: Iterable[Sequence], sheet: 
     rows = iter(rows)
     sample = [[_cell(v) for v in row] for row in itertools.islice(rows, WIDTH_SAMPLE_ROWS)]
 
-    wb = Workbook(write_only=True)
-    ws = wb.create_sheet(title=sheet_title(sheet))
+    ws = wb.create_sheet(title=sheet_title(title))
     ws.freeze_panes = "A2"
     for index, header in enumerate(header_row):
         width = max([_width(header)] + [_width(_text(row[index])) for row in sample if index < len(row)])
@@ -121,7 +133,6 @@ def write_xlsx(out, *, headers: Sequence[str], rows: Iterable[Sequence], sheet: 
         count += 1
     if header_row:
         ws.auto_filter.ref = f"A1:{get_column_letter(len(header_row))}{count + 1}"
-    wb.save(out)
 
 
 def sheet_title(title) -> str:

@@ -48,7 +48,8 @@ def save_versioned(instance, *, expected_version: int | None) -> None:
     edits of what someone read (archive, restore, system jobs); services of edits call
     `require_version` first.
     """
-    assert transaction.get_connection().in_atomic_block, "save_versioned needs transaction.atomic"
+    if not transaction.get_connection().in_atomic_block:  # a programming error, not bad input
+        raise RuntimeError("save_versioned needs transaction.atomic")
     model = type(instance)
     current = model.objects.select_for_update().only("version").get(pk=instance.pk).version
     if expected_version is not None and int(expected_version) != current:

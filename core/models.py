@@ -82,3 +82,79 @@ class IdempotencyKey(models.Model):
 
     def __str__(self):
         return self.key
+
+
+class ImportJob(models.Model):
+    """One file imported in the background: checked first (a dry run the user looks at), then,
+    when the user confirms, written all-or-nothing or, where the user chooses, only its good rows.
+
+    Any app's importer (`core.imports.register_importer`) runs through this one job."""
+
+    class Status(models.TextChoices):
+        QUEUED = "queued", _("Waiting to be checked")
+        CHECKING = "checking", _("Checking")
+        CHECKED = "checked", _("Checked: waiting for your confirmation")
+        CONFIRMED = "confirmed", _("Waiting to be imported")
+        IMPORTING = "importing", _("Importing")
+        DONE = "done", _("Imported")
+        FAILED = "failed", _("Failed")
+        DISCARDED = "discarded", _("Discarded")
+
+    ACTIVE = (Status.QUEUED, Status.CHECKING, Status.CONFIRMED, Status.IMPORTING)
+    FINISHED = (Status.DONE, Status.FAILED, Status.DISCARDED)
+
+    kind = models.CharField(_("what"), max_length=60)
+    status = models.CharField(_("status"), max_length=10, choices=Status, default=Status.QUEUED, db_index=True)
+    file_name = models.CharField(_("file"), max_length=255)
+    content = models.BinaryField(_("file content"), blank=True, editable=False)
+    language = models.CharField(_("language"), max_length=10, blank=True)
+    only_valid_rows = models.BooleanField(
+        _("only the good rows"), default=False, help_text=_("Import the rows without errors and skip the others.")
+    )
+    requested_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        verbose_name=_("requested by"),
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="+",
+    )
+    progress = models.PositiveSmallIntegerField(_("progress (%)"), default=0)
+    step = models.CharField(_("step"), max_length=200, blank=True)
+    counts = models.JSONField(_("counts"), default=dict, blank=True)
+    errors = models.JSONField(_("row errors"), default=list, blank=True)
+    error_count = models.PositiveIntegerField(_("number of errors"), default=0)
+    invalid_rows = models.PositiveIntegerField(_("rows with errors"), default=0)
+    ignored_columns = models.JSONField(_("ignored columns"), default=list, blank=True)
+    error = models.TextField(_("error"), blank=True)
+    created_at = models.DateTimeField(_("created at"), auto_now_add=True, db_index=True)
+    started_at = models.DateTimeField(_("started at"), null=True, blank=True)
+    finished_at = models.DateTimeField(_("finished at"), null=True, blank=True)
+    updated_at = models.DateTimeField(_("updated at"), auto_now=True)
+
+    class Meta:
+        ordering = ["-created_at", "-id"]
+        verbose_name = _("import")
+        verbose_name_plural = _("imports")
+        constraints = [models.CheckConstraint(condition=models.Q(progress__lte=100), name="importjob_progress_le_100")]
+
+    def __str__(self):
+        return _("Import #%(id)s of %(file)s") % {"id": self.pk, "file": self.file_name}
+
+    @property
+    def is_finished(self) -> bool:
+        return self.status in self.FINISHED
+
+    @property
+    def is_active(self) -> bool:
+        return self.status in self.ACTIVE
+
+    @property
+    def importer(self):
+        from .imports import get_importer
+
+        return get_importer(self.kind)
+
+    @property
+    def valid_rows(self) -> int:
+        return max(int(self.counts.get("rows", 0)) - self.invalid_rows, 0)

@@ -21,8 +21,9 @@ def heartbeat_state(heartbeat: Heartbeat | None, *, now: datetime.datetime | Non
     return "stale" if now - heartbeat.last_run_at > HEARTBEAT_STALE_AFTER else "ok"
 
 
-def dashboard_data(*, user) -> dict:
-    heartbeat = Heartbeat.objects.filter(name="beat").first() if user.is_staff else None
+def dashboard_data(*, user, with_heartbeat: bool = False) -> dict:
+    """`with_heartbeat`: the caller may see the beat's health (the view asks the role table)."""
+    heartbeat = Heartbeat.objects.filter(name="beat").first() if with_heartbeat else None
     return {
         "summary": accounts_summary(user=user),
         # "My accounts" only where the figure is the user's own book; the others see everyone's
@@ -30,5 +31,5 @@ def dashboard_data(*, user) -> dict:
         "top_accounts": list(account_list(user=user, sort="-revenue")[:10]),
         "unhappy_feedback": list(feedback_list(user=user).filter(satisfaction__lte=2).exclude(status="done")[:8]),
         "heartbeat": heartbeat,
-        "heartbeat_state": heartbeat_state(heartbeat) if user.is_staff else None,
+        "heartbeat_state": heartbeat_state(heartbeat) if with_heartbeat else None,
     }

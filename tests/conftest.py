@@ -56,7 +56,7 @@ def client_for(client):
 
     def _login(user):
         # axes' backend comes first in AUTHENTICATION_BACKENDS and cannot restore a session user
-        client.force_login(user, backend="django.contrib.auth.backends.ModelBackend")
+        client.force_login(user, backend="users.auth.PersonBackend")
         return client
 
     return _login

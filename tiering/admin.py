@@ -5,6 +5,7 @@ from django.utils.translation import ngettext
 from simple_history.admin import SimpleHistoryAdmin
 
 from core.jobs import BrokerUnavailable
+from users.admin_mixins import ServiceAdminMixin
 
 from . import services
 from .models import AccountScore, RecomputeJob, TierBenefit, TierChange, TierOverride, TierPolicy
@@ -75,7 +76,7 @@ class TierPolicyAdmin(admin.ModelAdmin):
 
 
 @admin.register(TierBenefit)
-class TierBenefitAdmin(SimpleHistoryAdmin):
+class TierBenefitAdmin(ServiceAdminMixin, SimpleHistoryAdmin):
     list_display = [
         "tier",
         "response_hours",
@@ -85,9 +86,17 @@ class TierBenefitAdmin(SimpleHistoryAdmin):
         "served_by",
         "updated_at",
     ]
+    service_readonly_on_change = ("tier",)
+
+    def has_add_permission(self, request):
+        return False  # one row per tier, made by the migration
 
     def has_delete_permission(self, request, obj=None):
         return False
+
+    def save_model(self, request, obj, form, change):
+        data = {f: form.cleaned_data[f] for f in form.changed_data if f in services.BENEFIT_EDITABLE}
+        services.tier_benefit_update(benefit=obj, actor=request.user, data=data)
 
 
 @admin.register(TierChange)
@@ -111,18 +120,25 @@ class TierChangeAdmin(admin.ModelAdmin):
 
 
 @admin.register(TierOverride)
-class TierOverrideAdmin(SimpleHistoryAdmin):
+class TierOverrideAdmin(ServiceAdminMixin, SimpleHistoryAdmin):
+    """Pins are set and ended through the services; a pin in place is never edited (set a new one,
+    which replaces it, or end it with the action)."""
+
     list_display = ["account", "tier", "ends_on", "active", "created_by", "created_at", "ended_at"]
     list_filter = ["tier", "active"]
     search_fields = ["account__name", "account__number", "reason"]
     list_select_related = ["account", "created_by"]
     raw_id_fields = ["account"]
     readonly_fields = ["created_by", "created_at", "ended_at", "ended_by", "active"]
+    service_readonly_on_change = ("account", "tier", "reason", "ends_on")
     actions = ["end_pins"]
+
+    def has_delete_permission(self, request, obj=None):
+        return False  # the pin is history: end it instead
 
     def save_model(self, request, obj, form, change):
         if change:
-            return super().save_model(request, obj, form, change)
+            return  # nothing is editable on a pin in place
         new = services.tier_override_set(
             account=obj.account, tier=obj.tier, reason=obj.reason, ends_on=obj.ends_on, actor=request.user
         )

@@ -3,7 +3,7 @@
 import django_filters
 from django.shortcuts import get_object_or_404
 from django.urls import path
-from django.utils.translation import gettext_lazy as _
+from django.utils.translation import gettext as _
 from drf_spectacular.utils import (
     OpenApiParameter,
     OpenApiResponse,
@@ -11,13 +11,14 @@ from drf_spectacular.utils import (
     extend_schema_field,
     extend_schema_view,
 )
-from rest_framework import permissions, serializers, status, viewsets
+from rest_framework import serializers, status, viewsets
 from rest_framework.exceptions import APIException
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
-from accounts.models import Tier
-from core.api import Conflict, FastReadMixin, SparseFieldsMixin, SparseFieldsViewMixin
+from accounts.models import TIER_LEVEL, Tier
+from core.api import Conflict, ErrorSerializer, FastReadMixin, SparseFieldsMixin, SparseFieldsViewMixin
+from core.filters import IsoDateTimeFilter
 from core.jobs import BrokerUnavailable
 
 from . import selectors, services
@@ -30,17 +31,14 @@ class ServiceUnavailable(APIException):
     default_code = "broker_unavailable"
 
 
-class CanRecompute(permissions.BasePermission):
-    message = _("Only administrators and sales directors can recompute tiers.")
-
-    def has_permission(self, request, view):
-        return selectors.can_manage_tiers(request.user)
+# who starts recomputes and reads their jobs (the role table: administrators and directors)
+RECOMPUTE_PERMS = ["tiering.add_recomputejob"]
 
 
 class TierChangeSerializer(SparseFieldsMixin, FastReadMixin, serializers.ModelSerializer):
     account_name = serializers.CharField(source="account.name", read_only=True)
     reason_text = serializers.CharField(read_only=True)
-    actor = serializers.CharField(source="actor.username", read_only=True, default=None)
+    actor = serializers.CharField(source="actor.username", read_only=True, default=None, allow_null=True)
 
     class Meta:
         model = TierChange
@@ -65,8 +63,8 @@ class TierChangeSerializer(SparseFieldsMixin, FastReadMixin, serializers.ModelSe
 class TierChangeFilter(django_filters.FilterSet):
     tier = django_filters.ChoiceFilter(field_name="new_tier", choices=Tier.choices)
     previous_tier = django_filters.ChoiceFilter(choices=Tier.choices)
-    since = django_filters.IsoDateTimeFilter(field_name="at", lookup_expr="gte")
-    until = django_filters.IsoDateTimeFilter(field_name="at", lookup_expr="lt")
+    since = IsoDateTimeFilter(field_name="at", lookup_expr="gte")
+    until = IsoDateTimeFilter(field_name="at", lookup_expr="lt")
 
     class Meta:
         model = TierChange
@@ -126,13 +124,15 @@ class TierPolicySerializer(serializers.ModelSerializer):
     @extend_schema_field(TierBenefitSerializer(many=True))
     def get_benefits(self, obj):
         return TierBenefitSerializer(
-            sorted(selectors.tier_benefits().values(), key=lambda b: ["vip", "regular", "small"].index(b.tier)),
+            sorted(selectors.tier_benefits().values(), key=lambda b: TIER_LEVEL.get(b.tier, 0), reverse=True),
             many=True,
         ).data
 
 
 class TierPolicyViewSet(viewsets.ViewSet):
     """The tier policy in force and the benefits of each tier (read-only)."""
+
+    required_perms = ["tiering.view_tierpolicy"]
 
     @extend_schema(responses=TierPolicySerializer)
     def list(self, request):
@@ -145,9 +145,9 @@ class RecomputeRequestSerializer(serializers.Serializer):
 
 
 class RecomputeJobSerializer(serializers.ModelSerializer):
-    requested_by = serializers.CharField(source="requested_by.username", read_only=True, default=None)
+    requested_by = serializers.CharField(source="requested_by.username", read_only=True, default=None, allow_null=True)
     step = serializers.SerializerMethodField(help_text="What the job is doing, in the caller's language.")
-    policy_version = serializers.IntegerField(source="policy.version", read_only=True, default=None)
+    policy_version = serializers.IntegerField(source="policy.version", read_only=True, default=None, allow_null=True)
 
     class Meta:
         model = RecomputeJob
@@ -173,16 +173,22 @@ class RecomputeJobSerializer(serializers.ModelSerializer):
         return job_step_label(obj)
 
 
+class RecomputeConflictSerializer(ErrorSerializer):
+    job = serializers.IntegerField(allow_null=True, help_text="The recompute in the way.")
+
+
 class RecomputeView(APIView):
     """Start a recompute in the background (admins and directors)."""
 
-    permission_classes = [permissions.IsAuthenticated, CanRecompute]
+    required_perms = RECOMPUTE_PERMS
 
     @extend_schema(
         request=RecomputeRequestSerializer,
         responses={
             202: RecomputeJobSerializer,
-            409: OpenApiResponse(description="Another real recompute is already queued or running."),
+            409: OpenApiResponse(
+                RecomputeConflictSerializer, description="Another real recompute is already queued or running."
+            ),
             503: OpenApiResponse(description="The job queue is not answering; nothing was started."),
         },
     )
@@ -204,8 +210,7 @@ class RecomputeView(APIView):
             ) from exc
         except services.RecomputeInProgress as exc:
             raise Conflict(
-                detail={"non_field_errors": exc.messages, "job": exc.job.pk if exc.job else None},
-                code="recompute_in_progress",
+                detail=exc.messages[0], code="recompute_in_progress", extra={"job": exc.job.pk if exc.job else None}
             ) from exc
         return Response(RecomputeJobSerializer(job).data, status=status.HTTP_202_ACCEPTED)
 
@@ -213,7 +218,7 @@ class RecomputeView(APIView):
 class RecomputeJobView(APIView):
     """Status, progress, counts and movement matrix of one recompute."""
 
-    permission_classes = [permissions.IsAuthenticated, CanRecompute]
+    required_perms = RECOMPUTE_PERMS
 
     @extend_schema(
         responses=RecomputeJobSerializer,

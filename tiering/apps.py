@@ -10,12 +10,14 @@ class TieringConfig(AppConfig):
         from accounts.panels import register_account_panel
         from core.demo import register_demo_step
         from core.navigation import register_nav_item
+        from users.permissions import has_crm_perm
         from users.roles import Role
         from users.visibility import VisibilityRule, has_role, register_visibility
 
         from .demo import seed_tiers
         from .events import register_event_kinds
         from .selectors import account_tier_summary
+        from .views import PIN_PERM
 
         readers = frozenset({Role.ADMIN, Role.DIRECTOR, Role.SERVICE, Role.FINANCE})
         per_account = VisibilityRule(owner_path="account__owner", team_path="account__team", all_roles=readers)
@@ -36,6 +38,9 @@ class TieringConfig(AppConfig):
             order=10,
             title=_("Tier"),
             template="tiering/includes/account_tier_card.html",
-            context=lambda *, user, account: account_tier_summary(user=user, account=account),
+            context=lambda *, user, account: {
+                **account_tier_summary(user=user, account=account),
+                "can_manage": has_crm_perm(user, PIN_PERM),
+            },
             visible=lambda user: has_role(user, *Role),
         )

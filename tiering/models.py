@@ -13,13 +13,10 @@ from django.db import models
 from django.utils.translation import gettext_lazy as _
 from simple_history.models import HistoricalRecords
 
-from accounts.models import AbcClass, RfmSegment, Tier  # noqa: F401 - RfmSegment re-exported
+from accounts.models import TIER_LEVEL, TOTAL_MONEY, AbcClass, RfmSegment, Tier  # noqa: F401 - re-exported
 
 MONEY = {"max_digits": 14, "decimal_places": 2}
 PERCENT = {"max_digits": 5, "decimal_places": 2}
-
-#: tier -> level, for "is this a promotion or a demotion?"
-TIER_LEVEL = {Tier.SMALL: 1, Tier.REGULAR: 2, Tier.VIP: 3}
 
 
 class TierPolicyQuerySet(models.QuerySet):
@@ -451,7 +448,7 @@ class AccountScore(models.Model):
         # rows on a first run): no per-row constraint check at COMMIT; Django cascades deletes.
         db_constraint=False,
     )
-    revenue = models.DecimalField(_("window revenue"), **MONEY, default=Decimal("0"))
+    revenue = models.DecimalField(_("window revenue"), **TOTAL_MONEY, default=Decimal("0"))
     frequency = models.PositiveIntegerField(_("purchases in window"), default=0)
     last_purchase_at = models.DateTimeField(_("last purchase"), null=True, blank=True)
     rank = models.PositiveIntegerField(_("revenue rank"), null=True, blank=True)
@@ -496,3 +493,35 @@ class AccountScore(models.Model):
     @property
     def rfm_score(self) -> int | None:
         return (self.r + self.f + self.m) if self.r else None
+
+
+class ScopeFigure(models.Model):
+    """Figures over all accounts, kept by each real recompute so that the tier overview, the ABC
+    list and the RFM grid read a bounded number of rows whatever the number of accounts.
+
+    One row per (owner, team) of the accounts and per figure key, plus the same figures over
+    every account (`all_accounts`): an account manager's figures add up the (owner, team) rows
+    the visibility policy gives them (users.visibility.manager_scope), anyone who sees every
+    account reads the `all_accounts` rows. Kinds: "tier" (key: the tier), "abc" (the class),
+    "rfm" (r:f:segment), "pareto" (a revenue bucket: revenues within 2% of each other),
+    "pending" (pending demotions). Replaced as a whole by each real recompute."""
+
+    all_accounts = models.BooleanField(default=False)
+    owner_id = models.BigIntegerField(null=True)
+    team_id = models.BigIntegerField(null=True)
+    kind = models.CharField(max_length=10)
+    key = models.CharField(max_length=40)
+    accounts = models.IntegerField(default=0)
+    revenue = models.DecimalField(max_digits=18, decimal_places=2, default=Decimal("0"))
+
+    class Meta:
+        verbose_name = _("figure per account manager and team")
+        verbose_name_plural = _("figures per account manager and team")
+        indexes = [
+            models.Index(fields=["all_accounts", "kind"], name="scope_figure_all_idx"),
+            models.Index(fields=["owner_id", "kind"], name="scope_figure_owner_idx"),
+            models.Index(fields=["team_id", "kind"], name="scope_figure_team_idx"),
+        ]
+
+    def __str__(self):
+        return f"{self.kind} {self.key}: {self.accounts}"

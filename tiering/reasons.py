@@ -1,24 +1,20 @@
 """Reasons in words: turns the numbers stored with a tier change (`TierChange.details`, the
 timeline event's `data`) into a sentence in the reader's language."""
 
-from decimal import Decimal, InvalidOperation
+from decimal import Decimal
 
 from django.utils.formats import date_format
 from django.utils.translation import gettext as _
 
-from accounts.models import Tier
+from accounts.models import TIER_LEVEL, Tier
+from core.money import format_money
 
-TIER_LEVELS = {"small": 1, "regular": 2, "vip": 3}
+TIER_LEVELS = TIER_LEVEL
 
 
 def money(value) -> str:
-    """¥1,204,000.00 — Decimal in, grouped with two decimals."""
-    try:
-        amount = Decimal(str(value if value is not None else 0)).quantize(Decimal("0.01"))
-    except (InvalidOperation, ValueError):
-        return str(value)
-    sign = "-" if amount < 0 else ""
-    return f"{sign}¥{abs(amount):,.2f}"
+    """¥1,204,000.00 in the reader's language (core.money); a missing amount reads ¥0.00."""
+    return format_money(value if value not in (None, "") else 0)
 
 
 def number(value) -> str:

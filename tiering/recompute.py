@@ -22,17 +22,21 @@ from decimal import Decimal
 from django.db import connection, transaction
 from django.utils import timezone
 
-from accounts.models import Tier
+from accounts.models import TIER_ORDER, tier_level_sql
 from accounts.timeline import subject_type_of
 from core.db import db_date, db_datetime, db_decimal, execute, fetch_all, json_object_sql
 
 from .events import TIER_CHANGED, TIER_OVERRIDE_ENDED
+from .figures import figures_write
 from .models import RecomputeJob, TierChange, TierOverride, TierPolicy
 from .rfm import segment_sql
+from .window import window_aggregate
 
-TIERS = [Tier.VIP.value, Tier.REGULAR.value, Tier.SMALL.value]
+TIERS = [tier.value for tier in TIER_ORDER]  # highest first
 ADVISORY_LOCK_KEY = 7_310_001  # pg_advisory_xact_lock key for the apply phase
 SCRATCH = "tiering_scratch"  # the session's temporary table of one recompute
+# bandit B608 ("# nosec B608" below): the SQL of this module is built from constants of this module
+# (table names, CASE expressions from policy choices); every value travels as a query parameter.
 
 # accounts' columns the recompute sets, from the scratch row `st`: exactly the ones accounts declares
 # (accounts.models.RECOMPUTED_FIELDS; tests/tiering/test_recompute.py checks both agree)
@@ -74,7 +78,7 @@ def tier_window(*, now: datetime.datetime, months: int) -> tuple[datetime.dateti
 
 
 def _level(column: str) -> str:
-    return f"(CASE {column} WHEN 'vip' THEN 3 WHEN 'regular' THEN 2 ELSE 1 END)"
+    return tier_level_sql(column)
 
 
 def _tier_case(policy: TierPolicy) -> str:
@@ -210,7 +214,7 @@ def _compute_rows(*, job: RecomputeJob, policy: TierPolicy, now: datetime.dateti
              WHEN override_state = 'expired' THEN 'override_expired'
              ELSE 'computed' END AS change_kind
     FROM fin
-    """
+    """  # nosec B608
     params = {
         **_policy_params(policy),
         "start": db_datetime(start),
@@ -219,25 +223,13 @@ def _compute_rows(*, job: RecomputeJob, policy: TierPolicy, now: datetime.dateti
         "true": True,
         "false": False,
     }
-    # The aggregate over every transaction goes to a temporary table first: PostgreSQL runs a
-    # CREATE TABLE AS in parallel, an INSERT ... SELECT never (about a second on 1M rows).
+    # The window's revenue goes to a temporary table first (PostgreSQL runs a CREATE TABLE AS in
+    # parallel, an INSERT ... SELECT never): whole months from the monthly revenue rollup, the two
+    # partial months at the window's edges from the raw transactions (tiering.window).
+    window_sql, window_params = window_aggregate(start=start, end=end)
+    params.update(window_params)
     execute("DROP TABLE IF EXISTS tiering_window_agg")
-    execute(
-        """
-        CREATE TEMPORARY TABLE tiering_window_agg AS
-        SELECT t.account_id,
-            SUM(CASE WHEN t.occurred_at >= %(start)s
-                     THEN (CASE WHEN t.kind = 'refund' THEN -t.amount ELSE t.amount END)
-                     ELSE 0 END) AS revenue,
-            SUM(CASE WHEN t.occurred_at >= %(start)s AND t.kind <> 'refund' THEN 1 ELSE 0 END)
-                AS frequency,
-            MAX(CASE WHEN t.kind <> 'refund' THEN t.occurred_at END) AS last_at
-        FROM accounts_transaction t
-        WHERE t.occurred_at < %(end)s
-        GROUP BY t.account_id
-        """,
-        params,
-    )
+    execute(f"CREATE TEMPORARY TABLE tiering_window_agg AS {window_sql}", params)
     try:
         rows = execute(sql, params)
     finally:
@@ -253,18 +245,18 @@ def count_moves() -> tuple[dict, dict]:
     """Statement 2: the from→to matrix and the totals of this recompute (scratch rows)."""
     matrix = {old: dict.fromkeys(TIERS, 0) for old in TIERS}
     for old, new, n in fetch_all(
-        f"SELECT previous_tier, target_tier, COUNT(*) FROM {SCRATCH} GROUP BY previous_tier, target_tier"
+        f"SELECT previous_tier, target_tier, COUNT(*) FROM {SCRATCH} GROUP BY previous_tier, target_tier"  # nosec B608
     ):
         matrix.setdefault(old, dict.fromkeys(TIERS, 0))[new] = n
     tiers = {t: {"accounts": 0, "revenue": "0.00"} for t in TIERS}
     for tier, n, revenue in fetch_all(
-        f"SELECT target_tier, COUNT(*), SUM(revenue) FROM {SCRATCH} GROUP BY target_tier"
+        f"SELECT target_tier, COUNT(*), SUM(revenue) FROM {SCRATCH} GROUP BY target_tier"  # nosec B608
     ):
         tiers[tier] = {"accounts": n, "revenue": f"{Decimal(str(revenue or 0)):.2f}"}
-    abc = dict(fetch_all(f"SELECT abc_class, COUNT(*) FROM {SCRATCH} GROUP BY abc_class"))
-    segments = dict(fetch_all(f"SELECT segment, COUNT(*) FROM {SCRATCH} GROUP BY segment"))
+    abc = dict(fetch_all(f"SELECT abc_class, COUNT(*) FROM {SCRATCH} GROUP BY abc_class"))  # nosec B608
+    segments = dict(fetch_all(f"SELECT segment, COUNT(*) FROM {SCRATCH} GROUP BY segment"))  # nosec B608
     ((total, changed, pending, pinned, ranked),) = fetch_all(
-        "SELECT COUNT(*), "
+        "SELECT COUNT(*), "  # nosec B608
         "SUM(CASE WHEN target_tier <> previous_tier THEN 1 ELSE 0 END), "
         "SUM(CASE WHEN pending_tier <> '' THEN 1 ELSE 0 END), "
         "SUM(CASE WHEN override_state = 'active' THEN 1 ELSE 0 END), "
@@ -276,7 +268,7 @@ def count_moves() -> tuple[dict, dict]:
     moves_by_scope = [
         [owner, team, old, new, n]
         for owner, team, old, new, n in fetch_all(
-            f"SELECT a.owner_id, a.team_id, st.previous_tier, st.target_tier, COUNT(*) FROM {SCRATCH} st "
+            f"SELECT a.owner_id, a.team_id, st.previous_tier, st.target_tier, COUNT(*) FROM {SCRATCH} st "  # nosec B608
             "JOIN accounts_account a ON a.id = st.account_id "
             "GROUP BY a.owner_id, a.team_id, st.previous_tier, st.target_tier"
         )
@@ -392,7 +384,7 @@ def _apply_rows(*, job: RecomputeJob, policy: TierPolicy, actor, now) -> None:
         FROM {SCRATCH} st
         WHERE st.account_id = accounts_account.id
           AND ({" OR ".join(f"accounts_account.{column} <> {value}" for column, value in ACCOUNT_UPDATES.items())})
-        """,
+        """,  # nosec B608
         params,
     )
     execute(
@@ -427,7 +419,7 @@ def _apply_rows(*, job: RecomputeJob, policy: TierPolicy, actor, now) -> None:
            OR tiering_accountscore.pending_streak <> excluded.pending_streak
            OR tiering_accountscore.pending_on IS DISTINCT FROM excluded.pending_on
            OR tiering_accountscore.policy_version IS DISTINCT FROM excluded.policy_version
-        """,
+        """,  # nosec B608
         params,
     )
     # pins whose end date has passed: the computed tier is back (logged above when it differs)
@@ -446,14 +438,14 @@ def _apply_rows(*, job: RecomputeJob, policy: TierPolicy, actor, now) -> None:
         SELECT o.account_id, %(now)s, %(ended_kind)s, {end_json}, %(actor)s, %(override_type)s, o.id
         FROM tiering_tieroverride o
         WHERE o.id IN (SELECT override_id FROM {SCRATCH} WHERE override_state = 'expired')
-        """,
+        """,  # nosec B608
         params,
     )
     execute(
         f"""
         UPDATE tiering_tieroverride SET active = %(false)s, ended_at = %(now)s
         WHERE id IN (SELECT override_id FROM {SCRATCH} WHERE override_state = 'expired')
-        """,
+        """,  # nosec B608
         params,
     )
 
@@ -474,3 +466,4 @@ def apply(*, job: RecomputeJob, policy: TierPolicy, actor, now: datetime.datetim
             # idempotent, so a crash in that instant is repaired by the next run.
             execute("SET LOCAL synchronous_commit = off; SET LOCAL jit = off")
         _apply_rows(job=job, policy=policy, actor=actor, now=now)
+        figures_write(scratch=SCRATCH)  # the overview's figures, from the same rows (tiering.figures)

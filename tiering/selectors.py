@@ -15,19 +15,13 @@ from django.db.models.functions import Cast
 from django.http import Http404
 from django.utils import timezone
 
-from accounts.models import AbcClass, Account, Tier
+from accounts.models import TIER_ORDER, AbcClass, Account, Tier
 from core.jobs import abandoned_after
 from users.roles import Role
 from users.visibility import has_role, manager_scope, sees_all, visible_to
 
+from .figures import figures_by_key, pareto_from_buckets
 from .models import AccountScore, RecomputeJob, RfmSegment, TierBenefit, TierChange, TierOverride, TierPolicy
-
-TIER_ORDER = [Tier.VIP, Tier.REGULAR, Tier.SMALL]
-
-
-def can_manage_tiers(user) -> bool:
-    """Admins and sales directors start recomputes and pin tiers."""
-    return has_role(user, Role.ADMIN, Role.DIRECTOR)
 
 
 def tier_policy_active() -> TierPolicy | None:
@@ -81,9 +75,19 @@ def _counts_and_revenue_by(*, user, field: str, values: list[str]) -> dict[str, 
     return {v: {"n": sums[f"n_{v}"] or 0, "revenue": sums[f"revenue_{v}"] or Decimal(0)} for v in values}
 
 
+def _kept_or_live(*, user, kind: str, field: str, values: list[str]) -> dict[str, dict]:
+    """Per value: from the figures the last recompute kept (a bounded read), or counted live
+    before any recompute has kept figures."""
+    kept = figures_by_key(user=user, kind=kind)
+    if kept is None:
+        return _counts_and_revenue_by(user=user, field=field, values=values)
+    return {v: kept.get(v, {"n": 0, "revenue": Decimal(0)}) for v in values}
+
+
 def tier_summary(*, user) -> list[dict]:
-    """Accounts and revenue per tier (of the accounts the user sees), with shares."""
-    rows = _counts_and_revenue_by(user=user, field="tier", values=[t.value for t in TIER_ORDER])
+    """Accounts and revenue per tier (of the accounts the user sees), with shares, as of the last
+    recompute (which writes every tier but a pin's)."""
+    rows = _kept_or_live(user=user, kind="tier", field="tier", values=[t.value for t in TIER_ORDER])
     total_n = sum(r["n"] for r in rows.values()) or 0
     total_revenue = sum((r["revenue"] or Decimal(0)) for r in rows.values())
     positive = sum(max(r["revenue"] or Decimal(0), Decimal(0)) for r in rows.values())
@@ -108,7 +112,11 @@ def tier_summary(*, user) -> list[dict]:
 
 def pareto_curve(*, user, points: int = 100) -> dict:
     """Cumulative revenue share against the share of accounts (largest first), sampled to
-    about `points` points, plus where 80% of revenue is reached."""
+    about `points` points, plus where 80% of revenue is reached: from the revenue buckets the
+    last recompute kept (tiering.figures), or from every account before the first one."""
+    buckets = figures_by_key(user=user, kind="pareto")
+    if buckets is not None:
+        return pareto_from_buckets(buckets, points=points)
     # floats: a chart needs no cents, and 100,000 Decimals cost more than the query
     # (an index-only scan of account_revenue_idx)
     query = (
@@ -240,8 +248,28 @@ def rfm_grid(*, user) -> dict:
     # one pass over the scores: (r, f, segment) groups give both the grid and the segment table
     cells: dict[tuple[int, int], int] = {}
     seg_rows: dict[str, dict] = {}
-    groups = scores_for_user(user=user).values("r", "f", "segment").annotate(n=Count("pk"), revenue=Sum("revenue"))
-    for row in groups.order_by():
+    kept = figures_by_key(user=user, kind="rfm")
+    if kept is not None:  # the cells the last recompute kept
+        groups = []
+        for key, v in kept.items():
+            r, f, segment = key.split(":", 2)
+            groups.append(
+                {
+                    "r": None if r == "-" else int(r),
+                    "f": None if f == "-" else int(f),
+                    "segment": segment,
+                    "n": v["n"],
+                    "revenue": v["revenue"],
+                }
+            )
+    else:
+        groups = (
+            scores_for_user(user=user)
+            .values("r", "f", "segment")
+            .annotate(n=Count("pk"), revenue=Sum("revenue"))
+            .order_by()
+        )
+    for row in groups:
         if row["r"] is not None:
             cells[(row["r"], row["f"])] = cells.get((row["r"], row["f"]), 0) + row["n"]
         seg = seg_rows.setdefault(row["segment"], {"n": 0, "revenue": Decimal(0)})
@@ -285,7 +313,7 @@ def rfm_grid(*, user) -> dict:
 
 
 def abc_summary(*, user) -> list[dict]:
-    rows = _counts_and_revenue_by(user=user, field="abc_class", values=list(AbcClass.values))
+    rows = _kept_or_live(user=user, kind="abc", field="abc_class", values=list(AbcClass.values))
     positive = sum(max(r["revenue"] or Decimal(0), Decimal(0)) for r in rows.values())
     out = []
     for cls in AbcClass:
@@ -337,7 +365,6 @@ def account_tier_summary(*, user, account: Account, with_changes: bool = False) 
         "score": score,
         "override": override,
         "benefit": tier_benefits_for(account.tier),
-        "can_manage": can_manage_tiers(user),
     }
     if with_changes:
         summary["changes"] = list(tier_changes_for_user(user=user, account_id=account.pk)[:5])
@@ -346,3 +373,10 @@ def account_tier_summary(*, user, account: Account, with_changes: bool = False) 
 
 def pending_demotions(*, user):
     return scores_for_user(user=user).exclude(pending_tier="").select_related("account")
+
+
+def pending_demotions_count(*, user) -> int:
+    kept = figures_by_key(user=user, kind="pending")
+    if kept is None:
+        return pending_demotions(user=user).count()
+    return sum(v["n"] for v in kept.values())

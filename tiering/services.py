@@ -19,10 +19,11 @@ from accounts.models import Account, Tier
 from core.db import execute
 from core.jobs import enqueue_on_commit
 
-from . import events, recompute
+from . import events, recompute, window
 from .models import (
     AccountScore,
     RecomputeJob,
+    TierBenefit,
     TierChange,
     TierOverride,
     TierPolicy,
@@ -83,6 +84,28 @@ def tier_policy_new_version(*, actor=None, base: TierPolicy | None = None, **fie
 
 
 # --- jobs ----------------------------------------------------------------------------------
+
+
+BENEFIT_EDITABLE = [
+    "response_hours",
+    "resolution_hours",
+    "visit_cadence_days",
+    "callback_cadence_days",
+    "served_by",
+    "notes",
+]
+
+
+@transaction.atomic
+def tier_benefit_update(*, benefit: TierBenefit, actor, data: dict) -> TierBenefit:
+    """What each tier is promised (response and resolution times, visit and callback cadence)."""
+    for field, value in data.items():
+        if field not in BENEFIT_EDITABLE:
+            raise ValidationError({field: _("This field cannot be changed here.")})
+        setattr(benefit, field, value)
+    benefit.full_clean()
+    benefit.save()
+    return benefit
 
 
 @transaction.atomic
@@ -203,6 +226,11 @@ def tiers_recompute(
     dry_run = job.dry_run
     actor = actor or job.requested_by
     policy = tier_policy_get_active()
+    previous = _last_real_job()
+    if not dry_run and previous is not None:
+        stamp = window.inputs_stamp(policy_version=policy.version, today=timezone.localtime(now).date())
+        if (previous.counts or {}).get("stamp") == stamp:
+            return _unchanged(job=job, previous=previous, policy=policy, now=now)
     _progress(
         job,
         5,
@@ -213,14 +241,20 @@ def tiers_recompute(
         error="",
     )
     try:
+        # the monthly rollup the window reads, checked against the raw transactions of the accounts
+        # touched since the last real run (all of them the first time); drifted ones are rebuilt
+        since = ((previous.counts or {}).get("rollup") or {}).get("watermark") if previous else None
+        rollup = window.rollup_check(since=since)
         recompute.compute(job=job, policy=policy, now=now)
         _progress(job, 50, gettext_noop("Counting moves"))
         matrix, counts = recompute.count_moves()
         counts["policy_version"] = policy.version
         counts["as_of"] = timezone.localtime(now).date().isoformat()
+        counts["rollup"] = rollup
         if not dry_run:
             _progress(job, 70, gettext_noop("Writing tiers and history"), matrix=matrix, counts=counts)
             recompute.apply(job=job, policy=policy, actor=actor, now=now)
+            counts["stamp"] = window.inputs_stamp(policy_version=policy.version, today=timezone.localtime(now).date())
         recompute.drop_scratch()
     except Exception as exc:
         logger.exception("tier recompute %s failed", job.pk)
@@ -268,6 +302,52 @@ def _job_retrying(job: RecomputeJob, exc: Exception) -> None:
         )
     except DatabaseError:
         logger.warning("recompute %s: could not record the retry", job.pk, exc_info=True)
+
+
+def _last_real_job() -> RecomputeJob | None:
+    return (
+        RecomputeJob.objects.filter(status=RecomputeJob.Status.DONE, dry_run=False)
+        .order_by("-finished_at", "-id")
+        .only("id", "counts")
+        .first()
+    )
+
+
+def _unchanged(*, job: RecomputeJob, previous: RecomputeJob, policy: TierPolicy, now) -> RecomputeJob:
+    """Nothing the recompute reads has changed since `previous` on the same day (the inputs' stamp,
+    tiering.window.inputs_stamp, is equal): its result stands. The job records that every account
+    stays where it is, with the previous job's totals."""
+    counts = dict(previous.counts)
+    tiers = counts.get("tiers") or {}
+    matrix = {
+        old: {new: ((tiers.get(new) or {}).get("accounts", 0) if old == new else 0) for new in recompute.TIERS}
+        for old in recompute.TIERS
+    }
+    stays: dict[tuple, int] = {}
+    for owner, team, _old, new, n in counts.get("moves_by_scope") or []:
+        stays[(owner, team, new)] = stays.get((owner, team, new), 0) + n
+    counts.update(
+        changed=0,
+        promoted=0,
+        demoted=0,
+        unchanged_since=previous.pk,
+        policy_version=policy.version,
+        as_of=timezone.localtime(now).date().isoformat(),
+        moves_by_scope=[[owner, team, tier, tier, n] for (owner, team, tier), n in stays.items()],
+    )
+    _progress(
+        job,
+        100,
+        gettext_noop("Done"),
+        status=RecomputeJob.Status.DONE,
+        started_at=timezone.now(),
+        policy=policy,
+        error="",
+        matrix=matrix,
+        counts=counts,
+        finished_at=timezone.now(),
+    )
+    return job
 
 
 # --- pins ------------------------------------------------------------------------------------

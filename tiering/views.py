@@ -1,11 +1,9 @@
 """Pages of tiering (thin: the same selectors and services as the API)."""
 
-import functools
 from urllib.parse import urlencode, urlsplit
 
 from django.contrib import messages
-from django.contrib.auth.decorators import login_required
-from django.core.exceptions import PermissionDenied, ValidationError
+from django.core.exceptions import ValidationError
 from django.core.paginator import Paginator
 from django.http import HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
@@ -18,48 +16,40 @@ from django.views.decorators.vary import vary_on_headers
 from accounts.models import Account
 from core.export import export_response, rows_from
 from core.jobs import BrokerUnavailable
-from users.roles import Role
-from users.visibility import get_visible_or_404, has_role, visible_to
+from users.permissions import crm_permission_required, has_crm_perm
+from users.visibility import get_visible_or_404, visible_to
 
 from . import selectors, services
 from .forms import AbcFilterForm, RecomputeForm, TierOverrideForm
 from .models import RecomputeJob, TierOverride
 
-
-def crm_user_required(view):
-    """Signed in and holding one of the CRM roles."""
-
-    @login_required
-    @functools.wraps(view)
-    def wrapper(request, *args, **kwargs):
-        if not has_role(request.user, *Role):
-            raise PermissionDenied
-        return view(request, *args, **kwargs)
-
-    return wrapper
-
-
-def manager_of_tiers_required(view):
-    @crm_user_required
-    @functools.wraps(view)
-    def wrapper(request, *args, **kwargs):
-        if not selectors.can_manage_tiers(request.user):
-            raise PermissionDenied
-        return view(request, *args, **kwargs)
-
-    return wrapper
+# the role table decides (users/roles.py): every CRM role reads tiers; administrators and
+# directors start recomputes and pin tiers
+VIEW_PERM = "tiering.view_accountscore"
+RECOMPUTE_PERM = "tiering.add_recomputejob"
+PIN_PERM = "tiering.add_tieroverride"
+crm_user_required = crm_permission_required(VIEW_PERM)
 
 
 @crm_user_required
 def overview(request):
     tiers, totals = selectors.tier_summary(user=request.user)
     job = selectors.last_recompute()
-    can_manage = selectors.can_manage_tiers(request.user)
+    can_manage = has_crm_perm(request.user, RECOMPUTE_PERM)
     moves = selectors.recompute_moves(user=request.user, job=job)
+    pareto = selectors.pareto_curve(user=request.user)
     context = {
         "tiers": tiers,
         "totals": totals,
-        "pareto": selectors.pareto_curve(user=request.user),
+        "pareto": pareto,
+        "pareto_chart": {  # static/js/charts.js, kind "pareto"
+            "x": pareto["x"],
+            "y": pareto["y"],
+            "series": _("Cumulative revenue share"),
+            "even": _("Even spread"),
+            "x_title": _("Share of accounts, largest first"),
+            "y_title": _("Share of revenue"),
+        },
         "last_job": job,
         "movement": moves["rows"],
         "moved": moves["changed"],
@@ -68,7 +58,7 @@ def overview(request):
         "can_manage": can_manage,
         "recent_jobs": selectors.recent_jobs() if can_manage else [],
         "active_job": selectors.active_recompute() if can_manage else None,
-        "pending_count": selectors.pending_demotions(user=request.user).count(),
+        "pending_count": selectors.pending_demotions_count(user=request.user),
     }
     return render(request, "tiering/overview.html", context)
 
@@ -98,9 +88,10 @@ def abc(request):
         return _abc_export(qs, request.GET["format"])
     summary = selectors.abc_summary(user=request.user)
     paginator = Paginator(qs, 50)
-    if data.get("abc") and not any(data.get(k) for k in ("q", "tier", "r", "f")):
-        # one class, unfiltered: the summary above has counted it already
-        paginator.count = next(row["accounts"] for row in summary if row["code"] == data["abc"])
+    if not any(data.get(k) for k in ("q", "tier", "r", "f")):
+        # all classes or one class, unfiltered: the summary above has counted them already
+        wanted = data.get("abc") or None
+        paginator.count = sum(row["accounts"] for row in summary if wanted in (None, row["code"]))
     page = paginator.get_page(request.GET.get("page"))
     params = request.GET.copy()
     params.pop("page", None)
@@ -174,7 +165,7 @@ def _on_page(request, url_name: str, **kwargs) -> bool:
 
 
 @require_POST
-@manager_of_tiers_required
+@crm_permission_required(RECOMPUTE_PERM)
 def recompute_start(request):
     form = RecomputeForm(request.POST)
     form.is_valid()
@@ -202,7 +193,7 @@ def recompute_start(request):
     return redirect("tiering:job", pk=job.pk)
 
 
-@manager_of_tiers_required
+@crm_permission_required(RECOMPUTE_PERM)
 @vary_on_headers("HX-Request")
 def job_detail(request, pk):
     job = get_object_or_404(RecomputeJob.objects.select_related("policy", "requested_by"), pk=pk)
@@ -217,7 +208,7 @@ def job_detail(request, pk):
     return render(request, "tiering/job.html", context)
 
 
-@manager_of_tiers_required
+@crm_permission_required(PIN_PERM)
 def override_set(request, pk):
     account = get_visible_or_404(request.user, Account.objects.all(), pk=pk)
     current = TierOverride.objects.filter(account=account, active=True).first()
@@ -252,7 +243,7 @@ def override_set(request, pk):
 
 
 @require_POST
-@manager_of_tiers_required
+@crm_permission_required(PIN_PERM)
 def override_clear(request, pk):
     override = get_object_or_404(visible_to(request.user, TierOverride.objects.select_related("account")), pk=pk)
     try:

@@ -13,6 +13,7 @@ from accounts.models import (
     Feedback,
     Transaction,
 )
+from accounts.revenue import monthly_revenue_apply
 from accounts.search import refresh_search_text
 from tests.users.factories import UserFactory
 from users.roles import Role
@@ -66,6 +67,12 @@ class TransactionFactory(factory.django.DjangoModelFactory):
     product_line = "Cloud"
     source_system = "test"
     external_ref = factory.Sequence(lambda n: f"ref-{n}")
+
+    @classmethod
+    def _create(cls, model_class, *args, **kwargs):
+        txn = super()._create(model_class, *args, **kwargs)
+        monthly_revenue_apply(rows=[txn])  # as the services do: keep the monthly rollup
+        return txn
 
 
 class FeedbackFactory(factory.django.DjangoModelFactory):

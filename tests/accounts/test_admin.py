@@ -8,11 +8,13 @@ from users.roles import Role
 pytestmark = pytest.mark.django_db
 
 
-def test_contacts_inline_archives_instead_of_deleting(client_for, admin_user):
+def test_contacts_inline_links_to_the_contacts_page(client_for, admin_user):
+    """Contacts are listed read-only on the account and edited (or archived) on their own page,
+    which saves through the service; nothing is deleted."""
     account = AccountFactory()
-    ContactFactory(account=account)
+    contact = ContactFactory(account=account)
     html = client_for(admin_user).get(f"/admin/accounts/account/{account.pk}/change/").content.decode()
-    assert 'name="contacts-0-is_archived"' in html
+    assert f"/admin/accounts/contact/{contact.pk}/change/" in html
     assert 'name="contacts-0-DELETE"' not in html
 
 

@@ -69,7 +69,8 @@ def test_accounts_events_carry_their_subjects(manager):
     services.contact_archive(contact=contact, actor=manager)
     created = AccountEvent.objects.get(account=account, kind="account.created")
     assert (created.subject_type, created.subject_id) == ("accounts.account", account.pk)
-    archived = events_about(contact).get()
+    added, archived = events_about(contact).order_by("id")
+    assert added.kind == "contact.added" and (added.subject_type, added.subject_id) == ("accounts.contact", contact.pk)
     assert archived.kind == "contact.archived" and archived.actor == manager
     with translation.override("en"):
         assert render_event(archived)["text"] == "Contact Li Lei archived."

@@ -50,7 +50,7 @@ def test_sparse_fields_answer_only_what_was_asked(api_for, director, django_asse
     detail = api.get(f"/api/accounts/{account.pk}/", {"fields": "number,owner_name"}).json()
     assert detail == {"number": account.number, "owner_name": account.owner.display_name}
     bad = api.get("/api/accounts/", {"fields": "id,secret"})
-    assert bad.status_code == 400 and "secret" in bad.json()["fields"][0]
+    assert bad.status_code == 400 and "secret" in bad.json()["fields"]["fields"][0]["message"]
 
 
 def test_sparse_fields_read_only_those_columns(api_for, director, django_assert_max_num_queries):

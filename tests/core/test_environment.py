@@ -1,4 +1,6 @@
 import os
+import subprocess
+import sys
 
 import pytest
 from django.conf import settings
@@ -31,18 +33,68 @@ def test_embedded_defaults_are_used_without_env(monkeypatch):
         importlib.reload(config_settings)
 
 
-def test_production_settings_are_safe_by_default():
-    """With DEBUG off (and outside tests) cookies are secure, HSTS is on and HTTPS is enforced."""
-    import subprocess
-    import sys
+def _settings_in_a_fresh_process(code: str, **env_vars) -> subprocess.CompletedProcess:
+    """Import config.settings in a new interpreter with only these DJANGO_ variables set."""
+    env = {k: v for k, v in os.environ.items() if not k.startswith("DJANGO_")}
+    env.update(env_vars, DJANGO_SETTINGS_MODULE="config.settings")
+    return subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, env=env, check=False)
 
+
+def test_production_settings_are_safe_by_default():
+    """With DEBUG off cookies are secure, HSTS is on and HTTPS is enforced (no test-runner switch)."""
     code = (
-        "import sys; sys.modules.pop('pytest', None);"
-        "import os; os.environ['DJANGO_SETTINGS_MODULE']='config.settings';"
         "from config import settings as s;"
         "print(s.DEBUG, s.SESSION_COOKIE_SECURE, s.CSRF_COOKIE_SECURE,"
-        " s.SECURE_SSL_REDIRECT, s.SECURE_HSTS_SECONDS > 0)"
+        " s.SECURE_SSL_REDIRECT, s.SECURE_HSTS_SECONDS > 0, s.STATIC_MANIFEST)"
     )
-    env = {k: v for k, v in os.environ.items() if not k.startswith("DJANGO_")}
-    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, env=env, check=True)
-    assert out.stdout.split() == ["False", "True", "True", "True", "True"]
+    out = _settings_in_a_fresh_process(code, DJANGO_SECRET_KEY="x" * 50)
+    assert out.returncode == 0, out.stderr
+    assert out.stdout.split() == ["False", "True", "True", "True", "True", "True"]
+
+
+def test_without_a_secret_key_and_debug_off_the_app_refuses_to_start():
+    out = _settings_in_a_fresh_process("import config.settings")
+    assert out.returncode != 0
+    assert "ImproperlyConfigured: DJANGO_SECRET_KEY is not set" in out.stderr
+
+
+def test_check_deploy_fails_without_a_secret_key():
+    out = subprocess.run(
+        [sys.executable, "manage.py", "check", "--deploy"],
+        capture_output=True,
+        text=True,
+        env={k: v for k, v in os.environ.items() if not k.startswith("DJANGO_")},
+        check=False,
+    )
+    assert out.returncode != 0 and "DJANGO_SECRET_KEY is not set" in out.stderr
+
+
+def test_a_developer_machine_gets_a_generated_key():
+    out = _settings_in_a_fresh_process(
+        "from config import settings as s; print(len(s.SECRET_KEY) > 40)", DJANGO_DEBUG="1"
+    )
+    assert out.returncode == 0, out.stderr
+    assert out.stdout.strip() == "True"
+
+
+def test_celery_keeps_the_projects_time_zone():
+    out = _settings_in_a_fresh_process(
+        "from config import settings as s; print(s.CELERY_TIMEZONE)", DJANGO_SECRET_KEY="x" * 50, DJANGO_TIME_ZONE="UTC"
+    )
+    assert out.stdout.strip() == "UTC"
+    assert settings.CELERY_TIMEZONE == settings.TIME_ZONE
+
+
+def test_the_filesystem_broker_keeps_its_control_folder_under_var(monkeypatch):
+    import importlib
+
+    import config.settings as config_settings
+
+    monkeypatch.delenv("REDIS_URL", raising=False)
+    fresh = importlib.reload(config_settings)
+    try:
+        control = fresh.CELERY_BROKER_TRANSPORT_OPTIONS["control_folder"]
+        assert control.startswith(str(fresh.VAR_DIR))
+    finally:
+        monkeypatch.undo()
+        importlib.reload(config_settings)

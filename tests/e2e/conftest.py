@@ -15,12 +15,20 @@ ARGS = [
     "--disable-sync",
 ]
 
-# Playwright's sync API runs an event loop in this thread; the ORM calls in the tests are safe.
-os.environ.setdefault("DJANGO_ALLOW_ASYNC_UNSAFE", "true")
+
+@pytest.fixture(scope="module", autouse=True)
+def _orm_beside_playwrights_event_loop():
+    """Playwright's sync API runs an event loop in this thread while a module's browser is open,
+    and Django refuses ORM calls from a thread with a running loop unless told they are safe.
+    They are (the tests are synchronous), so it is allowed here — for the browser tests' modules
+    only, while their browser is open, not for the whole test session."""
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setenv("DJANGO_ALLOW_ASYNC_UNSAFE", "true")
+        yield
 
 
-@pytest.fixture(scope="session")
-def browser():
+@pytest.fixture(scope="module")
+def browser(_orm_beside_playwrights_event_loop):
     if not shutil.which(CHROMIUM) and not os.path.exists(CHROMIUM):
         if os.environ.get("CI", "").lower() == "true":
             pytest.fail(f"Chromium not found at {CHROMIUM}; .ci/run must install it")

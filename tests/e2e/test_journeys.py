@@ -45,7 +45,7 @@ def test_manager_finds_an_account_and_opens_its_360_page(sign_in, page, live_ser
     page.click("text=恒通能源有限公司")
     page.wait_for_load_state("networkidle")
     assert page.locator("[data-testid=account-name]").inner_text() == "恒通能源有限公司"
-    assert page.get_by_text("陈经理").is_visible()
+    assert page.locator("[id^=contact-]").get_by_text("陈经理").is_visible()
 
 
 def test_phone_width_menu_collapses(browser, live_server):

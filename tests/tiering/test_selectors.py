@@ -116,8 +116,19 @@ def test_account_tier_summary(manager, director):
     assert summary["score"].rank == 1
     assert summary["benefit"].tier == account.tier == "vip"
     assert len(summary["changes"]) == 1
-    assert summary["can_manage"] is False
-    assert selectors.account_tier_summary(user=director, account=account)["can_manage"] is True
+    assert "can_manage" not in summary  # permissions are the role table's, not a selector's
+
+
+def test_the_tier_card_offers_pinning_by_the_role_table(manager, director):
+    from accounts.panels import panel_get_for_user
+
+    (account,) = seed(manager, "100")
+
+    def card(user):
+        return panel_get_for_user(user=user, key="tiering.tier").context(user=user, account=account)
+
+    assert card(manager)["can_manage"] is False
+    assert card(director)["can_manage"] is True
 
 
 def test_recompute_moves_of_a_manager_add_up_their_accounts_in_one_query(

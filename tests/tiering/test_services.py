@@ -343,9 +343,8 @@ def test_policy_change_is_a_new_version_and_moves_tiers():
 
 
 def test_policy_rejects_shares_over_100_percent():
-    with pytest.raises(ValidationError) as err:
+    with pytest.raises(ValidationError, match="cannot exceed 100%"):
         set_policy(vip_percent=Decimal("60"), regular_percent=Decimal("50"))
-    assert "cannot exceed 100%" in str(err.value)
 
 
 def test_dry_run_counts_moves_and_writes_nothing():
@@ -362,8 +361,9 @@ def test_dry_run_counts_moves_and_writes_nothing():
 
 def test_recompute_is_set_based(django_assert_max_num_queries):
     """The number of queries does not grow with the number of accounts."""
+    tiers_recompute(now=NOW - datetime.timedelta(days=1))  # a previous run, as every night but the first has
     with_revenue(*[str(i * 10) for i in range(1, 6)])
-    with django_assert_max_num_queries(34) as small_run:
+    with django_assert_max_num_queries(40) as small_run:
         tiers_recompute(now=NOW)
     with_revenue(*[str(i * 7) for i in range(1, 60)])
     with django_assert_max_num_queries(len(small_run.captured_queries)):
@@ -422,7 +422,7 @@ def test_pin_holds_through_recomputes_until_it_expires_then_computed_tier_return
 
 def test_pin_validation(admin_user):
     account = AccountFactory()
-    with pytest.raises(ValidationError) as err:
+    with pytest.raises(ValidationError, match="Say why the tier is pinned.") as err:
         tier_override_set(
             account=account,
             tier="gold",
@@ -460,7 +460,7 @@ def test_clearing_a_pin_returns_the_computed_tier(director):
     change = TierChange.objects.filter(account=low).latest("id")
     assert change.kind == "override_cleared"
     assert change.reason_text.startswith("Pin removed: pilot over")
-    with pytest.raises(ValidationError):
+    with pytest.raises(ValidationError, match="This pin has already ended."):
         tier_override_clear(override=override, actor=director)
 
 
@@ -474,7 +474,7 @@ def test_a_real_recompute_is_refused_while_another_is_queued(django_capture_on_c
 
     monkeypatch.setattr(tasks.run_recompute_job, "apply_async", lambda args=(), **kw: None)
     first = recompute_job_request()
-    with pytest.raises(RecomputeInProgress) as exc:
+    with pytest.raises(RecomputeInProgress, match=r"Another recompute \(#\d+\) is already queued or running") as exc:
         recompute_job_request()
     assert exc.value.messages == [
         f"Another recompute (#{first.pk}) is already queued or running. "
@@ -487,7 +487,7 @@ def test_a_real_recompute_is_refused_while_another_is_queued(django_capture_on_c
     assert recompute_job_request(dry_run=True).dry_run
     # a running one blocks too; a finished one does not
     RecomputeJob.objects.filter(pk=first.pk).update(status="running", started_at=timezone.now())
-    with pytest.raises(RecomputeInProgress):
+    with pytest.raises(RecomputeInProgress, match="is already queued or running"):
         recompute_job_request()
     RecomputeJob.objects.filter(pk=first.pk).update(status="done", finished_at=timezone.now())
     assert recompute_job_request().status == "queued"

@@ -32,7 +32,8 @@ def seed(owner, n, start=100):
 
 def test_anonymous_is_sent_to_sign_in(client):
     response = client.get(reverse("tiering:overview"))
-    assert response.status_code == 302 and "login" in response["Location"] or "auth" in response["Location"]
+    assert response.status_code == 302
+    assert response["Location"].startswith(reverse("login") + "?next=")
 
 
 def test_overview_empty_state(client_for, director):
@@ -275,7 +276,7 @@ def test_end_pin_asks_for_confirmation(client_for, director):
     services.tier_override_set(account=account, tier="vip", reason="x", ends_on=timezone.localdate(), actor=director)
     html = client_for(director).get(reverse("tiering:override", args=[account.pk])).content.decode()
     form = html[html.index("/end/") : html.index('data-testid="end-pin"')]
-    assert 'onsubmit="return confirm(' in form
+    assert 'data-confirm="' in form
 
 
 def test_job_step_is_worded_for_the_reader_not_the_worker(client_for, director):

@@ -57,7 +57,7 @@ def test_pages_need_sign_in(client, db):
 
 
 def test_sign_out_is_a_post(client, person):
-    client.force_login(person, backend="django.contrib.auth.backends.ModelBackend")
+    client.force_login(person, backend="users.auth.PersonBackend")
     response = client.post("/auth/logout/")
     assert response.status_code == 302
     assert "_auth_user_id" not in client.session

@@ -1,0 +1,28 @@
+"""Filters every app's API and pages share."""
+
+import datetime
+
+import django_filters
+from django.core.exceptions import ValidationError
+from django.utils.translation import gettext_lazy as _
+from django_filters.fields import IsoDateTimeField
+
+
+class UtcIsoDateTimeField(IsoDateTimeField):
+    """An ISO 8601 moment with any offset Python accepts, handed to the database in UTC.
+
+    PostgreSQL refuses offsets beyond ±15:59 ("time zone displacement out of range"), which made
+    `?since=2026-01-01T00:00:00+16:00` a 500; the same moment in UTC is always accepted."""
+
+    def to_python(self, value):
+        value = super().to_python(value)
+        if value is None:
+            return None
+        try:
+            return value.astimezone(datetime.UTC)
+        except OverflowError as exc:  # e.g. 0001-01-01T00:00:00+01:00 is before year 1 in UTC
+            raise ValidationError(_("Enter a moment between the years 1 and 9999."), code="invalid") from exc
+
+
+class IsoDateTimeFilter(django_filters.IsoDateTimeFilter):
+    field_class = UtcIsoDateTimeField

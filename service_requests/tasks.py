@@ -1,0 +1,19 @@
+"""Celery tasks: thin, idempotent wrappers around the services."""
+
+from celery import shared_task
+from django.db import OperationalError
+
+
+@shared_task(
+    name="service_requests.tasks.sweep_escalations",
+    acks_late=True,
+    autoretry_for=(OperationalError,),
+    retry_backoff=True,
+    max_retries=3,
+)
+def sweep_escalations() -> int:
+    """Beat job (every few minutes): escalate requests at 80%, 100% and 150% of a target.
+    Harmless to run twice or side by side: each escalation is recorded once."""
+    from .services import escalations_sweep
+
+    return escalations_sweep()

@@ -1,0 +1,47 @@
+/* Behaviour the pages ask for with data attributes. The Content-Security-Policy allows no inline
+   script, handler attribute or style attribute, so pages say what they need and this file does it:
+   - data-confirm="Question?" on a form or a submit button: ask before submitting;
+   - data-autosubmit on a select: submit its form when it changes;
+   - data-history-back on a link: go back in the browser's history (the link's href is the fallback);
+   - data-width="42" (percent), data-height="220" (pixels), data-bg-alpha="0.4": sizes and shades;
+   - data-scroll-hinted / data-scroll-hint: show the hint only when the table is wider than the screen. */
+(function () {
+  "use strict";
+
+  document.addEventListener("submit", function (event) {
+    const question = (event.submitter && event.submitter.dataset.confirm) || event.target.dataset.confirm;
+    if (question && !window.confirm(question)) event.preventDefault();
+  });
+
+  document.addEventListener("change", function (event) {
+    const field = event.target;
+    if (field.matches && field.matches("[data-autosubmit]") && field.form) {
+      if (field.form.requestSubmit) field.form.requestSubmit(); else field.form.submit();
+    }
+  });
+
+  document.addEventListener("click", function (event) {
+    const link = event.target.closest && event.target.closest("[data-history-back]");
+    if (link && window.history.length > 1) {
+      event.preventDefault();
+      window.history.back();
+    }
+  });
+
+  function applyLook(root) {
+    root.querySelectorAll("[data-width]").forEach(function (el) { el.style.width = el.dataset.width + "%"; });
+    root.querySelectorAll("[data-height]").forEach(function (el) { el.style.height = el.dataset.height + "px"; });
+    root.querySelectorAll("[data-bg-alpha]").forEach(function (el) {
+      el.style.backgroundColor = "rgba(13,110,253," + el.dataset.bgAlpha + ")";
+    });
+    const box = root.querySelector("[data-scroll-hinted]"), hint = document.querySelector("[data-scroll-hint]");
+    if (box && hint) {
+      const check = function () { hint.classList.toggle("d-none", box.scrollWidth <= box.clientWidth + 1); };
+      check();
+      window.addEventListener("resize", check);
+    }
+  }
+
+  applyLook(document);
+  document.addEventListener("htmx:afterSettle", function (event) { applyLook(event.target); });
+})();

@@ -1,0 +1,285 @@
+"""Contract and finance pages: render, filters, 404 for another manager, constant queries, forms."""
+
+import datetime
+from decimal import Decimal
+
+import pytest
+from django.core.files.uploadedfile import SimpleUploadedFile
+from django.utils import timezone
+
+from accounts.models import Transaction
+from contracts import services
+from contracts.models import ApprovalStep, Contract, ContractDocument, Payment
+from tests.accounts.factories import AccountFactory
+
+from .factories import ContractFactory, InstallmentFactory, PaymentFactory
+
+pytestmark = pytest.mark.django_db
+TODAY = timezone.localdate()
+
+
+@pytest.fixture
+def mine(manager):
+    return ContractFactory(account=AccountFactory(owner=manager), title="Mine")
+
+
+@pytest.fixture
+def theirs(other_manager):
+    return ContractFactory(account=AccountFactory(owner=other_manager), title="Theirs")
+
+
+def test_list_is_scoped_filtered_and_sorted(client_for, manager, mine, theirs):
+    ContractFactory(account=mine.account, title="Ends soon", end_on=TODAY + datetime.timedelta(days=10))
+    client = client_for(manager)
+    html = client.get("/contracts/").content.decode()
+    assert "Mine" in html and "Theirs" not in html
+    soon = client.get("/contracts/?expiring_days=30").content.decode()
+    assert "Ends soon" in soon and ">Mine<" not in soon
+    assert client.get("/contracts/?sort=-value&status=active").status_code == 200
+    assert b'data-testid="empty-state"' in client.get("/contracts/?q=nothing-like-it").content
+
+
+def test_overdue_filter(client_for, finance_user):
+    late = ContractFactory(title="Late payer")
+    InstallmentFactory(contract=late, due_on=TODAY - datetime.timedelta(days=3))
+    on_time = ContractFactory(title="Good payer")
+    InstallmentFactory(contract=on_time, due_on=TODAY)  # due today: not overdue
+    html = client_for(finance_user).get("/contracts/?overdue=true").content.decode()
+    assert "Late payer" in html and "Good payer" not in html
+
+
+def test_list_query_count_is_constant(client_for, manager, django_assert_max_num_queries):
+    account = AccountFactory(owner=manager)
+    ContractFactory.create_batch(3, account=account)
+    client = client_for(manager)
+    with django_assert_max_num_queries(12) as small:
+        client.get("/contracts/")
+    ContractFactory.create_batch(25, account=account)
+    with django_assert_max_num_queries(len(small.captured_queries)):
+        response = client.get("/contracts/")
+    assert len(response.context["page"].object_list) == 25
+
+
+def test_receivables_query_count_is_constant(client_for, finance_user, django_assert_max_num_queries):
+    def owing():
+        contract = ContractFactory()
+        InstallmentFactory(contract=contract, due_on=TODAY - datetime.timedelta(days=5))
+        PaymentFactory(contract=contract, amount=Decimal("10"), received_on=TODAY - datetime.timedelta(days=1))
+        services._reallocate(contract)
+
+    for _ in range(2):
+        owing()
+    client = client_for(finance_user)
+    with django_assert_max_num_queries(14) as small:
+        client.get("/contracts/receivables/")
+    for _ in range(10):
+        owing()
+    with django_assert_max_num_queries(len(small.captured_queries)):
+        response = client.get("/contracts/receivables/")
+    assert len(response.context["rows"]) == 12
+    assert response.context["rows"][0].statement.late_fees > 0
+
+
+def test_contract_page_shows_money_and_schedule_difference(client_for, manager, mine, django_assert_max_num_queries):
+    InstallmentFactory(contract=mine, due_on=TODAY - datetime.timedelta(days=10), amount=Decimal("10000"))
+    client = client_for(manager)
+    with django_assert_max_num_queries(16):
+        response = client.get(f"/contracts/{mine.pk}/")
+    html = response.content.decode()
+    assert response.status_code == 200
+    assert 'data-testid="schedule-difference"' in html  # 10,000 scheduled of 120,000
+    assert "50.00" in html  # 10,000 × 0.05 % × 10 days
+
+
+def test_another_managers_contracts_payments_and_documents_answer_404(client_for, manager, theirs, settings, tmp_path):
+    settings.MEDIA_ROOT = tmp_path
+    document = services.document_upload(
+        contract=theirs, actor=None, upload=SimpleUploadedFile("a.pdf", b"%PDF-1.4", content_type="application/pdf")
+    )
+    installment = InstallmentFactory(contract=theirs)
+    PaymentFactory(contract=theirs, reference="THEIRS-1")
+    client = client_for(manager)
+    for path in (
+        f"/contracts/{theirs.pk}/",
+        f"/contracts/{theirs.pk}/edit/",
+        f"/contracts/{theirs.pk}/amend/",
+        f"/contracts/{theirs.pk}/terminate/",
+        f"/contracts/{theirs.pk}/schedule/",
+        f"/contracts/{theirs.pk}/documents/new/",
+        f"/contracts/{theirs.pk}/statement/",
+        f"/contracts/documents/{document.pk}/",
+        f"/contracts/accounts/{theirs.account_id}/statement/",
+        f"/accounts/{theirs.account_id}/panels/contracts.contracts/",
+    ):
+        assert client.get(path).status_code == 404, path
+    for path in (
+        f"/contracts/{theirs.pk}/submit/",
+        f"/contracts/{theirs.pk}/renew/",
+        f"/contracts/installments/{installment.pk}/delete/",
+        f"/contracts/documents/{document.pk}/archive/",
+    ):
+        assert client.post(path).status_code == 404, path
+    assert "THEIRS-1" not in client.get("/contracts/payments/").content.decode()
+
+
+def test_document_download_through_storage(client_for, manager, mine, settings, tmp_path):
+    settings.MEDIA_ROOT = tmp_path
+    client = client_for(manager)
+    upload = SimpleUploadedFile("signed.pdf", b"%PDF-1.4 signed", content_type="application/pdf")
+    response = client.post(f"/contracts/{mine.pk}/documents/new/", {"kind": "signed", "name": "", "file": upload})
+    assert response.status_code == 302
+    document = ContractDocument.objects.get(contract=mine)
+    download = client.get(f"/contracts/documents/{document.pk}/")
+    assert b"".join(download.streaming_content) == b"%PDF-1.4 signed"
+    bad = SimpleUploadedFile("x.exe", b"MZ", content_type="application/octet-stream")
+    html = client.post(f"/contracts/{mine.pk}/documents/new/", {"kind": "signed", "file": bad}).content.decode()
+    assert "Allowed file types" in html
+
+
+def test_draft_submit_and_approve_through_pages(client_for, manager, finance_user, director, make_user):
+    account = AccountFactory(owner=manager)
+    client = client_for(manager)
+    response = client.post(
+        "/contracts/new/",
+        {
+            "account": account.pk,
+            "type": "sales",
+            "title": "Page contract",
+            "value": "1000.00",
+            "currency": "CNY",
+            "start_on": "2026-01-01",
+            "end_on": str(TODAY + datetime.timedelta(days=200)),
+            "owner": manager.pk,
+        },
+    )
+    assert response.status_code == 302, response.content
+    contract = Contract.objects.get(title="Page contract")
+    client.post(f"/contracts/{contract.pk}/submit/", {"version": contract.version})
+    step = ApprovalStep.objects.get(contract=contract)
+    inbox = client_for(director).get("/contracts/approvals/").content.decode()
+    assert "Page contract" in inbox
+    response = client_for(director).post(
+        f"/contracts/approvals/{step.pk}/decide/", {"decision": "reject", "comment": ""}
+    )
+    contract.refresh_from_db()
+    assert contract.status == Contract.Status.PENDING  # a rejection without a reason is refused
+    client_for(director).post(f"/contracts/approvals/{step.pk}/decide/", {"decision": "approve", "next": "inbox"})
+    contract.refresh_from_db()
+    assert contract.status == Contract.Status.ACTIVE
+
+
+def test_stale_edit_is_refused_with_a_message(client_for, manager):
+    contract = ContractFactory(account=AccountFactory(owner=manager), status=Contract.Status.DRAFT, version=3)
+    data = {
+        "account": contract.account_id,
+        "type": "sales",
+        "title": "Changed",
+        "value": "1000.00",
+        "currency": "CNY",
+        "start_on": "2026-01-01",
+        "end_on": "2026-12-31",
+        "owner": manager.pk,
+        "version": 2,
+    }
+    html = client_for(manager).post(f"/contracts/{contract.pk}/edit/", data).content.decode()
+    assert "Someone else changed this record" in html
+    contract.refresh_from_db()
+    assert contract.title != "Changed"
+
+
+def test_amendment_page_shows_previous_values(client_for, manager, mine):
+    client = client_for(manager)
+    data = {
+        "title": mine.title,
+        "value": "130000.00",
+        "end_on": str(mine.end_on),
+        "owner": manager.pk,
+        "late_fee_rate": "0.05",
+        "grace_days": "0",
+        "reason": "More sites",
+        "effective_on": str(TODAY),
+        "version": mine.version,
+    }
+    assert client.post(f"/contracts/{mine.pk}/amend/", data).status_code == 302
+    html = client.get(f"/contracts/{mine.pk}/").content.decode()
+    assert "More sites" in html and "120000.00" in html and "130000.00" in html
+
+
+def test_finance_records_payment_and_transaction(client_for, finance_user):
+    contract = ContractFactory()
+    client = client_for(finance_user)
+    response = client.post(
+        "/contracts/payments/new/",
+        {
+            "account": contract.account_id,
+            "contract": contract.pk,
+            "received_on": str(TODAY),
+            "amount": "250.00",
+            "method": "bank",
+            "reference": "PAGE-1",
+        },
+    )
+    assert response.status_code == 302
+    assert Payment.objects.get(reference="PAGE-1").amount == Decimal("250.00")
+    response = client.post(
+        "/contracts/transactions/new/",
+        {
+            "account": contract.account_id,
+            "kind": "recharge",
+            "amount": "800.00",
+            "occurred_at": timezone.localtime().strftime("%Y-%m-%dT%H:%M"),
+            "product_line": "Cloud",
+        },
+    )
+    assert response.status_code == 302
+    assert Transaction.objects.get(account=contract.account, kind="recharge").amount == Decimal("800.00")
+
+
+def test_account_lookup_is_scoped(client_for, manager, other_manager):
+    AccountFactory(owner=manager, name="Alpha Mine")
+    AccountFactory(owner=other_manager, name="Alpha Theirs")
+    html = client_for(manager).get("/contracts/lookup/accounts/?account_q=alpha").content.decode()
+    assert "Alpha Mine" in html and "Alpha Theirs" not in html
+
+
+def test_reconciliation_applies_all_or_nothing(client_for, finance_user):
+    contract = ContractFactory(number="HT-REC-1")
+    PaymentFactory(contract=contract, reference="BANK-1", amount=Decimal("100.00"))
+    client = client_for(finance_user)
+
+    def upload(text):
+        f = SimpleUploadedFile("bank.csv", text.encode(), content_type="text/csv")
+        return client.post("/contracts/reconcile/", {"file": f})
+
+    bad = upload("reference,date,amount,contract\nBANK-1,2026-03-01,100.00,\nBANK-2,2026-03-02,abc,HT-REC-1\n")
+    assert bad.context["result"].of_error and not bad.context["result"].can_apply
+    client.post("/contracts/reconcile/", {"apply": "1"})
+    assert Payment.objects.count() == 1 and not Payment.objects.get().reconciled_at  # nothing half-applied
+    good = upload(
+        "reference,date,amount,contract\nBANK-1,2026-03-01,100.00,\nBANK-2,2026-03-02,50.00,HT-REC-1\nBANK-3,2026-03-02,9.00,\n"
+    )
+    result = good.context["result"]
+    assert [r.status for r in result.rows] == ["matched", "new", "unmatched"]
+    assert client.post("/contracts/reconcile/", {"apply": "1"}).status_code == 302
+    assert Payment.objects.get(reference="BANK-1").reconciled_at is not None
+    assert Payment.objects.get(reference="BANK-2").amount == Decimal("50.00")
+    assert not Payment.objects.filter(reference="BANK-3").exists()
+
+
+def test_account_page_panel_loads_lazily(client_for, manager, mine, service_agent):
+    InstallmentFactory(contract=mine, due_on=TODAY - datetime.timedelta(days=2), amount=Decimal("1000"))
+    client = client_for(manager)
+    page = client.get(f"/accounts/{mine.account_id}/").content.decode()
+    panel_url = f"/accounts/{mine.account_id}/panels/contracts.contracts/"
+    assert panel_url in page and mine.number not in page  # only the placeholder
+    panel = client.get(panel_url).content.decode()
+    assert mine.number in panel and 'data-testid="account-balance"' in panel
+    agent = client_for(service_agent)
+    assert panel_url not in agent.get(f"/accounts/{mine.account_id}/").content.decode()
+    assert agent.get(panel_url).status_code == 404  # customer service does not see contracts
+
+
+def test_export_is_scoped(client_for, manager, mine, theirs):
+    response = client_for(manager).get("/contracts/export.csv")
+    body = b"".join(response.streaming_content).decode("utf-8-sig")
+    assert mine.number in body and theirs.number not in body

@@ -1,0 +1,56 @@
+import pytest
+
+from service_requests.models import ServiceRequest
+from tests.accounts.factories import AccountFactory, ContactFactory
+from tests.users.factories import DepartmentFactory, UserFactory
+from users.roles import Role
+
+pytestmark = [pytest.mark.e2e, pytest.mark.django_db(transaction=True)]
+
+
+def test_customer_service_opens_works_and_closes_a_request_with_a_rating(sign_in, page, live_server):
+    UserFactory(username="sun", password="Pw-123456!", full_name="Sun Li", role=Role.SERVICE)
+    account = AccountFactory(name="恒通能源有限公司", tier="vip")
+    ContactFactory(account=account, name="陈经理", is_primary=True)
+    DepartmentFactory(code="service", name="Customer Service")
+    sign_in("sun", "Pw-123456!")
+
+    page.goto(f"{live_server.url}/requests/new/")
+    page.fill("#account-q", "恒通")
+    page.get_by_role("link", name="恒通能源有限公司").click()
+    page.wait_for_load_state("networkidle")
+    page.select_option("#id_category", "fault")
+    page.fill("#id_subject", "专线中断 Line down")
+    page.select_option("#id_department", label="Customer Service")
+    page.select_option("#id_assignee", label="Sun Li")
+    page.get_by_role("button", name="Open request").click()
+    page.wait_for_load_state("networkidle")
+    assert "opened" in page.content()
+    sr = ServiceRequest.objects.get()
+    assert sr.status == "dispatched" and sr.tier_at_intake == "vip"
+
+    page.get_by_role("button", name="Start work").click()
+    page.wait_for_load_state("networkidle")
+    page.fill("#id_resolution", "Replaced the fibre patch cord")
+    page.locator("#step-resolved").get_by_role("button", name="Resolve").click()
+    page.wait_for_load_state("networkidle")
+    # closing without the customer's word is refused with a clear message
+    page.locator("#step-closed").get_by_role("button", name="Close").click()
+    page.wait_for_load_state("networkidle")
+    assert "Close only when the customer knows the outcome" in page.content()
+    page.check("#id_informed")
+    page.select_option("#id_rating", "5")
+    page.locator("#step-closed").get_by_role("button", name="Close").click()
+    page.wait_for_load_state("networkidle")
+    sr.refresh_from_db()
+    assert (sr.status, sr.rating, sr.customer_informed) == ("closed", 5, True)
+    assert "rated 5/5" in page.content()
+
+
+def test_the_queue_on_a_phone(sign_in, page, live_server):
+    UserFactory(username="sun2", password="Pw-123456!", role=Role.SERVICE)
+    page.set_viewport_size({"width": 375, "height": 812})
+    sign_in("sun2", "Pw-123456!")
+    page.goto(f"{live_server.url}/requests/")
+    assert page.get_by_text("No requests here.").is_visible()
+    assert page.evaluate("document.documentElement.scrollWidth") <= 375

@@ -1,0 +1,76 @@
+import pytest
+
+from tests.accounts.factories import AccountFactory, ContactFactory
+from tests.users.factories import UserFactory
+from users.roles import Role
+from visits.models import Callback
+
+pytestmark = [pytest.mark.e2e, pytest.mark.django_db(transaction=True)]
+
+
+def _phone_page(browser, live_server, username):
+    context = browser.new_context(viewport={"width": 375, "height": 812}, locale="en-US", has_touch=True)
+    page = context.new_page()
+    page.goto(f"{live_server.url}/auth/login/")
+    page.fill("#id_username", username)
+    page.fill("#id_password", "Pw-123456!")
+    page.click("[data-testid=sign-in]")
+    page.wait_for_load_state("networkidle")
+    return context, page
+
+
+def test_service_logs_a_callback_from_the_callers_number_in_five_interactions_on_a_phone(browser, live_server):
+    """From the dashboard at 375 px: open the menu, Visits (the worklist), type the caller's number
+    (the contact's callback form opens by itself), type what was said, save. No full page reload."""
+    UserFactory(username="sun", password="Pw-123456!", role=Role.SERVICE)
+    manager = UserFactory(username="li", role=Role.MANAGER)
+    account = AccountFactory(owner=manager, name="恒通能源有限公司", tier="vip")
+    contact = ContactFactory(account=account, name="陈经理", phone="13800138999")
+    context, page = _phone_page(browser, live_server, "sun")
+    try:
+        interactions = 0
+        page.click(".navbar-toggler")
+        interactions += 1
+        page.get_by_role("link", name="Visits").click()
+        interactions += 1
+        page.wait_for_selector("[data-testid=caller-phone]")
+        assert page.evaluate("document.activeElement.dataset.testid") == "caller-phone"
+        page.evaluate("window.__noReload = true")
+        page.keyboard.type("138 0013 8999")
+        interactions += 1
+        page.wait_for_selector("[data-testid=composer-form]")
+        assert page.locator("[data-testid=composer-contact]").inner_text() == "陈经理"
+        page.wait_for_function("document.activeElement && document.activeElement.name === 'summary'")
+        page.keyboard.type("客户反馈网络稳定 Network stable")
+        interactions += 1
+        page.click("[data-testid=composer-save]")
+        interactions += 1
+        page.wait_for_selector("[data-testid=composer-saved]")
+        assert interactions <= 5
+        assert page.evaluate("window.__noReload") is True  # the same page: nothing reloaded
+        callback = Callback.objects.get()
+        assert callback.account == account and callback.contact == contact
+        assert callback.channel == "phone" and callback.summary == "客户反馈网络稳定 Network stable"
+        # the worklist fits the phone: nothing wider than the screen
+        assert page.evaluate("document.documentElement.scrollWidth") <= 375
+    finally:
+        context.close()
+
+
+def test_manager_logs_a_note_from_the_phone_action_bar_on_the_account_page(browser, live_server):
+    manager = UserFactory(username="zhao", password="Pw-123456!", role=Role.MANAGER)
+    account = AccountFactory(owner=manager, name="Apex Energy")
+    context, page = _phone_page(browser, live_server, "zhao")
+    try:
+        page.goto(f"{live_server.url}/accounts/{account.pk}/")
+        page.wait_for_selector("[data-testid=composer-form]")
+        bar = page.locator("[data-testid=action-bar]")
+        assert bar.is_visible()
+        page.click("[data-testid=bar-note]")
+        page.wait_for_selector("textarea[name=body]")
+        page.fill("textarea[name=body]", "New CIO from January")
+        page.click("[data-testid=composer-save]")
+        page.wait_for_selector("[data-testid=composer-saved]")
+        page.wait_for_selector("text=New CIO from January")  # the timeline card refreshed itself
+    finally:
+        context.close()

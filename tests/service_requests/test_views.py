@@ -1,0 +1,107 @@
+import pytest
+from django.urls import reverse
+
+from service_requests.models import ServiceRequest
+from tests.accounts.factories import AccountFactory
+from tests.users.factories import DepartmentFactory
+
+from .factories import ServiceRequestFactory
+
+pytestmark = pytest.mark.django_db
+
+
+def test_the_queue_lists_visible_requests_with_filters(client_for, manager, other_manager):
+    mine = ServiceRequestFactory(account=AccountFactory(owner=manager), subject="Mine")
+    ServiceRequestFactory(account=AccountFactory(owner=other_manager), subject="Theirs")
+    response = client_for(manager).get(reverse("service_requests:list"), {"queue": "open"})
+    assert response.status_code == 200
+    assert mine.number in response.text and "Theirs" not in response.text
+
+
+def test_the_list_page_makes_a_constant_number_of_queries(client_for, director, django_assert_max_num_queries):
+    for _ in range(3):
+        ServiceRequestFactory()
+    client = client_for(director)
+    url = reverse("service_requests:list") + "?queue=open"
+    client.get(url)
+    with django_assert_max_num_queries(16):
+        client.get(url)
+    for _ in range(20):
+        ServiceRequestFactory()
+    with django_assert_max_num_queries(16):
+        assert client.get(url).status_code == 200
+
+
+def test_opening_a_request_from_the_phone_form(client_for, service_agent, benefits):
+    account = AccountFactory(tier="vip")
+    client = client_for(service_agent)
+    response = client.get(reverse("service_requests:create"), {"q": account.name[:9]})
+    assert account.name in response.text
+    response = client.post(
+        reverse("service_requests:create") + f"?account={account.pk}",
+        {
+            "account": account.pk,
+            "channel": "phone",
+            "category": "fault",
+            "priority": "normal",
+            "subject": "No signal",
+            "department": DepartmentFactory().pk,
+        },
+    )
+    sr = ServiceRequest.objects.get()
+    assert response.status_code == 302 and response.url == sr.get_absolute_url()
+    assert sr.status == "dispatched" and sr.subject == "No signal"
+
+
+def test_the_request_page_shows_clocks_and_an_illegal_move_is_a_message(client_for, manager):
+    sr = ServiceRequestFactory(account=AccountFactory(owner=manager))
+    client = client_for(manager)
+    page = client.get(sr.get_absolute_url())
+    assert page.status_code == 200 and "First response" in page.text
+    response = client.post(
+        reverse("service_requests:transition", args=[sr.pk]), {"to": "closed", "version": sr.version}, follow=True
+    )
+    assert "cannot become" in response.text
+    assert ServiceRequest.objects.get(pk=sr.pk).status == "new"
+
+
+def test_another_managers_request_pages_answer_404(client_for, manager, other_manager):
+    sr = ServiceRequestFactory(account=AccountFactory(owner=other_manager))
+    client = client_for(manager)
+    for name in ("detail", "edit"):
+        assert client.get(reverse(f"service_requests:{name}", args=[sr.pk])).status_code == 404
+    for name in ("assign", "transition", "comment", "attachment"):
+        assert client.post(reverse(f"service_requests:{name}", args=[sr.pk]), {}).status_code == 404
+
+
+def test_bulk_assign_routes_only_visible_requests(client_for, manager, other_manager):
+    mine = ServiceRequestFactory(account=AccountFactory(owner=manager))
+    theirs = ServiceRequestFactory(account=AccountFactory(owner=other_manager))
+    dept = DepartmentFactory()
+    response = client_for(manager).post(
+        reverse("service_requests:bulk_assign"),
+        {"ids": [mine.pk, theirs.pk], "department": dept.pk, "assignee": manager.pk},
+    )
+    assert response.status_code == 302
+    assert ServiceRequest.objects.get(pk=mine.pk).department == dept
+    assert ServiceRequest.objects.get(pk=theirs.pk).department is None
+
+
+def test_the_account_panel_lists_open_requests(client_for, manager):
+    account = AccountFactory(owner=manager)
+    sr = ServiceRequestFactory(account=account)
+    response = client_for(manager).get(reverse("accounts:panel", args=[account.pk, "service_requests.open"]))
+    assert response.status_code == 200 and sr.number in response.text
+
+
+def test_attachments_are_checked_for_type(client_for, manager):
+    from django.core.files.uploadedfile import SimpleUploadedFile
+
+    sr = ServiceRequestFactory(account=AccountFactory(owner=manager))
+    client = client_for(manager)
+    bad = SimpleUploadedFile("run.exe", b"MZ", content_type="application/octet-stream")
+    response = client.post(reverse("service_requests:attachment", args=[sr.pk]), {"file": bad}, follow=True)
+    assert "not accepted" in response.text and not sr.attachments.exists()
+    good = SimpleUploadedFile("photo.png", b"\x89PNG....", content_type="image/png")
+    client.post(reverse("service_requests:attachment", args=[sr.pk]), {"file": good})
+    assert sr.attachments.get().name == "photo.png"

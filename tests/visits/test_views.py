@@ -1,0 +1,300 @@
+import datetime
+
+import pytest
+from django.utils import timezone
+
+from accounts.models import AccountEvent
+from tests.accounts.factories import AccountFactory, ContactFactory
+from visits.models import CalendarFeed, Callback, FollowUp, Note, Visit
+
+from .factories import CallbackFactory, FollowUpFactory, VisitFactory
+
+pytestmark = pytest.mark.django_db
+
+
+class TestPagesRender:
+    @pytest.mark.parametrize(
+        "path",
+        [
+            "/visits/calendar/",
+            "/visits/calendar/?view=week",
+            "/visits/list/",
+            "/visits/callbacks/",
+            "/visits/follow-ups/",
+            "/visits/worklist/",
+            "/visits/overdue/",
+            "/visits/coverage/",
+            "/visits/coverage/?month=2026-01",
+            "/visits/new/",
+            "/visits/follow-ups/new/",
+            "/visits/calendar/subscribe/",
+        ],
+    )
+    def test_manager_pages(self, client_for, manager, path):
+        VisitFactory(account=AccountFactory(owner=manager), owner=manager)
+        response = client_for(manager).get(path)
+        assert response.status_code == 200
+
+    def test_home_sends_service_to_the_worklist_and_managers_to_the_calendar(self, client_for, service_agent, manager):
+        assert client_for(service_agent).get("/visits/").url == "/visits/worklist/"
+        assert client_for(manager).get("/visits/").url == "/visits/calendar/"
+
+    def test_service_reads_visits_and_logs_callbacks_but_plans_no_visit(self, client_for, service_agent):
+        client = client_for(service_agent)
+        assert client.get("/visits/list/").status_code == 200
+        assert client.get("/visits/worklist/").status_code == 200
+        assert client.get("/visits/new/").status_code == 403
+        account = AccountFactory()
+        modes = client.get(f"/accounts/{account.pk}/panels/visits.composer/").content.decode()
+        assert 'data-testid="compose-callback"' in modes and 'data-testid="compose-visit"' not in modes
+
+    def test_finance_is_refused(self, client_for, finance_user):
+        assert client_for(finance_user).get("/visits/list/").status_code == 403
+        assert client_for(finance_user).get("/visits/worklist/").status_code == 403
+
+
+class TestOtherManagersObjectsAnswer404:
+    def test_every_route(self, client_for, manager, other_manager):
+        account = AccountFactory(owner=other_manager)
+        visit = VisitFactory(account=account)
+        callback = CallbackFactory(account=account, problem_raised=True, problem="x", problem_status="open")
+        follow_up = FollowUpFactory(account=account)
+        client = client_for(manager)
+        for method, path in [
+            ("get", f"/visits/{visit.pk}/"),
+            ("get", f"/visits/{visit.pk}/edit/"),
+            ("post", f"/visits/{visit.pk}/confirm/"),
+            ("get", f"/visits/{visit.pk}/record/"),
+            ("get", f"/visits/{visit.pk}/cancel/"),
+            ("get", f"/visits/callbacks/{callback.pk}/"),
+            ("post", f"/visits/callbacks/{callback.pk}/resolve/"),
+            ("get", f"/visits/follow-ups/{follow_up.pk}/"),
+            ("post", f"/visits/follow-ups/{follow_up.pk}/done/"),
+            ("get", f"/visits/accounts/{account.pk}/compose/?mode=callback"),
+            ("post", f"/visits/accounts/{account.pk}/compose/"),
+            ("get", f"/accounts/{account.pk}/panels/visits.activity/"),
+            ("get", f"/accounts/{account.pk}/panels/visits.composer/"),
+            ("get", f"/visits/new/?account={account.pk}"),
+            ("get", f"/visits/follow-ups/new/?account={account.pk}"),
+            ("get", f"/visits/calendar/?person={other_manager.pk}"),
+            ("get", f"/accounts/{account.pk}/timeline/"),
+        ]:
+            assert getattr(client, method)(path).status_code == 404, path
+        visit.refresh_from_db()
+        assert visit.status == Visit.Status.PLANNED
+
+    def test_lists_and_exports_hide_them(self, client_for, manager, other_manager):
+        theirs = AccountFactory(owner=other_manager, name="Theirs Co")
+        VisitFactory(account=theirs)
+        CallbackFactory(account=theirs)
+        client = client_for(manager)
+        for path in ["/visits/list/", "/visits/callbacks/", "/visits/list/export.csv", "/visits/callbacks/export.csv"]:
+            response = client.get(path)
+            body = b"".join(response.streaming_content) if response.streaming else response.content
+            assert "Theirs Co" not in body.decode("utf-8-sig"), path
+
+
+class TestQueryCounts:
+    @pytest.mark.parametrize(
+        "path,factory",
+        [
+            ("/visits/list/", "visit"),
+            ("/visits/callbacks/", "callback"),
+            ("/visits/follow-ups/?status=open", "follow_up"),
+            ("/visits/overdue/", "account"),
+            ("/visits/worklist/", "account"),
+            ("/visits/calendar/", "visit"),
+        ],
+    )
+    def test_constant(self, client_for, manager, django_assert_max_num_queries, path, factory):
+        client = client_for(manager)
+
+        def make(n):
+            for _ in range(n):
+                account = AccountFactory(owner=manager, tier="vip", last_contact_at=None)
+                ContactFactory(account=account)
+                if factory == "visit":
+                    VisitFactory(account=account, owner=manager)
+                elif factory == "callback":
+                    CallbackFactory(account=account, contact=account.contacts.first(), created_by=manager)
+                elif factory == "follow_up":
+                    FollowUpFactory(account=account, assignee=manager)
+
+        make(2)
+        with django_assert_max_num_queries(25) as few:
+            client.get(path)
+        make(10)
+        with django_assert_max_num_queries(len(few.captured_queries)):
+            assert client.get(path).status_code == 200
+
+
+class TestComposer:
+    def test_logs_a_callback_without_a_page_reload(self, client_for, service_agent):
+        account = AccountFactory()
+        contact = ContactFactory(account=account)
+        client = client_for(service_agent)
+        form = client.get(
+            f"/visits/accounts/{account.pk}/compose/?mode=callback&contact={contact.pk}", HTTP_HX_REQUEST="true"
+        )
+        assert b"<html" not in form.content and f'value="{contact.pk}" selected'.encode() in form.content
+        response = client.post(
+            f"/visits/accounts/{account.pk}/compose/",
+            {"mode": "callback", "contact": contact.pk, "summary": "Happy with the new line", "channel": "phone"},
+            HTTP_HX_REQUEST="true",
+        )
+        assert response.status_code == 200 and response["HX-Trigger"] == "activity-logged"
+        assert b'data-testid="composer-saved"' in response.content
+        callback = Callback.objects.get()
+        assert callback.contact == contact and callback.channel == "phone" and callback.created_by == service_agent
+        assert abs((callback.occurred_at - timezone.now()).total_seconds()) < 60
+
+    def test_errors_come_back_in_the_form(self, client_for, manager):
+        account = AccountFactory(owner=manager)
+        response = client_for(manager).post(
+            f"/visits/accounts/{account.pk}/compose/", {"mode": "callback", "summary": ""}, HTTP_HX_REQUEST="true"
+        )
+        assert response.status_code == 200 and b"invalid-feedback" in response.content
+        assert not Callback.objects.exists()
+
+    def test_note_and_visit_outcome_with_next_step(self, client_for, manager):
+        account = AccountFactory(owner=manager)
+        client = client_for(manager)
+        due = (timezone.localdate() + datetime.timedelta(days=3)).isoformat()
+        client.post(f"/visits/accounts/{account.pk}/compose/", {"mode": "note", "body": "New CIO"})
+        assert Note.objects.get().body == "New CIO"
+        visit = VisitFactory(account=account, owner=manager, planned_start=timezone.now() - datetime.timedelta(hours=2))
+        response = client.post(
+            f"/visits/accounts/{account.pk}/compose/",
+            {
+                "mode": "visit",
+                "visit": visit.pk,
+                "kind": "on_site",
+                "outcome": "Signed",
+                "next_step": "Invoice",
+                "next_step_on": due,
+            },
+        )
+        assert b"composer-saved" in response.content
+        visit.refresh_from_db()
+        assert visit.status == Visit.Status.DONE
+        assert FollowUp.objects.get(visit=visit).due_on.isoformat() == due
+        client.post(
+            f"/visits/accounts/{account.pk}/compose/",
+            {"mode": "visit", "kind": "video", "purpose": "Unplanned call-in", "outcome": "Fine"},
+        )
+        assert Visit.objects.filter(status="done", kind="video").count() == 1
+
+    def test_the_360_page_carries_the_composer_and_the_phone_bar(
+        self, client_for, manager, django_assert_max_num_queries
+    ):
+        account = AccountFactory(owner=manager)
+        client = client_for(manager)
+        with django_assert_max_num_queries(13):
+            html = client.get(f"/accounts/{account.pk}/").content.decode()
+        assert 'data-panel="visits.composer"' in html and 'data-panel="visits.activity"' in html
+        composer = client.get(f"/accounts/{account.pk}/panels/visits.composer/").content.decode()
+        assert 'data-testid="composer"' in composer and 'data-testid="action-bar"' in composer
+        card = client.get(f"/accounts/{account.pk}/panels/visits.activity/").content.decode()
+        assert "Visits and follow-ups" in card and 'data-testid="contact-due"' in card
+
+    def test_finance_sees_neither_the_composer_nor_the_card(self, client_for, finance_user):
+        account = AccountFactory()
+        client = client_for(finance_user)
+        html = client.get(f"/accounts/{account.pk}/").content.decode()
+        assert "visits.composer" not in html and "visits.activity" not in html
+        assert client.get(f"/accounts/{account.pk}/panels/visits.composer/").status_code == 404
+
+    def test_timeline_refreshes(self, client_for, manager):
+        account = AccountFactory(owner=manager)
+        AccountEvent.objects.create(
+            account=account, kind="note.added", occurred_at=timezone.now(), data={"body": "Hello"}
+        )
+        assert "Hello" in client_for(manager).get(f"/accounts/{account.pk}/timeline/").content.decode()
+
+
+class TestCallerLookup:
+    def test_one_match_opens_the_composer(self, client_for, service_agent):
+        account = AccountFactory(name="Hengtong")
+        ContactFactory(account=account, name="Chen", phone="13800138999")
+        response = client_for(service_agent).get("/visits/worklist/caller/?phone=0013 8999")
+        assert b'data-testid="composer-form"' in response.content and b"Hengtong" in response.content
+
+    def test_several_matches_are_listed(self, client_for, service_agent):
+        account = AccountFactory(name="Hengtong")
+        ContactFactory(account=account, name="Chen", phone="13800138999")
+        ContactFactory(account=account, name="Wang", phone="13800138998")
+        response = client_for(service_agent).get("/visits/worklist/caller/?phone=1380013899")
+        assert response.content.count(b'data-testid="caller-match"') == 2
+
+
+class TestVisitPages:
+    def test_plan_confirm_record_cancel(self, client_for, manager):
+        account = AccountFactory(owner=manager)
+        client = client_for(manager)
+        start = (timezone.localtime() - datetime.timedelta(hours=3)).strftime("%Y-%m-%dT%H:%M")
+        response = client.post(
+            f"/visits/new/?account={account.pk}", {"kind": "on_site", "purpose": "Review", "planned_start": start}
+        )
+        visit = Visit.objects.get()
+        assert response.url == visit.get_absolute_url()
+        assert timezone.localtime(visit.planned_start).strftime("%Y-%m-%dT%H:%M") == start  # round trip
+        client.post(f"/visits/{visit.pk}/confirm/", {"version": visit.version})
+        visit.refresh_from_db()
+        assert visit.status == "confirmed"
+        page = client.get(f"/visits/{visit.pk}/record/")
+        assert page.status_code == 200
+        client.post(f"/visits/{visit.pk}/record/", {"happened_at": start, "outcome": "Good", "satisfaction": "5"})
+        visit.refresh_from_db()
+        assert visit.status == "done" and visit.satisfaction == 5
+        response = client.post(f"/visits/{visit.pk}/confirm/", follow=True)
+        assert "cannot become" in response.content.decode()
+
+    def test_plan_from_the_visits_page_by_account_number(self, client_for, manager, settings):
+        settings.LANGUAGE_CODE = "zh-hans"
+        account = AccountFactory(owner=manager, number="KA00000099")
+        client = client_for(manager)
+        start = (timezone.localtime() + datetime.timedelta(days=1)).strftime("%Y-%m-%dT%H:%M")
+        client.post(
+            "/visits/new/",
+            {"account_ref": "ka00000099", "kind": "video", "purpose": "Demo", "planned_start": start},
+            HTTP_ACCEPT_LANGUAGE="zh-hans",
+        )
+        assert Visit.objects.get().account == account
+        response = client.post(
+            "/visits/new/", {"account_ref": "KA404", "kind": "video", "purpose": "x", "planned_start": start}
+        )
+        assert response.status_code == 200 and Visit.objects.count() == 1
+
+    def test_cancel_with_reason(self, client_for, manager):
+        visit = VisitFactory(account=AccountFactory(owner=manager))
+        client_for(manager).post(
+            f"/visits/{visit.pk}/cancel/", {"reason": "Customer travelling", "version": visit.version}
+        )
+        visit.refresh_from_db()
+        assert visit.status == "cancelled" and visit.status_reason == "Customer travelling"
+
+
+class TestCalendarFeed:
+    def test_secret_address_lists_my_visits_and_can_be_replaced(self, client_for, manager, client):
+        visit = VisitFactory(account=AccountFactory(owner=manager, name="Acme, Inc; East"), owner=manager)
+        client_for(manager).get("/visits/calendar/subscribe/")
+        token = CalendarFeed.objects.get(user=manager).token
+        client.logout()
+        response = client.get(f"/visits/calendar/feed/{token}.ics")
+        body = response.content.decode()
+        assert response["Content-Type"].startswith("text/calendar")
+        assert "BEGIN:VCALENDAR" in body and f"UID:visit-{visit.pk}@" in body and "Acme\\, Inc\\; East" in body
+        assert all(len(line.encode()) <= 75 for line in body.split("\r\n"))
+        client_for(manager).post("/visits/calendar/subscribe/")
+        client.logout()
+        assert client.get(f"/visits/calendar/feed/{token}.ics").status_code == 404
+
+    def test_wrong_token_is_404(self, client):
+        assert client.get("/visits/calendar/feed/nope.ics").status_code == 404
+
+
+class TestCalendarHtmx:
+    def test_navigation_returns_the_fragment(self, client_for, manager):
+        client = client_for(manager)
+        response = client.get("/visits/calendar/?view=week&date=2026-06-03", HTTP_HX_REQUEST="true")
+        assert b"<html" not in response.content and b"2026-06-01" in response.content

@@ -1,0 +1,427 @@
+"""Read queries of visits, callbacks and follow-ups, always scoped by the visibility policy.
+
+Cadence: each tier's callback cadence (tiering's TierBenefit.callback_cadence_days) is how often
+someone must be in touch with its accounts; `Account.last_contact_at` (kept by the services of
+visits, callbacks and contact-channel feedback) is the last time someone was. Days are local
+dates in TIME_ZONE: an account last contacted on day D with a cadence of N days is due on D + N
+and overdue from D + N + 1. An account never contacted is overdue.
+"""
+
+import calendar as pycalendar
+import datetime
+from dataclasses import dataclass
+from decimal import ROUND_HALF_UP, Decimal
+
+from django.db.models import Case, Count, Q, When
+from django.utils import timezone
+
+from accounts.models import Account, Contact
+from accounts.search import phone_digits
+from tiering.models import TierBenefit
+from users.models import Team, User
+from users.roles import Role
+from users.visibility import get_visible_or_404, has_role, visible_to
+
+from .models import Callback, CoverageTarget, FollowUp, Note, Visit
+
+# --- one access function per object ---------------------------------------------------------
+
+
+def visit_get_for_user(*, user, pk) -> Visit:
+    return get_visible_or_404(
+        user, Visit.objects.select_related("account", "owner", "recorded_by", "created_by"), pk=pk
+    )
+
+
+def callback_get_for_user(*, user, pk) -> Callback:
+    return get_visible_or_404(user, Callback.objects.select_related("account", "contact", "created_by"), pk=pk)
+
+
+def follow_up_get_for_user(*, user, pk) -> FollowUp:
+    return get_visible_or_404(
+        user, FollowUp.objects.select_related("account", "assignee", "visit", "callback", "done_by"), pk=pk
+    )
+
+
+def note_get_for_user(*, user, pk) -> Note:
+    return get_visible_or_404(user, Note.objects.select_related("account", "created_by"), pk=pk)
+
+
+# --- lists ----------------------------------------------------------------------------------
+
+VISIT_SORTS = {
+    "start": ("planned_start", "id"),
+    "-start": ("-planned_start", "-id"),
+    "account": ("account__name", "id"),
+    "-account": ("-account__name", "-id"),
+    "status": ("status", "-planned_start"),
+    "-status": ("-status", "-planned_start"),
+    "owner": ("owner__full_name", "-planned_start"),
+    "-owner": ("-owner__full_name", "-planned_start"),
+}
+CALLBACK_SORTS = {
+    "when": ("occurred_at", "id"),
+    "-when": ("-occurred_at", "-id"),
+    "account": ("account__name", "-occurred_at"),
+    "-account": ("-account__name", "-occurred_at"),
+    "satisfaction": ("satisfaction", "-occurred_at"),
+    "-satisfaction": ("-satisfaction", "-occurred_at"),
+}
+FOLLOW_UP_SORTS = {
+    "due": ("due_on", "id"),
+    "-due": ("-due_on", "-id"),
+    "account": ("account__name", "due_on"),
+    "-account": ("-account__name", "due_on"),
+}
+
+
+def visit_list(*, user, qs=None, sort: str = "-start"):
+    qs = Visit.objects.all() if qs is None else qs
+    return (
+        visible_to(user, qs).select_related("account", "owner").order_by(*VISIT_SORTS.get(sort, VISIT_SORTS["-start"]))
+    )
+
+
+def callback_list(*, user, qs=None, sort: str = "-when"):
+    qs = Callback.objects.all() if qs is None else qs
+    return (
+        visible_to(user, qs)
+        .select_related("account", "contact", "created_by")
+        .order_by(*CALLBACK_SORTS.get(sort, CALLBACK_SORTS["-when"]))
+    )
+
+
+def follow_up_list(*, user, qs=None, sort: str = "due"):
+    qs = FollowUp.objects.all() if qs is None else qs
+    return (
+        visible_to(user, qs)
+        .select_related("account", "assignee", "done_by")
+        .order_by(*FOLLOW_UP_SORTS.get(sort, FOLLOW_UP_SORTS["due"]))
+    )
+
+
+def my_follow_ups(*, user):
+    """The user's open follow-ups, overdue first (oldest due date first)."""
+    return follow_up_list(user=user, qs=FollowUp.objects.filter(assignee=user, done_at__isnull=True))
+
+
+def open_follow_up_counts(*, user) -> dict:
+    today = timezone.localdate()
+    qs = FollowUp.objects.filter(assignee=user, done_at__isnull=True)
+    return qs.aggregate(open=Count("id"), overdue=Count("id", filter=Q(due_on__lt=today)))
+
+
+# --- cadence --------------------------------------------------------------------------------
+
+
+def local_midnight(day: datetime.date) -> datetime.datetime:
+    return timezone.make_aware(datetime.datetime.combine(day, datetime.time.min))
+
+
+def cadences() -> dict[str, dict[str, int]]:
+    """{tier: {"callback": days, "visit": days}} from tiering's benefits table (one query)."""
+    return {
+        row["tier"]: {"callback": row["callback_cadence_days"], "visit": row["visit_cadence_days"]}
+        for row in TierBenefit.objects.values("tier", "callback_cadence_days", "visit_cadence_days")
+    }
+
+
+def _due_q(*, today: datetime.date, cadence: dict, extra_days: int) -> Q:
+    """Accounts whose contact is due on or before `today` (extra_days=1) or overdue (extra_days=0)."""
+    q = Q(pk__in=[])
+    for tier, days in cadence.items():
+        boundary = local_midnight(today - datetime.timedelta(days=days["callback"] - extra_days))
+        q |= Q(tier=tier) & (Q(last_contact_at__lt=boundary) | Q(last_contact_at__isnull=True))
+    return q
+
+
+def contact_due_date(*, account: Account, cadence: dict | None = None) -> datetime.date | None:
+    """The local date on which the account's next contact is due (None: no cadence for its tier)."""
+    cadence = cadences() if cadence is None else cadence
+    days = cadence.get(account.tier, {}).get("callback")
+    if days is None:
+        return None
+    if account.last_contact_at is None:
+        return timezone.localdate()
+    return timezone.localdate(account.last_contact_at) + datetime.timedelta(days=days)
+
+
+def overdue_accounts(*, user, today: datetime.date | None = None, qs=None):
+    """Live accounts the user may see whose last contact is older than their tier's cadence,
+    never-contacted ones first, then the longest silent."""
+    today = today or timezone.localdate()
+    qs = Account.objects.filter(is_archived=False) if qs is None else qs
+    return (
+        visible_to(user, qs)
+        .filter(_due_q(today=today, cadence=cadences(), extra_days=0))
+        .select_related("owner")
+        .order_by(_nulls_first("last_contact_at"), "-revenue_12m", "id")
+    )
+
+
+def _nulls_first(field):
+    from django.db.models import F
+
+    return F(field).asc(nulls_first=True)
+
+
+TIER_RANK = Case(When(tier="vip", then=0), When(tier="regular", then=1), default=2)
+
+
+def callbacks_due(*, user, today: datetime.date | None = None, qs=None):
+    """Customer service's worklist: accounts whose callback is due today or overdue by their tier's
+    cadence (000 §5): key accounts first, and in each tier the never-called and longest-silent
+    (the overdue) before those due today."""
+    today = today or timezone.localdate()
+    qs = Account.objects.filter(is_archived=False) if qs is None else qs
+    return (
+        visible_to(user, qs)
+        .filter(_due_q(today=today, cadence=cadences(), extra_days=1))
+        .select_related("owner")
+        .order_by(TIER_RANK, _nulls_first("last_contact_at"), "-revenue_12m", "id")
+    )
+
+
+def with_due_dates(accounts, *, cadence: dict | None = None, today: datetime.date | None = None) -> list:
+    """Give each account of a page `due_on` and `days_overdue` (no query)."""
+    cadence = cadences() if cadence is None else cadence
+    today = today or timezone.localdate()
+    rows = []
+    for account in accounts:
+        account.due_on = contact_due_date(account=account, cadence=cadence)
+        account.days_overdue = (today - account.due_on).days if account.due_on else None
+        account.never_contacted = account.last_contact_at is None
+        rows.append(account)
+    return rows
+
+
+# --- coverage -------------------------------------------------------------------------------
+
+
+def month_bounds(month: datetime.date) -> tuple[datetime.datetime, datetime.datetime]:
+    first = month.replace(day=1)
+    following = (first + datetime.timedelta(days=32)).replace(day=1)
+    return local_midnight(first), local_midnight(following)
+
+
+def contacted_in(start: datetime.datetime, end: datetime.datetime) -> Q:
+    """Accounts with a visit done or a callback logged in [start, end): two hashed semi-joins over
+    the month's rows (read from their time indexes), not a probe per account."""
+    visits = Visit.objects.filter(status=Visit.Status.DONE, happened_at__gte=start, happened_at__lt=end)
+    callbacks = Callback.objects.filter(occurred_at__gte=start, occurred_at__lt=end)
+    return Q(pk__in=visits.values("account_id")) | Q(pk__in=callbacks.values("account_id"))
+
+
+@dataclass
+class CoverageRow:
+    key: str
+    label: str
+    accounts: int
+    contacted: int
+    target: Decimal | None
+
+    @property
+    def percent(self) -> Decimal:
+        if not self.accounts:
+            return Decimal("0")
+        return (Decimal(self.contacted) * 100 / self.accounts).quantize(Decimal("0.1"), rounding=ROUND_HALF_UP)
+
+    @property
+    def meets_target(self) -> bool | None:
+        return None if self.target is None else self.percent >= self.target
+
+    @property
+    def needed(self) -> int:
+        """How many more accounts must be contacted to meet the target."""
+        if self.target is None:
+            return 0
+        wanted = (self.target * self.accounts / 100).to_integral_value(rounding="ROUND_CEILING")
+        return max(0, int(wanted) - self.contacted)
+
+
+COVERAGE_DIMENSIONS = {"tier": "tier", "category": "category", "owner": "owner"}
+
+
+def coverage(*, user, month: datetime.date, by: str) -> list[CoverageRow]:
+    """The share of live accounts contacted (a visit done or a callback) in the local month,
+    grouped by tier, category or account manager, with the configured target."""
+    start, end = month_bounds(month)
+    field = COVERAGE_DIMENSIONS[by]
+    qs = visible_to(user, Account.objects.filter(is_archived=False))
+    hit = Count("id", filter=contacted_in(start, end))
+    if by == "owner":
+        rows = qs.values("owner_id", "owner__full_name", "owner__username").annotate(accounts=Count("id"), hit=hit)
+    else:
+        rows = qs.values(field).annotate(accounts=Count("id"), hit=hit)
+    targets = {t.value: t.percent for t in CoverageTarget.objects.filter(dimension=by)}
+    default = targets.get("")
+    result = []
+    if by == "owner":
+        for r in rows:
+            key = str(r["owner_id"] or "")
+            label = r["owner__full_name"] or r["owner__username"] or "—"
+            target = targets.get(r["owner__username"] or "", default)
+            result.append(CoverageRow(key, label, r["accounts"], r["hit"], target))
+        result.sort(key=lambda row: (row.label is None, row.label))
+    else:
+        choices = dict(Account._meta.get_field(field).choices)
+        order = list(choices)
+        for r in rows:
+            code = r[field]
+            result.append(
+                CoverageRow(code, str(choices.get(code, code)), r["accounts"], r["hit"], targets.get(code, default))
+            )
+        result.sort(key=lambda row: order.index(row.key) if row.key in order else len(order))
+    return result
+
+
+def coverage_total(rows: list[CoverageRow]) -> CoverageRow:
+    from django.utils.translation import gettext as _
+
+    return CoverageRow("", _("All"), sum(r.accounts for r in rows), sum(r.contacted for r in rows), None)
+
+
+# --- calendar -------------------------------------------------------------------------------
+
+
+def calendar_people(*, user):
+    """Whose calendar the user may open: themself; team leaders their members; directors and
+    administrators every account manager; customer service every account manager too (read-only)."""
+    managers = User.objects.filter(groups__name=Role.MANAGER.value, is_active=True)
+    if has_role(user, Role.ADMIN, Role.DIRECTOR, Role.SERVICE):
+        return managers.distinct().order_by("full_name", "username")
+    members = User.objects.filter(teams__leader_id=user.pk).values("pk")
+    return User.objects.filter(Q(pk=user.pk) | Q(pk__in=members)).distinct().order_by("full_name", "username")
+
+
+def calendar_teams(*, user):
+    if has_role(user, Role.ADMIN, Role.DIRECTOR, Role.SERVICE):
+        return Team.objects.order_by("name")
+    return Team.objects.filter(leader_id=user.pk).order_by("name")
+
+
+def visits_between(*, user, start: datetime.date, end: datetime.date, person=None, team=None):
+    """Visits (not cancelled) that overlap local days [start, end), for one person or a team."""
+    qs = Visit.objects.filter(planned_start__lt=local_midnight(end), planned_end__gte=local_midnight(start)).exclude(
+        status=Visit.Status.CANCELLED
+    )
+    if person is not None:
+        qs = qs.filter(Q(owner=person) | Q(participants=person))
+    elif team is not None:
+        members = team.members.values("pk")
+        qs = qs.filter(Q(owner__in=members) | Q(participants__in=members) | Q(account__team=team))
+    return visible_to(user, qs).select_related("account", "owner").distinct().order_by("planned_start", "id")
+
+
+def month_grid(month: datetime.date, visits) -> list[list[dict]]:
+    """Weeks (Monday first) of days, each with the visits that start that local day."""
+    by_day: dict[datetime.date, list] = {}
+    for visit in visits:
+        by_day.setdefault(timezone.localdate(visit.planned_start), []).append(visit)
+    cal = pycalendar.Calendar(firstweekday=0)
+    today = timezone.localdate()
+    return [
+        [
+            {"date": day, "in_month": day.month == month.month, "today": day == today, "visits": by_day.get(day, [])}
+            for day in week
+        ]
+        for week in cal.monthdatescalendar(month.year, month.month)
+    ]
+
+
+def week_days(monday: datetime.date, visits) -> list[dict]:
+    by_day: dict[datetime.date, list] = {}
+    for visit in visits:
+        by_day.setdefault(timezone.localdate(visit.planned_start), []).append(visit)
+    today = timezone.localdate()
+    days = [monday + datetime.timedelta(days=i) for i in range(7)]
+    return [{"date": d, "today": d == today, "visits": by_day.get(d, [])} for d in days]
+
+
+def feed_visits(*, user):
+    """What the user's iCalendar feed holds: their visits (led or joined) from 90 days back."""
+    since = timezone.now() - datetime.timedelta(days=90)
+    qs = Visit.objects.filter(Q(owner=user) | Q(participants=user), planned_end__gte=since).exclude(
+        status=Visit.Status.CANCELLED
+    )
+    return visible_to(user, qs).select_related("account", "owner").distinct().order_by("planned_start")[:1000]
+
+
+# --- the account page -----------------------------------------------------------------------
+
+
+def account_activity_summary(*, user, account: Account) -> dict:
+    """The visits card of the 360° page: next planned contact, due dates, open follow-ups (3 queries)."""
+    now = timezone.now()
+    cadence = cadences()
+    upcoming = list(
+        Visit.objects.filter(
+            account=account, status__in=[Visit.Status.PLANNED, Visit.Status.CONFIRMED], planned_end__gte=now
+        )
+        .select_related("owner")
+        .order_by("planned_start")[:3]
+    )
+    follow_ups = list(
+        FollowUp.objects.filter(account=account, done_at__isnull=True).select_related("assignee").order_by("due_on")[:5]
+    )
+    due_on = contact_due_date(account=account, cadence=cadence)
+    today = timezone.localdate()
+    return {
+        "account": account,
+        "upcoming": upcoming,
+        "follow_ups": follow_ups,
+        "due_on": due_on,
+        "overdue": bool(due_on and due_on < today),
+        "due_today": due_on == today,
+        "cadence_days": cadence.get(account.tier, {}).get("callback"),
+        "visit_cadence_days": cadence.get(account.tier, {}).get("visit"),
+        "today": today,
+    }
+
+
+def next_planned_contact(*, account: Account):
+    """The next open visit or follow-up of the account, for the page header."""
+    visit = (
+        Visit.objects.filter(
+            account=account,
+            status__in=[Visit.Status.PLANNED, Visit.Status.CONFIRMED],
+            planned_end__gte=timezone.now(),
+        )
+        .order_by("planned_start")
+        .first()
+    )
+    return visit
+
+
+# --- the composer ---------------------------------------------------------------------------
+
+
+def caller_matches(*, user, phone: str, limit: int = 10) -> list[dict]:
+    """Contacts and accounts the user may see whose phone number holds these digits (the caller's
+    number, or part of it; at least 4 digits). Contacts first, one row each."""
+    digits = phone_digits(phone)
+    if phone.strip().startswith("+86") or digits.startswith("0086"):
+        digits = (
+            digits[2:] if phone.strip().startswith("+") else digits[4:]
+        )  # the country code: stored numbers rarely have it
+    if len(digits) < 4:
+        return []
+    accounts = visible_to(
+        user, Account.objects.filter(Q(search__text__contains=digits) | Q(phone__contains=digits), is_archived=False)
+    ).only("id", "name", "number", "phone", "tier", "owner_id")[:50]
+    accounts = {a.pk: a for a in accounts}
+    if not accounts:
+        return []
+    matches = []
+    contacts = Contact.objects.filter(account_id__in=list(accounts), is_archived=False).only(
+        "id", "name", "title", "phone", "account_id"
+    )
+    for contact in contacts:
+        if digits in phone_digits(contact.phone):
+            matches.append({"account": accounts[contact.account_id], "contact": contact})
+    seen = {m["account"].pk for m in matches}
+    for account in accounts.values():
+        if account.pk not in seen and digits in phone_digits(account.phone):
+            matches.append({"account": account, "contact": None})
+    matches.sort(key=lambda m: (m["contact"] is None, m["account"].name))
+    return matches[:limit]
