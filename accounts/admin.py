@@ -273,11 +273,17 @@ class AccountEventAdmin(VisibilityAdminMixin, admin.ModelAdmin):
 
 @admin.register(AccountSearch)
 class AccountSearchAdmin(VisibilityAdminMixin, admin.ModelAdmin):
-    """Read-only: the services keep this text current. Only administrators see it in the menu
-    (it is an internal table, not something finance or directors work with)."""
+    """Read-only: the services keep this text current. An internal table: in no one's menu;
+    only administrators may open it (by URL), finance and directors never."""
 
     def has_module_permission(self, request):
         return request.user.is_superuser
+
+    def has_view_permission(self, request, obj=None):
+        return request.user.is_superuser
+
+    def get_model_perms(self, request):
+        return {}  # an internal table: not in the menu; administrators reach it by URL
 
     list_display = ("account", "text")
     search_fields = ("text",)

@@ -14,7 +14,17 @@ from users.visibility import visible_to
 
 from . import selectors, services
 from .filters import AccountFilter, ContactFilter, FeedbackFilter, TransactionFilter
-from .models import CONTACT_FIELDS, Account, Competitor, CompetitorPresence, Contact, Feedback, Transaction
+from .models import (
+    CONTACT_FIELDS,
+    AbcClass,
+    Account,
+    Competitor,
+    CompetitorPresence,
+    Contact,
+    Feedback,
+    RfmSegment,
+    Transaction,
+)
 
 
 class VisibleAccountField(serializers.PrimaryKeyRelatedField):
@@ -32,6 +42,9 @@ class AccountSerializer(SparseFieldsMixin, FastReadMixin, serializers.ModelSeria
         "a missing one 400.",
     )
     owner_name = serializers.CharField(source="owner.display_name", read_only=True, default=None, allow_null=True)
+    # empty until the first recompute classifies the account: the schema says so ("" allowed)
+    abc_class = serializers.ChoiceField(choices=AbcClass.choices, allow_blank=True, read_only=True)
+    rfm_segment = serializers.ChoiceField(choices=RfmSegment.choices, allow_blank=True, read_only=True)
 
     class Meta:
         model = Account

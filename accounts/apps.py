@@ -5,10 +5,14 @@ from django.utils.translation import gettext_lazy as _
 class AccountsConfig(AppConfig):
     name = "accounts"
     verbose_name = _("Key accounts")
+    # the admin menu (core/admin_site.py): CRM apps first, in the order of their work
+    admin_order = 10
+    admin_model_order = ("Account", "Contact", "Feedback", "Transaction", "CompetitorPresence", "Competitor")
 
     def ready(self):
         from core.demo import register_demo_step
         from core.navigation import register_nav_item
+        from core.search import register_search_provider
         from users.roles import Role
         from users.visibility import VisibilityRule, has_role, register_visibility
 
@@ -33,3 +37,8 @@ class AccountsConfig(AppConfig):
         )
         register_demo_step(name="accounts", order=20, run=seed_accounts)
         register_importers()
+        from .alerts import register_account_alerts
+        from .selectors import account_feedback_alerts, account_quick_search
+
+        register_search_provider(key="accounts", order=20, search=account_quick_search)
+        register_account_alerts(key="accounts.feedback", order=10, alerts=account_feedback_alerts)

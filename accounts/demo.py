@@ -318,14 +318,6 @@ def seed_accounts(context: dict) -> None:
         def account_rows():
             for acc_id in ids:
                 name, nickname, region, industry, category = _company(rng, acc_id)
-                search_rows.append(
-                    (
-                        acc_id,
-                        build_search_text(
-                            name=name, nickname=nickname, number=f"KA{acc_id:08d}", contacts=contacts_of[acc_id]
-                        ),
-                    )
-                )
                 if acc_id in group_heads or acc_id in parent_of:
                     category = "group"
                 elif category is None:
@@ -333,7 +325,7 @@ def seed_accounts(context: dict) -> None:
                 owner = rng.choice(managers) if managers else None
                 owner_id = owner.pk if owner else None
                 changed = today - datetime.timedelta(days=rng.randint(0, 700))
-                yield (
+                row = (
                     acc_id,
                     f"KA{acc_id:08d}",
                     name,
@@ -364,6 +356,19 @@ def seed_accounts(context: dict) -> None:
                     now,
                     now,
                 )
+                search_rows.append(
+                    (
+                        acc_id,
+                        build_search_text(
+                            name=name,
+                            nickname=nickname,
+                            number=row[1],
+                            phone=row[8],
+                            contacts=contacts_of[acc_id],
+                        ),
+                    )
+                )
+                yield row
 
         bulk_insert(
             Account,

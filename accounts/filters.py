@@ -4,22 +4,14 @@ Multiple-choice filters say distinct=False: they join nothing, and SELECT DISTIN
 column costs more than the rest of the query on 100k accounts."""
 
 import django_filters
-from django.db.models import Q
 from django.utils.translation import gettext_lazy as _
 
 from core.filters import IsoDateTimeFilter
 from users.models import Team, User
 from users.roles import Role
 
-from .models import AbcClass, Account, AccountSearch, Contact, Feedback, RfmSegment, Tier, Transaction
-from .search import normalise_term
-from .selectors import stale_contact_q
-
-
-def account_search_q(term: str) -> Q:
-    """Name, short name, number, or any live contact's name or phone (see accounts.search)."""
-    matches = AccountSearch.objects.filter(text__contains=normalise_term(term)).values("account_id")
-    return Q(pk__in=matches)
+from .models import AbcClass, Account, Contact, Feedback, RfmSegment, Tier, Transaction
+from .selectors import account_search_q, stale_contact_q
 
 
 class AccountFilter(django_filters.FilterSet):

@@ -3,7 +3,7 @@ from django.core.exceptions import ValidationError
 from django.db.models import Q
 from django.utils.translation import gettext_lazy as _
 
-from core.forms import BootstrapFormMixin
+from core.forms import BootstrapFormMixin, DateInput
 from users.models import Team, User
 from users.roles import Role
 from users.visibility import has_role, visible_to
@@ -11,7 +11,7 @@ from users.visibility import has_role, visible_to
 from .models import CONTACT_FIELDS, Account, Competitor, CompetitorPresence, Contact, Feedback
 from .selectors import account_assignable_owners
 
-DATE = forms.DateInput(attrs={"type": "date"})
+DATE = DateInput()
 
 
 def limit_to_range(field: forms.IntegerField, low: int, high: int) -> None:

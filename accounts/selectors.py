@@ -3,15 +3,29 @@
 import datetime
 from decimal import Decimal
 
-from django.db.models import Case, DecimalField, F, Q, Sum, Value, When
+from django.db.models import Case, Count, DecimalField, F, Min, Q, Sum, Value, When
 from django.utils import timezone
+from django.utils.formats import date_format
+from django.utils.translation import gettext, ngettext
 
+from core.search import SearchHit
 from users.models import User
 from users.roles import Role
 from users.visibility import get_visible_or_404, has_role, visible_to
 
-from .models import Account, AccountEvent, CompetitorPresence, Contact, Feedback, MonthlyRevenue, Transaction
+from .models import (
+    Account,
+    AccountEvent,
+    AccountSearch,
+    CompetitorPresence,
+    Contact,
+    Feedback,
+    MonthlyRevenue,
+    Tier,
+    Transaction,
+)
 from .panels import panels_for
+from .search import is_phone_term, normalise_term, phone_key
 from .timeline import render_event
 
 ACCOUNT_SORTS = {
@@ -113,7 +127,12 @@ def account_360(*, user, pk) -> dict:
     for contact in contacts:
         buying_centre[contact.role].append(contact)
     events = account_timeline(account=account)
-    feedback = list(Feedback.objects.filter(account=account).select_related("contact", "handler")[:10])
+    # open feedback first (the header's alert links to these rows), then the latest
+    feedback = list(
+        Feedback.objects.filter(account=account)
+        .select_related("contact", "handler")
+        .order_by(Case(When(status=Feedback.Status.DONE, then=Value(1)), default=Value(0)), "-received_on", "-id")[:10]
+    )
     competitors = list(CompetitorPresence.objects.filter(account=account).select_related("competitor"))
     subsidiaries = list(
         Account.objects.filter(parent=account, is_archived=False)
@@ -177,3 +196,96 @@ def accounts_summary(*, user) -> dict:
         stale=Sum(Case(When(stale_contact_q(), then=1), default=0)),
     )
     return {k: (v or 0) for k, v in totals.items()}
+
+
+def account_search_q(term: str) -> Q:
+    """Name, short name, number, main phone, or any live contact's name or phone (accounts.search)."""
+    matches = AccountSearch.objects.filter(text__contains=normalise_term(term)).values("account_id")
+    return Q(pk__in=matches)
+
+
+def account_quick_search(*, user, term: str, limit: int = 8) -> list[SearchHit]:
+    """The top bar's search, caller-ID style: which account (and which of its people) a name or
+    phone number belongs to. Two queries: the matching accounts the user may see, then their
+    live contacts, to say who matched."""
+    term = term.strip()
+    phone = is_phone_term(term)
+    needle = normalise_term(term)
+    accounts = list(
+        visible_to(user, Account.objects.filter(account_search_q(term), is_archived=False))
+        .select_related("owner")
+        .order_by(Case(*[When(tier=t, then=Value(i)) for i, t in enumerate(Tier)], default=Value(9)), "name")[:limit]
+    )
+    contacts: dict[int, list[Contact]] = {}
+    for contact in Contact.objects.filter(account__in=[a.pk for a in accounts], is_archived=False).order_by(
+        "-is_primary", "name"
+    ):
+        contacts.setdefault(contact.account_id, []).append(contact)
+    hits: list[SearchHit] = []
+    for account in accounts:
+        meta = [account.number or "", str(account.owner or "")]
+        common = {"title": account.name, "url": account.get_absolute_url(), "badge": account.get_tier_display()}
+        matched = []
+        if phone and needle in phone_key(account.phone):
+            matched.append(
+                SearchHit(kind=gettext("Main phone"), icon="telephone", phone=account.phone, meta=meta, **common)
+            )
+        for contact in contacts.get(account.pk, []):
+            if (phone and needle in phone_key(contact.phone)) or (not phone and needle in contact.name.lower()):
+                detail = " · ".join(p for p in (contact.name, contact.title, contact.get_role_display()) if p)
+                matched.append(
+                    SearchHit(
+                        kind=gettext("Contact"),
+                        icon="person",
+                        phone=contact.phone if phone else "",
+                        detail=detail,
+                        meta=meta,
+                        **common,
+                    )
+                )
+        hits.extend(
+            matched or [SearchHit(kind=gettext("Account"), icon="building", phone=account.phone, meta=meta, **common)]
+        )
+    return hits[:limit]
+
+
+UNHAPPY = 2  # a satisfaction score at or below this is an unhappy customer
+STALE_CONTACT_DAYS = 30
+
+
+def account_feedback_alerts(*, user, account) -> list:
+    """The accounts app's own alerts: open feedback (unhappy first) and a customer no one has
+    spoken to for a month. One query."""
+    from .alerts import AccountAlert
+
+    open_feedback = Feedback.objects.filter(account=account).exclude(status=Feedback.Status.DONE)
+    counts = open_feedback.aggregate(
+        n=Count("pk"), unhappy=Count("pk", filter=Q(satisfaction__lte=UNHAPPY)), oldest=Min("received_on")
+    )
+    alerts = []
+    url = f"{account.get_absolute_url()}#feedback"
+    if counts["unhappy"]:
+        text = ngettext(
+            "%(n)s unhappy customer feedback open (score %(max)s or lower)",
+            "%(n)s unhappy customer feedback items open (score %(max)s or lower)",
+            counts["unhappy"],
+        ) % {"n": counts["unhappy"], "max": UNHAPPY}
+        alerts.append(AccountAlert(level="danger", icon="emoji-frown", text=text, url=url, count=counts["unhappy"]))
+    rest = counts["n"] - counts["unhappy"]
+    if rest:
+        text = ngettext(
+            "%(n)s open feedback item, the oldest from %(day)s",
+            "%(n)s open feedback items, the oldest from %(day)s",
+            rest,
+        ) % {"n": rest, "day": date_format(counts["oldest"], "SHORT_DATE_FORMAT")}
+        alerts.append(AccountAlert(level="warning", icon="chat-left-dots", text=text, url=url, count=rest))
+    if not account.is_archived:
+        last = account.last_contact_at
+        days = (timezone.now() - last).days if last else None
+        if days is None:
+            alerts.append(AccountAlert(level="warning", icon="telephone-x", text=gettext("No contact recorded yet.")))
+        elif days >= STALE_CONTACT_DAYS:
+            text = ngettext("No contact for %(n)s day.", "No contact for %(n)s days.", days) % {"n": days}
+            timeline = f"{account.get_absolute_url()}#timeline"
+            alerts.append(AccountAlert(level="warning", icon="telephone-x", text=text, url=timeline))
+    return alerts

@@ -460,8 +460,16 @@ def _noon(day: datetime.date) -> datetime.datetime:
     return timezone.make_aware(datetime.datetime.combine(day, datetime.time(12)))
 
 
+def _recorded_at(day: datetime.date) -> datetime.datetime:
+    """When a dated record happened: now if it is today's (the timeline shows the time it was
+    recorded, not 12:00), local noon of an earlier day."""
+    return timezone.now() if day == timezone.localdate() else _noon(day)
+
+
 @transaction.atomic
-def feedback_create(*, account: Account, actor, **fields) -> Feedback:
+def feedback_create(*, account: Account, actor, heard_at: datetime.datetime | None = None, **fields) -> Feedback:
+    """`heard_at`: when the customer said it, where the caller knows (a visit, a call); otherwise
+    the received date stands for it (see `_recorded_at`)."""
     contact = fields.get("contact")
     if contact is not None and (contact.account_id != account.pk or contact.is_archived):
         raise ValidationError(
@@ -470,9 +478,10 @@ def feedback_create(*, account: Account, actor, **fields) -> Feedback:
     feedback = Feedback(account=account, created_by=actor, **fields)
     feedback.full_clean()
     feedback.save()
-    events.feedback_received_event(feedback=feedback, actor=actor, occurred_at=_noon(feedback.received_on))
+    heard_at = heard_at or _recorded_at(feedback.received_on)
+    events.feedback_received_event(feedback=feedback, actor=actor, occurred_at=heard_at)
     if feedback.channel in CONTACT_CHANNELS:  # someone spoke with the customer to hear it
-        account_touch_contact(account_id=account.pk, at=min(_noon(feedback.received_on), timezone.now()))
+        account_touch_contact(account_id=account.pk, at=min(heard_at, timezone.now()))
     return feedback
 
 

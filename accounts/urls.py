@@ -11,6 +11,7 @@ urlpatterns = [
     path("<int:pk>/transactions/", views.account_transactions, name="transactions"),
     path("<int:pk>/timeline/", views.account_timeline, name="timeline"),
     path("<int:pk>/panels/<str:key>/", views.account_panel, name="panel"),
+    path("<int:pk>/alerts/", views.account_alerts, name="alerts"),
     path("<int:pk>/edit/", views.account_edit, name="edit"),
     path("<int:pk>/archive/", views.account_archive, name="archive"),
     path("<int:pk>/restore/", views.account_restore, name="restore"),

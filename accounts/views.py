@@ -19,6 +19,7 @@ from users.permissions import crm_permission_required, has_crm_perm
 from users.visibility import get_visible_or_404
 
 from . import selectors, services
+from .alerts import account_alerts as alerts_for_account
 from .filters import AccountFilter
 from .forms import AccountForm, ArchiveForm, CompetitorPresenceForm, ContactForm, FeedbackForm
 from .models import Account, Contact, Feedback
@@ -89,6 +90,8 @@ def account_list(request):
         "oob": fragment,
         "per_page": per_page,
         "page_sizes": PAGE_SIZES,
+        # on a phone the filters fold behind one button that says how many are on
+        "active_filters": len([k for k in filters_only if k not in ("q", "per_page")]),
     }
     template = "accounts/_account_table.html" if fragment else "accounts/account_list.html"
     return render(request, template, context)
@@ -156,6 +159,15 @@ def account_panel(request, pk, key):
     panel = panel_get_for_user(user=request.user, key=key)
     ctx = panel.context(user=request.user, account=account)
     return render(request, "accounts/_panel.html", {"account": account, "panel": panel, "ctx": ctx})
+
+
+@login_required
+def account_alerts(request, pk):
+    """The 360° page's "what's wrong" strip (accounts.alerts), loaded by the page's header: 404
+    unless the user may see the account."""
+    account = selectors.account_get_for_user(user=request.user, pk=pk)
+    alerts = alerts_for_account(user=request.user, account=account)
+    return render(request, "accounts/_alerts.html", {"account": account, "alerts": alerts})
 
 
 @login_required

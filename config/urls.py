@@ -3,17 +3,13 @@ from django.conf.urls.static import static
 from django.contrib import admin
 from django.contrib.auth.decorators import login_required
 from django.urls import include, path
-from django.utils.translation import gettext_lazy as _
 from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerSplitView
 
-from core.views import healthz
-
-admin.site.site_header = _("Key-account CRM administration")
-admin.site.site_title = _("Key-account CRM")
-admin.site.index_title = _("Administration")
+from core.views import healthz, search
 
 urlpatterns = [
     path("healthz", healthz, name="healthz"),
+    path("search/", search, name="search"),
     path("i18n/", include("django.conf.urls.i18n")),
     path("admin/", admin.site.urls),
     path("auth/", include("users.urls")),

@@ -7,3 +7,4 @@ class CoreConfig(AppConfig):
 
     name = "core"
     verbose_name = _("System")
+    admin_order = 90  # after the CRM's apps and its people, before third parties' tables

@@ -1,14 +1,39 @@
 from django import forms
 from django.utils.translation import gettext_lazy as _
 
+ISO_DATE = "%Y-%m-%d"
+
+
+class DateInput(forms.DateInput):
+    """The browser's date picker. It accepts only ISO dates, whatever the page's language."""
+
+    input_type = "date"
+
+    def __init__(self, attrs=None, format=None):  # noqa: A002 (Django's argument name)
+        super().__init__(attrs, format=format or ISO_DATE)
+
+
+def is_phone_field(name: str) -> bool:
+    return name == "phone" or name.endswith("_phone") or name in ("mobile", "telephone")
+
 
 class BootstrapFormMixin:
-    """Give every widget Bootstrap's classes, and mark fields with errors as invalid."""
+    """Give every widget Bootstrap's classes, and mark fields with errors as invalid.
+
+    Also what every form of the project needs on a phone and in every language: date inputs
+    render ISO dates (the only ones the browser's date picker takes; a zh-hans "2026/11/30"
+    came up empty) and phone fields are `type=tel` (the phone's dial pad)."""
 
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)
-        for field in self.fields.values():
+        for name, field in self.fields.items():
             widget = field.widget
+            if isinstance(widget, forms.DateInput) and not isinstance(widget, forms.DateTimeInput):
+                widget.format = ISO_DATE
+                widget.input_type = "date"
+            elif is_phone_field(name) and type(widget) is forms.TextInput:
+                widget.input_type = "tel"
+                widget.attrs.setdefault("autocomplete", "tel")
             if isinstance(widget, forms.CheckboxInput):
                 css = "form-check-input"
             elif isinstance(widget, forms.Select | forms.SelectMultiple):

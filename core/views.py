@@ -1,10 +1,14 @@
 import logging
 
+from django.contrib.auth.decorators import login_required
 from django.http import JsonResponse
+from django.shortcuts import render
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_GET
+from django.views.decorators.vary import vary_on_headers
 
 from .health import run_checks
+from .search import MIN_TERM, search_everything
 
 logger = logging.getLogger(__name__)
 
@@ -25,6 +29,19 @@ def healthz(request):
         "checks": {name: ("fail" if err else "ok") for name, err in results.items()},
     }
     return JsonResponse(body, status=503 if failed else 200)
+
+
+@login_required
+@require_GET
+@vary_on_headers("HX-Request")
+def search(request):
+    """The top bar's search: as-you-type results (htmx fragment), or a page of them without JS."""
+    term = request.GET.get("q", "").strip()
+    fragment = bool(getattr(request, "htmx", False) and not request.htmx.boosted)
+    limit = 8 if fragment else 50
+    context = {"term": term, "hits": search_everything(user=request.user, term=term, limit=limit), "min": MIN_TERM}
+    template = "includes/search_results.html" if fragment else "search.html"
+    return render(request, template, context)
 
 
 def _is_api(request) -> bool:

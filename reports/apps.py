@@ -5,6 +5,7 @@ from django.utils.translation import gettext_lazy as _
 class ReportsConfig(AppConfig):
     name = "reports"
     verbose_name = _("Reports")
+    admin_order = 70
 
     def ready(self):
         from core.navigation import register_nav_item

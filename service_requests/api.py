@@ -163,6 +163,7 @@ class ServiceRequestViewSet(
     serializer_class = ServiceRequestSerializer
     permission_classes = [permissions.IsAuthenticated, CrmModelPermission]
     filterset_class = ServiceRequestFilter
+    lookup_value_regex = "[0-9]+"  # another key is a 404 from the router, not a 500 from the lookup
     queryset = ServiceRequest.objects.all()
     crm_model = "service_requests.servicerequest"
 

@@ -129,13 +129,14 @@ class TierPolicySerializer(serializers.ModelSerializer):
         ).data
 
 
-class TierPolicyViewSet(viewsets.ViewSet):
-    """The tier policy in force and the benefits of each tier (read-only)."""
+class TierPolicyView(APIView):
+    """The tier policy in force and the benefits of each tier (read-only). One object, not a
+    list: an APIView, so that the schema says so."""
 
     required_perms = ["tiering.view_tierpolicy"]
 
-    @extend_schema(responses=TierPolicySerializer)
-    def list(self, request):
+    @extend_schema(responses=TierPolicySerializer, summary="The tier policy in force")
+    def get(self, request):
         policy = services.tier_policy_get_active()
         return Response(TierPolicySerializer(policy).data)
 
@@ -236,10 +237,10 @@ TierChangeViewSet = extend_schema_view(
 
 def register_routes(router):
     router.register("tier-changes", TierChangeViewSet, basename="tier-change")
-    router.register("tier-policy", TierPolicyViewSet, basename="tier-policy")
 
 
 urlpatterns = [
+    path("tier-policy/", TierPolicyView.as_view(), name="tier-policy"),
     path("tiering/recompute/", RecomputeView.as_view(), name="tiering-recompute"),
     path("tiering/recompute/<int:job_id>/", RecomputeJobView.as_view(), name="tiering-recompute-job"),
 ]

@@ -5,8 +5,11 @@ from django.utils.translation import gettext_lazy as _
 class TieringConfig(AppConfig):
     name = "tiering"
     verbose_name = _("Tiering")
+    admin_order = 20
+    admin_model_order = ("TierPolicy", "TierBenefit", "TierOverride", "TierChange", "RecomputeJob")
 
     def ready(self):
+        from accounts.alerts import register_account_alerts
         from accounts.panels import register_account_panel
         from core.demo import register_demo_step
         from core.navigation import register_nav_item
@@ -16,7 +19,7 @@ class TieringConfig(AppConfig):
 
         from .demo import seed_tiers
         from .events import register_event_kinds
-        from .selectors import account_tier_summary
+        from .selectors import account_tier_alerts, account_tier_summary
         from .views import PIN_PERM
 
         readers = frozenset({Role.ADMIN, Role.DIRECTOR, Role.SERVICE, Role.FINANCE})
@@ -32,6 +35,7 @@ class TieringConfig(AppConfig):
             icon="bar-chart-steps",
             visible=lambda user: has_role(user, *Role),
         )
+        register_account_alerts(key="tiering.tier", order=20, alerts=account_tier_alerts)
         register_demo_step(name="tiering", order=30, run=seed_tiers)
         register_account_panel(
             key="tiering.tier",

@@ -3,13 +3,14 @@ from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
 from accounts.models import Tier
+from core.forms import BootstrapFormMixin, DateInput
 
 
 class TierOverrideForm(forms.Form):
     tier = forms.ChoiceField(label=_("Pin to tier"), choices=Tier.choices)
     ends_on = forms.DateField(
         label=_("Until (inclusive)"),
-        widget=forms.DateInput(attrs={"type": "date"}),
+        widget=DateInput(),
         help_text=_("After this day the next recompute returns the computed tier."),
     )
     reason = forms.CharField(
@@ -59,3 +60,18 @@ class AbcFilterForm(forms.Form):
         self.fields["q"].widget.attrs.update({"class": "form-control", "placeholder": _("Name or account no.")})
         self.fields["abc"].widget.attrs["class"] = "form-select"
         self.fields["tier"].widget.attrs["class"] = "form-select"
+
+
+class TierHistoryFilterForm(BootstrapFormMixin, forms.Form):
+    """The tier history's filters: which recompute, which days, which way, from and to which tier."""
+
+    job = forms.IntegerField(label=_("Recompute no."), required=False, min_value=1)
+    direction = forms.ChoiceField(
+        label=_("Direction"),
+        required=False,
+        choices=[("", _("Up and down")), ("up", _("Promotions")), ("down", _("Demotions"))],
+    )
+    previous = forms.ChoiceField(label=_("From tier"), required=False, choices=[("", _("Any tier")), *Tier.choices])
+    tier = forms.ChoiceField(label=_("To tier"), required=False, choices=[("", _("Any tier")), *Tier.choices])
+    since = forms.DateField(label=_("From day"), required=False, widget=DateInput())
+    until = forms.DateField(label=_("To day"), required=False, widget=DateInput())

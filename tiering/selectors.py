@@ -13,7 +13,10 @@ from django.db import connection
 from django.db.models import Case, Count, FloatField, OuterRef, Q, Subquery, Sum, Value, When
 from django.db.models.functions import Cast
 from django.http import Http404
+from django.urls import reverse
 from django.utils import timezone
+from django.utils.formats import date_format
+from django.utils.translation import gettext, ngettext
 
 from accounts.models import TIER_ORDER, AbcClass, Account, Tier
 from core.jobs import abandoned_after
@@ -21,7 +24,16 @@ from users.roles import Role
 from users.visibility import has_role, manager_scope, sees_all, visible_to
 
 from .figures import figures_by_key, pareto_from_buckets
-from .models import AccountScore, RecomputeJob, RfmSegment, TierBenefit, TierChange, TierOverride, TierPolicy
+from .models import (
+    TIER_LEVEL,
+    AccountScore,
+    RecomputeJob,
+    RfmSegment,
+    TierBenefit,
+    TierChange,
+    TierOverride,
+    TierPolicy,
+)
 
 
 def tier_policy_active() -> TierPolicy | None:
@@ -37,12 +49,47 @@ def tier_benefits_for(tier: str) -> TierBenefit | None:
     return TierBenefit.objects.filter(tier=tier).first()
 
 
-def tier_changes_for_user(*, user, account_id=None, tier=None):
+#: (from, to) pairs of each direction
+DIRECTIONS = {
+    "up": [(old, new) for old in TIER_LEVEL for new in TIER_LEVEL if TIER_LEVEL[new] > TIER_LEVEL[old]],
+    "down": [(old, new) for old in TIER_LEVEL for new in TIER_LEVEL if TIER_LEVEL[new] < TIER_LEVEL[old]],
+}
+
+
+def tier_changes_for_user(
+    *,
+    user,
+    account_id=None,
+    tier=None,
+    previous=None,
+    job=None,
+    direction=None,
+    since: datetime.date | None = None,
+    until: datetime.date | None = None,
+):
+    """Tier changes the user may see, newest first; each argument narrows them (`tier`: the new
+    tier, `previous`: the old one, `direction`: "up" or "down", `since`/`until`: local days, inclusive)."""
     qs = TierChange.objects.select_related("account", "actor", "override").order_by("-at", "-id")
     if account_id:
         qs = qs.filter(account_id=account_id)
     if tier:
         qs = qs.filter(new_tier=tier)
+    if previous:
+        qs = qs.filter(previous_tier=previous)
+    if job:
+        qs = qs.filter(job_id=job)
+    if direction in DIRECTIONS:
+        pairs = Q()
+        for old, new in DIRECTIONS[direction]:
+            pairs |= Q(previous_tier=old, new_tier=new)
+        qs = qs.filter(pairs)
+    tz = timezone.get_current_timezone()
+    if since:
+        qs = qs.filter(at__gte=datetime.datetime.combine(since, datetime.time.min, tzinfo=tz))
+    if until:
+        qs = qs.filter(
+            at__lt=datetime.datetime.combine(until + datetime.timedelta(days=1), datetime.time.min, tzinfo=tz)
+        )
     return visible_to(user, qs)
 
 
@@ -373,6 +420,41 @@ def account_tier_summary(*, user, account: Account, with_changes: bool = False) 
 
 def pending_demotions(*, user):
     return scores_for_user(user=user).exclude(pending_tier="").select_related("account")
+
+
+def account_tier_alerts(*, user, account: Account) -> list:
+    """Tiering's line in the 360° header (accounts.alerts): a demotion that is on its way, and a
+    pin that ends within two weeks. One query."""
+    from accounts.alerts import AccountAlert
+
+    score = (
+        AccountScore.objects.filter(account=account)
+        .annotate(
+            pin_ends=Subquery(
+                TierOverride.objects.filter(account=OuterRef("account"), active=True)
+                .order_by("-pk")
+                .values("ends_on")[:1]
+            )
+        )
+        .only("pending_tier", "pending_streak")
+        .first()
+    )
+    if score is None:
+        return []
+    alerts = []
+    if score.pending_tier:
+        text = ngettext(
+            "Pending demotion to %(tier)s (qualified on %(n)s recompute so far): service drops if it goes on.",
+            "Pending demotion to %(tier)s (qualified on %(n)s recomputes so far): service drops if it goes on.",
+            score.pending_streak,
+        ) % {"tier": Tier(score.pending_tier).label, "n": score.pending_streak}
+        alerts.append(AccountAlert(level="warning", icon="graph-down-arrow", text=text, url=reverse("tiering:changes")))
+    if score.pin_ends and score.pin_ends <= timezone.localdate() + datetime.timedelta(days=14):
+        text = gettext("The pinned tier ends on %(day)s.") % {"day": date_format(score.pin_ends, "SHORT_DATE_FORMAT")}
+        alerts.append(
+            AccountAlert(level="info", icon="pin-angle", text=text, url=reverse("tiering:override", args=[account.pk]))
+        )
+    return alerts
 
 
 def pending_demotions_count(*, user) -> int:

@@ -20,7 +20,7 @@ from users.permissions import crm_permission_required, has_crm_perm
 from users.visibility import get_visible_or_404, visible_to
 
 from . import selectors, services
-from .forms import AbcFilterForm, RecomputeForm, TierOverrideForm
+from .forms import AbcFilterForm, RecomputeForm, TierHistoryFilterForm, TierOverrideForm
 from .models import RecomputeJob, TierOverride
 
 # the role table decides (users/roles.py): every CRM role reads tiers; administrators and
@@ -140,8 +140,9 @@ def _abc_export(qs, fmt: str) -> HttpResponse:
 
 @crm_user_required
 def changes(request):
-    tier = request.GET.get("tier", "")
-    qs = selectors.tier_changes_for_user(user=request.user, tier=tier or None)
+    form = TierHistoryFilterForm(request.GET or None)
+    filters = {k: v for k, v in form.cleaned_data.items() if v not in (None, "")} if form.is_valid() else {}
+    qs = selectors.tier_changes_for_user(user=request.user, **filters)
     page = Paginator(qs, 50).get_page(request.GET.get("page"))
     pending = selectors.pending_demotions(user=request.user).order_by("-pending_streak")[:20]
     return render(
@@ -149,11 +150,11 @@ def changes(request):
         "tiering/changes.html",
         {
             "page": page,
-            "tier": tier,
+            "form": form,
+            "filtered": bool(filters),
             "pending": pending,
-            "tiers": selectors.TIER_ORDER,
             "policy": selectors.tier_policy_active(),
-            "querystring": urlencode({"tier": tier}) if tier else "",
+            "querystring": urlencode({k: str(v) for k, v in filters.items()}),
         },
     )
 
@@ -193,18 +194,24 @@ def recompute_start(request):
     return redirect("tiering:job", pk=job.pk)
 
 
+JOB_CHANGES_SHOWN = 20
+
+
 @crm_permission_required(RECOMPUTE_PERM)
 @vary_on_headers("HX-Request")
 def job_detail(request, pk):
     job = get_object_or_404(RecomputeJob.objects.select_related("policy", "requested_by"), pk=pk)
     context = {"job": job, "poll": not job.is_finished, "movement": selectors.movement_rows(job)}
+    on_job_page = _on_page(request, "tiering:job", pk=job.pk) if request.htmx else True
+    context["on_job_page"] = on_job_page
+    if on_job_page and job.status == RecomputeJob.Status.DONE and not job.dry_run:
+        # who moved, with the reasons: the first rows here, all of them in the tier history
+        moved = selectors.tier_changes_for_user(user=request.user, job=job.pk)
+        context["moved"] = list(moved[: JOB_CHANGES_SHOWN + 1])
     if request.htmx:
-        on_job_page = _on_page(request, "tiering:job", pk=job.pk)
-        context["on_job_page"] = on_job_page
         # the overview's "last recompute", its moves and the recent jobs are stale once it ends
         context["refresh_overview"] = job.is_finished and _on_page(request, "tiering:overview")
         return render(request, "tiering/_job_status.html", context)
-    context["on_job_page"] = True
     return render(request, "tiering/job.html", context)
 
 

@@ -6,6 +6,8 @@ from django.utils.translation import gettext_lazy as _
 class UsersConfig(AppConfig):
     name = "users"
     verbose_name = _("Staff and roles")
+    admin_order = 80  # after the CRM's own apps (core/admin_site.py)
+    admin_model_order = ("User", "Team", "Department")
 
     def ready(self):
         from core.demo import register_demo_step

@@ -119,7 +119,7 @@ class CallbackAdmin(VisibilityAdminMixin, SimpleHistoryAdmin):
     @admin.action(description=_("Problem resolved and the customer told"))
     def resolve_problems(self, request, queryset):
         done = 0
-        for callback in queryset.filter(problem_raised=True).exclude(problem_status=Callback.ProblemStatus.RESOLVED):
+        for callback in queryset.filter(problem_status=Callback.ProblemStatus.OPEN):  # handed over: closed there
             services.callback_resolve_problem(callback=callback, actor=request.user)
             done += 1
         messages.success(request, _("%(n)s problem(s) marked resolved.") % {"n": done})

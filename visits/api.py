@@ -196,12 +196,13 @@ class CallbackSerializer(serializers.ModelSerializer):
             "problem_raised",
             "problem",
             "problem_status",
+            "service_request",
             "next_step",
             "next_step_on",
             "created_by",
             "created_at",
         ]
-        read_only_fields = ["problem_status", "created_by", "created_at"]
+        read_only_fields = ["problem_status", "service_request", "created_by", "created_at"]
 
 
 class CallbackViewSet(

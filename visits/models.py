@@ -226,6 +226,16 @@ class Callback(models.Model):
         related_name="+",
         editable=False,
     )
+    service_request = models.ForeignKey(
+        "service_requests.ServiceRequest",
+        verbose_name=_("service request"),
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="+",
+        editable=False,
+        help_text=_("Opened in the same save when the callback raised a problem."),
+    )
     created_by = models.ForeignKey(
         settings.AUTH_USER_MODEL,
         verbose_name=_("logged by"),

@@ -6,14 +6,16 @@ from decimal import Decimal
 from django.core.exceptions import ValidationError
 from django.db import transaction
 from django.utils import timezone
+from django.utils.text import Truncator
 from django.utils.translation import gettext as _
 
 from accounts.models import Account, Contact, Feedback
 from accounts.services import account_touch_contact, feedback_create
 from core.locking import save_versioned
+from service_requests.models import ServiceRequest
+from service_requests.services import request_open
 
 from . import events
-from .hooks import problem_handlers
 from .models import VISIT_TRANSITIONS, CalendarFeed, Callback, CoverageTarget, FollowUp, Note, Visit
 
 VISIT_EDITABLE = [
@@ -30,7 +32,6 @@ VISIT_EDITABLE = [
 FOLLOW_UP_EDITABLE = ["title", "notes", "assignee", "due_on"]
 # a little slack for clocks of phones and other systems
 FUTURE_TOLERANCE = datetime.timedelta(minutes=5)
-PROBLEM_DEADLINE = datetime.timedelta(hours=24)
 
 
 class InvalidTransition(ValidationError):
@@ -181,6 +182,7 @@ def visit_complete(
             account=visit.account,
             actor=actor,
             received_on=timezone.localdate(happened_at),
+            heard_at=happened_at,
             channel=Feedback.Channel.VISIT,
             satisfaction=satisfaction,
             suggestion=suggestion,
@@ -302,6 +304,7 @@ def callback_log(
             account=account,
             actor=actor,
             received_on=timezone.localdate(occurred_at),
+            heard_at=occurred_at,
             channel=Feedback.Channel.CALLBACK if kind == Callback.Kind.CALLBACK else Feedback.Channel.PHONE,
             satisfaction=satisfaction,
             suggestion=callback.summary[:1000],
@@ -329,29 +332,32 @@ def _check_next_step(next_step: str, next_step_on, at: datetime.datetime) -> Non
 
 
 def _route_problem(*, callback: Callback, actor) -> None:
-    taken = False
-    for handler in problem_handlers():
-        taken = bool(handler(callback=callback, actor=actor)) or taken
-    if taken:
-        callback.problem_status = Callback.ProblemStatus.HANDED_OVER
-        callback.save(update_fields=["problem_status"])
-        return
-    account = callback.account
-    follow_up_create(
+    """A problem raised on a callback becomes a service request in the same save (000 §5: to the
+    responsible department within 24 hours); routing and its SLA clocks are service requests'."""
+    unhappy = callback.satisfaction is not None and callback.satisfaction <= 2
+    callback.service_request = request_open(
         actor=actor,
-        account=account,
-        title=_("Problem raised on a callback: %(problem)s") % {"problem": callback.problem[:200]},
-        assignee=account.owner or actor,
-        due_on=timezone.localdate(callback.occurred_at + PROBLEM_DEADLINE),
-        callback=callback,
-        notes=callback.problem,
+        account=callback.account,
+        contact=callback.contact,
+        channel=ServiceRequest.Channel.CALLBACK,
+        category=ServiceRequest.Category.COMPLAINT if unhappy else ServiceRequest.Category.OTHER,
+        subject=Truncator(callback.problem).chars(200),
+        description=_("Raised on a callback: %(summary)s") % {"summary": callback.summary},
+        received_at=callback.occurred_at,
     )
+    callback.problem_status = Callback.ProblemStatus.HANDED_OVER
+    callback.save(update_fields=["problem_status", "service_request"])
 
 
 @transaction.atomic
 def callback_resolve_problem(*, callback: Callback, actor) -> Callback:
     """The problem is solved and the customer told; its open follow-ups are done with it."""
-    if not callback.problem_raised or callback.problem_status == Callback.ProblemStatus.RESOLVED:
+    if callback.problem_status == Callback.ProblemStatus.HANDED_OVER:
+        raise ValidationError(
+            _("This problem was handed over as service request %(number)s; it is closed there.")
+            % {"number": callback.service_request.number if callback.service_request else "—"}
+        )
+    if callback.problem_status != Callback.ProblemStatus.OPEN:
         raise ValidationError(_("This callback has no open problem."))
     callback.problem_status = Callback.ProblemStatus.RESOLVED
     callback.save(update_fields=["problem_status"])

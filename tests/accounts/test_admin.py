@@ -18,7 +18,22 @@ def test_contacts_inline_links_to_the_contacts_page(client_for, admin_user):
     assert 'name="contacts-0-DELETE"' not in html
 
 
-def test_search_text_table_is_for_administrators_only(client_for, admin_user, make_user):
+def test_search_text_table_is_internal_hidden_from_the_menu(client_for, admin_user, make_user):
     staff_finance = make_user(Role.FINANCE, username="staff-finance", is_staff=True)
     assert "Account search texts" not in client_for(staff_finance).get("/admin/").content.decode()
-    assert "Account search texts" in client_for(admin_user).get("/admin/").content.decode()
+    assert "Account search texts" not in client_for(admin_user).get("/admin/").content.decode()
+    assert client_for(admin_user).get("/admin/accounts/accountsearch/").status_code == 200
+    assert client_for(staff_finance).get("/admin/accounts/accountsearch/").status_code == 403
+
+
+def test_admin_menu_puts_the_crm_first_and_is_translated(client_for, admin_user):
+    from django.utils import translation
+
+    html = client_for(admin_user).get("/admin/").content.decode()
+    order = [html.index(h) for h in ("Key accounts", "Tiering", "Staff and roles", "Sign-in lockouts")]
+    assert order == sorted(order), order
+    assert html.index(">Accounts<") < html.index(">Contacts<") < html.index(">Account events<")
+    with translation.override("zh-hans"):
+        zh = client_for(admin_user).get("/admin/", headers={"accept-language": "zh-hans"})
+    body = zh.content.decode()
+    assert "Access attempts" not in body and "Sign-in lockouts" not in body

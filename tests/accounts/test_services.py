@@ -260,7 +260,7 @@ def test_touch_contact_only_moves_forward(db):
 @pytest.mark.django_db
 class TestSearchColumn:
     def test_contacts_names_and_phone_digits_are_searchable_and_archiving_removes_them(self, manager):
-        from accounts.filters import account_search_q
+        from accounts.selectors import account_search_q
 
         account = services.account_create(actor=manager, name="Apex Systems", owner=manager)
         contact = services.contact_create(account=account, actor=manager, name="王小明", phone="138 0013 8000")
@@ -274,3 +274,17 @@ class TestSearchColumn:
         assert not found("王小明")
         services.account_update(account=account, actor=manager, expected_version=1, data={"name": "Vertex"})
         assert found("vertex") and not found("apex")
+
+
+def test_feedback_recorded_today_keeps_its_time_on_the_timeline(db, manager):
+    account = AccountFactory(owner=manager)
+    before = timezone.now()
+    services.feedback_create(
+        account=account, actor=manager, received_on=timezone.localdate(), channel="phone", satisfaction=4
+    )
+    event = AccountEvent.objects.get(account=account, kind="feedback.received")
+    assert before <= event.occurred_at <= timezone.now()  # not 12:00 of the day
+    earlier = timezone.localdate() - datetime.timedelta(days=2)
+    services.feedback_create(account=account, actor=manager, received_on=earlier, channel="phone", satisfaction=3)
+    event = AccountEvent.objects.filter(account=account, kind="feedback.received").order_by("occurred_at").first()
+    assert timezone.localtime(event.occurred_at).hour == 12  # an earlier day's time is not known: its noon

@@ -1,5 +1,7 @@
 import os
 import shutil
+from functools import cache
+from pathlib import Path
 
 import pytest
 
@@ -60,3 +62,51 @@ def sign_in(page, live_server):
         return page
 
     return _sign_in
+
+
+@cache
+def _axe_script() -> str:
+    import axe_core_python  # the wheel carries axe-core's axe.min.js
+
+    return (Path(axe_core_python.__file__).parent / "axe.min.js").read_text(encoding="utf-8")
+
+
+def axe_violations(page, impacts=("serious", "critical")) -> list[str]:
+    """Run axe-core on the page as it is now; one line per rule broken at these impacts.
+
+    Injected through the DevTools protocol (page.evaluate), so a Content-Security-Policy
+    without inline scripts does not stop it."""
+    page.evaluate(_axe_script())
+    result = page.evaluate("axe.run(document, {resultTypes: ['violations']})")
+    return [
+        f"{v['impact']} {v['id']}: {v['help']} — " + ", ".join(str(n["target"]) for n in v["nodes"][:5])
+        for v in result["violations"]
+        if v["impact"] in impacts
+    ]
+
+
+@pytest.fixture
+def assert_accessible():
+    """`assert_accessible(page)`: no serious or critical axe-core violation on the page.
+
+    Every app's browser tests call it on each page they open (in both languages)."""
+
+    def _check(page, impacts=("serious", "critical")):
+        problems = axe_violations(page, impacts)
+        assert not problems, f"{page.url} ({page.locator('html').get_attribute('lang')}):\n" + "\n".join(problems)
+
+    return _check
+
+
+@pytest.fixture
+def use_language(page, live_server):
+    """Switch the signed-in session's language the way the menu does (en or zh-hans)."""
+
+    def _use(code):
+        page.goto(f"{live_server.url}/")
+        page.click("[data-testid=language-menu]")
+        page.click(f"[data-testid=lang-{code}]")
+        page.wait_for_load_state("networkidle")
+        assert page.locator("html").get_attribute("lang") == code
+
+    return _use

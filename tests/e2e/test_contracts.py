@@ -59,7 +59,7 @@ def test_draft_approve_and_pay_a_contract(browser, live_server):
     page.goto(f"{live_server.url}/contracts/payments/new/")
     page.fill("[data-testid=account-lookup]", "恒通")
     page.click("[data-pick-id]")
-    page.wait_for_function("document.querySelectorAll('#id_contract option').length > 1")
+    page.wait_for_selector("#id_contract option:nth-child(2)", state="attached")
     page.select_option("#id_contract", index=1)
     page.fill("#id_amount", "1500.50")
     page.fill("#id_reference", "BANK-E2E-1")

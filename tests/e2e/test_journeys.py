@@ -11,14 +11,15 @@ def test_sign_in_and_see_the_dashboard_in_english_and_chinese(sign_in, live_serv
     UserFactory(username="li", password="Pw-123456!", full_name="Li Na", role=Role.MANAGER)
     page = sign_in("li", "Pw-123456!")
     assert page.locator("[data-testid=dashboard-title]").inner_text() == "Good day, Li Na"
-    assert page.locator("nav").get_by_text("Accounts").is_visible()
+    # (a link's name includes its icon's glyph, so not exact)
+    assert page.locator("nav").get_by_role("link", name="Accounts").is_visible()
 
     page.click("[data-testid=language-menu]")
     page.click("[data-testid=lang-zh-hans]")
     page.wait_for_load_state("networkidle")
     assert page.locator("html").get_attribute("lang") == "zh-hans"
     assert page.locator("[data-testid=dashboard-title]").inner_text() == "Li Na，您好"
-    assert page.locator("nav").get_by_text("工作台").is_visible()
+    assert page.locator("nav").get_by_role("link", name="工作台").is_visible()
 
 
 def test_wrong_password_then_sign_in_and_out(sign_in, page):
@@ -60,5 +61,5 @@ def test_phone_width_menu_collapses(browser, live_server):
     assert page.locator(".navbar-toggler").is_visible()
     page.click(".navbar-toggler")
     page.wait_for_selector("#mainNav.show")
-    assert page.locator("#mainNav").get_by_text("Accounts").is_visible()
+    assert page.locator("#mainNav").get_by_role("link", name="Accounts").is_visible()
     context.close()

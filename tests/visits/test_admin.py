@@ -5,7 +5,7 @@ from django.utils import timezone
 
 from accounts.models import AccountEvent
 from tests.accounts.factories import AccountFactory
-from visits.models import Callback, FollowUp, Visit
+from visits.models import Callback, Visit
 
 from .factories import CallbackFactory, FollowUpFactory, VisitFactory
 
@@ -38,8 +38,8 @@ class TestAdmin:
         )
         assert response.status_code == 302, response.content.decode()[:2000]
         callback = Callback.objects.get()
-        assert callback.created_by == admin_user and callback.problem_status == "open"
-        assert FollowUp.objects.filter(callback=callback).exists()
+        assert callback.created_by == admin_user and callback.problem_status == "handed_over"
+        assert callback.service_request.subject == "Line is down"  # the problem became a request
         assert AccountEvent.objects.filter(account=account, kind="callback.logged").exists()
 
     def test_adding_a_visit_goes_through_the_service(self, client_for, admin_user):

@@ -98,12 +98,18 @@ class TestCallbacksApi:
         )
         assert response.status_code == 201, response.content
         body = response.json()
-        assert body["problem_status"] == "open" and body["created_by"] == service_agent.pk
+        assert body["problem_status"] == "handed_over" and body["created_by"] == service_agent.pk
+        request_id = Callback.objects.get(pk=body["id"]).service_request_id
+        assert request_id and body["service_request"] == request_id
         assert client.get("/api/callbacks/?problem=open&count=true").json()["count"] == 1
         assert client.get(f"/api/callbacks/?owner={service_agent.pk}&count=true").json()["count"] == 1
-        response = client.post(f"/api/callbacks/{body['id']}/resolve/")
+        handed_over = client.post(f"/api/callbacks/{body['id']}/resolve/")
+        assert handed_over.status_code == 400 and "handed over as service request" in handed_over.json()["detail"]
+        # a problem kept on the callback itself (recorded before service requests took them) resolves here
+        kept = CallbackFactory(account=account, problem_raised=True, problem="x", problem_status="open")
+        response = client.post(f"/api/callbacks/{kept.pk}/resolve/")
         assert response.status_code == 200 and response.json()["problem_status"] == "resolved"
-        assert client.post(f"/api/callbacks/{body['id']}/resolve/").status_code == 400
+        assert client.post(f"/api/callbacks/{kept.pk}/resolve/").status_code == 400
 
     def test_future_time_is_a_400_with_the_field(self, api_for, service_agent):
         response = api_for(service_agent).post(

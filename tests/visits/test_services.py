@@ -7,8 +7,9 @@ from django.utils import timezone
 
 from accounts.models import Account, AccountEvent, Feedback
 from core.locking import StaleVersionError
+from service_requests.models import ServiceRequest
 from tests.accounts.factories import AccountFactory, ContactFactory
-from visits import hooks, services
+from visits import services
 from visits.models import Callback, FollowUp, Visit
 
 pytestmark = pytest.mark.django_db
@@ -160,38 +161,34 @@ class TestCallbacks:
         event = AccountEvent.objects.get(account=account, kind="callback.logged")
         assert event.occurred_at == at and event.data["contact"] == contact.name
 
-    def test_a_problem_goes_to_the_owner_within_24_hours_until_service_requests_take_it(self, service_agent, manager):
+    def test_a_problem_opens_a_service_request_in_the_same_save(self, service_agent, manager):
         account = AccountFactory(owner=manager)
+        contact = ContactFactory(account=account)
         callback = services.callback_log(
-            actor=service_agent, account=account, summary="Two outages last week", problem_raised=True
+            actor=service_agent,
+            account=account,
+            contact=contact,
+            summary="Two outages last week",
+            problem_raised=True,
+            satisfaction=2,
         )
-        assert callback.problem == "Two outages last week" and callback.problem_status == Callback.ProblemStatus.OPEN
-        follow_up = FollowUp.objects.get(callback=callback)
-        assert follow_up.assignee == manager
-        assert follow_up.due_on == timezone.localdate(callback.occurred_at + datetime.timedelta(hours=24))
-        services.callback_resolve_problem(callback=callback, actor=manager)
-        follow_up.refresh_from_db()
-        assert callback.problem_status == Callback.ProblemStatus.RESOLVED and follow_up.is_done
-        with pytest.raises(ValidationError, match="This callback has no open problem"):
-            services.callback_resolve_problem(callback=callback, actor=manager)
-
-    def test_a_registered_handler_takes_the_problem_in_the_same_save(self, service_agent):
-        taken = []
-
-        def handler(*, callback, actor):
-            taken.append(callback.pk)
-            return True
-
-        hooks.register_problem_handler(handler)
-        try:
-            callback = services.callback_log(
-                actor=service_agent, account=AccountFactory(), summary="Bill wrong", problem_raised=True
-            )
-        finally:
-            hooks.unregister_problem_handler(handler)
-        assert taken == [callback.pk]
+        assert callback.problem == "Two outages last week"
         assert callback.problem_status == Callback.ProblemStatus.HANDED_OVER
-        assert not FollowUp.objects.filter(callback=callback).exists()
+        request = callback.service_request
+        assert request.account == account and request.contact == contact
+        assert request.channel == ServiceRequest.Channel.CALLBACK
+        assert request.category == ServiceRequest.Category.COMPLAINT  # unhappy (2/5): a complaint
+        assert request.subject == "Two outages last week" and request.received_at == callback.occurred_at
+        assert request.created_by == service_agent
+        assert not FollowUp.objects.filter(callback=callback).exists()  # the request carries it now
+        with pytest.raises(ValidationError, match=f"handed over as service request {request.number}"):
+            services.callback_resolve_problem(callback=callback, actor=manager)  # closed with the request
+
+    def test_a_problem_without_a_low_score_is_filed_as_other(self, service_agent):
+        callback = services.callback_log(
+            actor=service_agent, account=AccountFactory(), summary="Wants a second invoice copy", problem_raised=True
+        )
+        assert callback.service_request.category == ServiceRequest.Category.OTHER
 
     def test_refusals(self, service_agent):
         account = AccountFactory()
