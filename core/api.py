@@ -67,8 +67,8 @@ def _translate(exc):
         return exceptions.ValidationError(_django_error_detail(exc))
     if isinstance(exc, Http404):
         return exceptions.NotFound()
-    if isinstance(exc, DjangoPermissionDenied):
-        return exceptions.PermissionDenied()
+    if isinstance(exc, DjangoPermissionDenied):  # a service's reason is kept (it says what to do)
+        return exceptions.PermissionDenied(str(exc) if exc.args else None)
     return exc
 
 

@@ -31,7 +31,7 @@ def test_api_update_without_version_is_400_that_says_so(api_for, manager, method
     body = {"name": "After", "owner": manager.pk}
     response = getattr(api, method)(f"/api/accounts/{account.pk}/", body, format="json")
     assert response.status_code == 400
-    assert MISSING in str(response.json()["version"])
+    assert MISSING in str(response.json()["fields"]["version"])
     account.refresh_from_db()
     assert account.name == "Before"
     ok = getattr(api, method)(f"/api/accounts/{account.pk}/", {**body, "version": account.version}, format="json")
@@ -41,7 +41,7 @@ def test_api_update_without_version_is_400_that_says_so(api_for, manager, method
 def test_api_contact_update_without_version_is_400(api_for, manager):
     contact = ContactFactory(account=AccountFactory(owner=manager), title="CEO")
     response = api_for(manager).patch(f"/api/contacts/{contact.pk}/", {"title": "CFO"}, format="json")
-    assert response.status_code == 400 and MISSING in str(response.json()["version"])
+    assert response.status_code == 400 and MISSING in str(response.json()["fields"]["version"])
     contact.refresh_from_db()
     assert contact.title == "CEO"
 

@@ -15,7 +15,7 @@ from tiering.models import RecomputeJob
 from tiering.selectors import active_recompute
 
 
-@pytest.mark.django_db(transaction=True, serialized_rollback=True)
+@pytest.mark.django_db(transaction=True)
 def test_recompute_now_with_the_broker_down_answers_503_quickly_and_fails_the_job(director, api_for, broker_of_its_own):
     """It answered 500 after 19 s and left a `queued` job that blocked every recompute for two
     hours; now the job is failed and the next request (broker back) is accepted."""
@@ -35,7 +35,7 @@ def test_recompute_now_with_the_broker_down_answers_503_quickly_and_fails_the_jo
     assert again.status_code == 202
 
 
-@pytest.mark.django_db(transaction=True, serialized_rollback=True)
+@pytest.mark.django_db(transaction=True)
 def test_recompute_page_with_the_broker_down_answers_503_with_a_message(director, client_for, broker_of_its_own):
     broker_of_its_own.stop()
     client = client_for(director)
