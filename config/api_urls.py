@@ -5,6 +5,7 @@ from rest_framework.routers import DefaultRouter
 
 from accounts.api import register_routes as register_accounts
 from contracts.api import register_routes as register_contracts
+from reports.api import urlpatterns as reports_urls
 from service_requests.api import register_routes as register_service_requests
 from tiering.api import register_routes as register_tiering
 from tiering.api import urlpatterns as tiering_urls
@@ -17,4 +18,4 @@ register_contracts(router)
 register_service_requests(router)
 register_visits(router)
 
-urlpatterns = [*tiering_urls, path("", include(router.urls))]
+urlpatterns = [*tiering_urls, *reports_urls, path("", include(router.urls))]

@@ -71,6 +71,7 @@ ROLE_GRANTS: dict[str, dict[str, tuple[str, ...]]] = {
         "visits.followup": WRITE,
         "service_requests": WRITE,
         "reminders": WRITE,
+        "reports": READ,
         "users": READ,
     },
     Role.FINANCE: {

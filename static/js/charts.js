@@ -3,7 +3,9 @@
  * A page draws a chart with no script of its own:
  *   <canvas data-chart="bar" data-chart-data="revenue-data" aria-label="…" role="img"></canvas>
  *   {{ chart|json_script:"revenue-data" }}
- * Kinds: "bar" ({labels, values, label, money}) and "pareto" ({x, y, series, even, x_title, y_title}).
+ * Kinds: "bar" ({labels, values, label, money}), "pareto" ({x, y, series, even, x_title, y_title}),
+ * "bars" and "lines" ({labels, datasets: [{label, values, tone: "muted"|"danger"|...}], stacked, percent, min, max, step})
+ * and "doughnut" ({labels, values}).
  * Numbers on axes and tooltips follow the page's language (<html lang>).
  */
 (function () {
@@ -27,7 +29,36 @@
     return m ? `rgba(${parseInt(m[1], 16)},${parseInt(m[2], 16)},${parseInt(m[3], 16)},${a})` : hex;
   };
 
+  const DANGER = colour("--bs-danger", "#dc3545");
+  const SUCCESS = colour("--bs-success", "#198754");
+  const PALETTE = [PRIMARY, WARNING, SUCCESS, DANGER, "#6f42c1", "#20c997", "#adb5bd"];
+  const TONES = {muted: "#adb5bd", danger: DANGER, warning: WARNING, success: SUCCESS, primary: PRIMARY};
+  const series = (data, line) => { let k = 0; return data.datasets.map((set) => {
+    const c = TONES[set.tone] || PALETTE[k++ % PALETTE.length];
+    return line
+      ? {label: set.label, data: set.values, borderColor: c, backgroundColor: alpha(c, 0.15), tension: 0.2, spanGaps: true, pointRadius: 3}
+      : {label: set.label, data: set.values, backgroundColor: alpha(c, 0.7)};
+  }); };
+  const axes = (data) => ({
+    x: {stacked: !!data.stacked, ticks: {autoSkip: true, maxRotation: 60}},
+    y: {stacked: !!data.stacked, beginAtZero: data.min === undefined, min: data.min, max: data.max,
+        ticks: {stepSize: data.step, callback: (v) => numbers.format(v) + (data.percent ? "%" : "")}},
+  });
+
   const kinds = {
+    bars(data) {
+      return {type: "bar", data: {labels: data.labels, datasets: series(data, false)},
+        options: {scales: axes(data), plugins: {legend: {display: data.datasets.length > 1, position: "bottom"}}}};
+    },
+    lines(data) {
+      return {type: "line", data: {labels: data.labels, datasets: series(data, true)},
+        options: {scales: axes(data), plugins: {legend: {position: "bottom"}}}};
+    },
+    doughnut(data) {
+      return {type: "doughnut",
+        data: {labels: data.labels, datasets: [{data: data.values, backgroundColor: data.labels.map((_l, i) => alpha(PALETTE[i % PALETTE.length], 0.8))}]},
+        options: {plugins: {legend: {position: "bottom"}, tooltip: {callbacks: {label: (c) => c.label + ": " + numbers.format(c.parsed)}}}}};
+    },
     bar(data) {
       return {
         type: "bar",

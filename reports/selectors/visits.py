@@ -1,0 +1,50 @@
+"""Contact coverage for the visits report: visits' own coverage selectors (by tier and by
+category, against the configured targets), as report tables."""
+
+import datetime
+
+from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy, pgettext_lazy
+
+from visits.selectors import coverage, coverage_total
+
+from ..registry import INT, PERCENT, Column, Table
+
+COLUMNS = [
+    Column("label", pgettext_lazy("report breakdown", "Group")),
+    Column("accounts", gettext_lazy("Accounts"), INT),
+    Column("contacted", gettext_lazy("Contacted"), INT),
+    Column("percent", gettext_lazy("Coverage (%)"), PERCENT),
+    Column("target", gettext_lazy("Target (%)"), PERCENT),
+    Column("needed", gettext_lazy("Still to contact"), INT),
+]
+
+
+def _row(r) -> dict:
+    return {
+        "key": r.key,
+        "label": r.label,
+        "accounts": r.accounts,
+        "contacted": r.contacted,
+        "percent": r.percent,
+        "target": r.target,
+        "needed": r.needed,
+    }
+
+
+def coverage_tables(*, user, month: datetime.date) -> list[Table]:
+    tables = []
+    for by, title in (("tier", _("Coverage by tier, %(month)s")), ("category", _("Coverage by category, %(month)s"))):
+        rows = coverage(user=user, month=month, by=by)
+        total = _row(coverage_total(rows))
+        total["target"] = None
+        tables.append(
+            Table(
+                f"coverage_{by}",
+                title % {"month": month.strftime("%Y-%m")},
+                COLUMNS,
+                [_row(r) for r in rows],
+                totals=total,
+            )
+        )
+    return tables
