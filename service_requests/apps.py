@@ -7,6 +7,7 @@ class ServiceRequestsConfig(AppConfig):
     verbose_name = _("Service requests")
 
     def ready(self):
+        from accounts.alerts import register_account_alerts
         from accounts.panels import register_account_panel
         from core.demo import register_demo_step
         from core.navigation import register_nav_item
@@ -16,6 +17,7 @@ class ServiceRequestsConfig(AppConfig):
 
         from . import events
         from .demo import seed_service_requests
+        from .selectors import account_request_alerts
         from .views import account_panel_context
 
         # customer service sees every request; account managers those of their accounts
@@ -34,6 +36,7 @@ class ServiceRequestsConfig(AppConfig):
         register_nav_item(
             order=45, label=_("Requests"), url_name="service_requests:list", icon="life-preserver", visible=can_view
         )
+        register_account_alerts(key="service_requests.open", order=15, alerts=account_request_alerts, visible=can_view)
         register_account_panel(
             key="service_requests.open",
             order=15,

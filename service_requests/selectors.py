@@ -152,3 +152,46 @@ def account_requests(*, user, account, limit: int = 5) -> dict:
     )
     rows = list(qs.filter(OPEN).select_related("assignee").order_by("next_due_at", "-received_at")[:limit])
     return {"counts": counts, "rows": rows, "account": account}
+
+
+def account_request_alerts(*, user, account) -> list:
+    """Service requests' line in the 360° header (accounts.alerts): open requests of the account,
+    breached and at risk first. One query."""
+    from django.urls import reverse
+    from django.utils.translation import ngettext
+
+    from accounts.alerts import AccountAlert
+
+    now = timezone.now()
+    counts = ServiceRequest.objects.filter(OPEN, account=account).aggregate(
+        n_open=Count("pk"),
+        n_breached=Count("pk", filter=queue_q("breached", user=user, now=now)),
+        n_at_risk=Count("pk", filter=queue_q("at_risk", user=user, now=now)),
+    )
+    url = f"{reverse('service_requests:list')}?account={account.pk}&queue="
+    alerts = []
+    if counts["n_breached"]:
+        text = ngettext(
+            "%(n)s service request past its deadline",
+            "%(n)s service requests past their deadline",
+            counts["n_breached"],
+        ) % {"n": counts["n_breached"]}
+        alerts.append(
+            AccountAlert(level="danger", icon="alarm", text=text, url=url + "breached", count=counts["n_breached"])
+        )
+    if counts["n_at_risk"]:
+        text = ngettext(
+            "%(n)s service request close to its deadline",
+            "%(n)s service requests close to their deadline",
+            counts["n_at_risk"],
+        ) % {"n": counts["n_at_risk"]}
+        alerts.append(
+            AccountAlert(
+                level="warning", icon="hourglass-split", text=text, url=url + "at_risk", count=counts["n_at_risk"]
+            )
+        )
+    rest = counts["n_open"] - counts["n_breached"] - counts["n_at_risk"]
+    if rest:
+        text = ngettext("%(n)s open service request", "%(n)s open service requests", rest) % {"n": rest}
+        alerts.append(AccountAlert(level="info", icon="life-preserver", text=text, url=url + "open", count=rest))
+    return alerts
