@@ -7,6 +7,7 @@ class ContractsConfig(AppConfig):
     verbose_name = _("Contracts and payments")
 
     def ready(self):
+        from accounts.alerts import register_account_alerts
         from accounts.panels import register_account_panel
         from core.demo import register_demo_step
         from core.navigation import register_nav_item
@@ -16,7 +17,7 @@ class ContractsConfig(AppConfig):
 
         from . import events
         from .demo import seed_contracts
-        from .selectors import account_contract_summary
+        from .selectors import account_contract_alerts, account_contract_summary
 
         # finance sees all contracts and payments; account managers those of their accounts
         readers = frozenset({Role.ADMIN, Role.DIRECTOR, Role.FINANCE})
@@ -66,6 +67,12 @@ class ContractsConfig(AppConfig):
             visible=lambda user: has_role(user, Role.ADMIN, Role.DIRECTOR, Role.FINANCE),
         )
         register_demo_step(name="contracts", order=40, run=seed_contracts)
+        register_account_alerts(
+            key="contracts.due",
+            order=30,
+            alerts=account_contract_alerts,
+            visible=lambda user: has_crm_perm(user, "contracts.view_contract"),
+        )
         register_account_panel(
             key="contracts.contracts",
             order=20,

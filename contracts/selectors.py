@@ -290,3 +290,36 @@ def account_contract_summary(*, user, account) -> dict:
     for c in in_force:
         totals.setdefault(c.currency, Statement(as_of=today, currency=c.currency)).add(statements[c.pk])
     return {"account": account, "contracts": contracts, "totals": list(totals.values()), "as_of": today}
+
+
+def account_contract_alerts(*, user, account) -> list:
+    """Contracts' line in the 360° header (accounts.alerts): overdue installments (the oldest due
+    date) and contracts in force that end within 30 days. One query."""
+    from django.db.models import Count, Min
+    from django.urls import reverse
+    from django.utils.formats import date_format
+    from django.utils.translation import ngettext
+
+    from accounts.alerts import AccountAlert
+
+    today = timezone.localdate()
+    overdue = installments_overdue(as_of=today).filter(contract__account=account)
+    expiring = Contract.objects.filter(expiring_q(as_of=today, days=30), account=account)
+    counts = overdue.aggregate(n_overdue=Count("pk"), oldest=Min("due_on"))
+    counts["n_expiring"] = expiring.count()
+    alerts = []
+    if counts["n_overdue"]:
+        text = ngettext(
+            "%(n)s installment overdue, due since %(day)s",
+            "%(n)s installments overdue, the oldest due since %(day)s",
+            counts["n_overdue"],
+        ) % {"n": counts["n_overdue"], "day": date_format(counts["oldest"], "SHORT_DATE_FORMAT")}
+        url = reverse("contracts:account_statement", args=[account.pk])
+        alerts.append(AccountAlert(level="danger", icon="cash-coin", text=text, url=url, count=counts["n_overdue"]))
+    if counts["n_expiring"]:
+        text = ngettext(
+            "%(n)s contract ends within 30 days", "%(n)s contracts end within 30 days", counts["n_expiring"]
+        ) % {"n": counts["n_expiring"]}
+        url = f"{reverse('contracts:list')}?account={account.pk}"
+        alerts.append(AccountAlert(level="warning", icon="calendar-x", text=text, url=url, count=counts["n_expiring"]))
+    return alerts
