@@ -7,6 +7,7 @@ class VisitsConfig(AppConfig):
     verbose_name = _("Visits and callbacks")
 
     def ready(self):
+        from accounts.alerts import register_account_alerts
         from accounts.panels import register_account_panel
         from core.demo import register_demo_step
         from core.navigation import register_nav_item
@@ -14,7 +15,7 @@ class VisitsConfig(AppConfig):
         from users.roles import Role
         from users.visibility import VisibilityRule, has_role, register_visibility
 
-        from . import events
+        from . import events, selectors
         from .demo import seed_visits
         from .panels import activity_card_context, can_compose, composer_context
 
@@ -32,6 +33,12 @@ class VisitsConfig(AppConfig):
             visible=lambda user: has_role(user, Role.ADMIN, Role.DIRECTOR, Role.MANAGER, Role.SERVICE),
         )
         register_demo_step(name="visits", order=40, run=seed_visits)
+        register_account_alerts(
+            key="visits.next",
+            order=40,
+            alerts=lambda *, user, account: selectors.account_visit_alerts(user=user, account=account),
+            visible=lambda user: has_crm_perm(user, "visits.view_visit"),
+        )
         register_account_panel(
             key="visits.composer",
             order=1,

@@ -425,3 +425,40 @@ def caller_matches(*, user, phone: str, limit: int = 10) -> list[dict]:
             matches.append({"account": account, "contact": None})
     matches.sort(key=lambda m: (m["contact"] is None, m["account"].name))
     return matches[:limit]
+
+
+def account_visit_alerts(*, user, account) -> list:
+    """Visits' line in the 360° header (accounts.alerts): the next planned contact, or that the
+    tier's cadence says a contact is due and none is planned. One query (two with a cadence)."""
+    from django.urls import reverse
+    from django.utils.formats import date_format
+    from django.utils.translation import gettext
+
+    from accounts.alerts import AccountAlert
+
+    upcoming = (
+        Visit.objects.filter(
+            account=account,
+            status__in=[Visit.Status.PLANNED, Visit.Status.CONFIRMED],
+            planned_start__gte=timezone.now(),
+        )
+        .order_by("planned_start")
+        .only("pk", "planned_start", "purpose")
+        .first()
+    )
+    if upcoming is not None:
+        text = gettext("Next visit %(day)s: %(purpose)s") % {
+            "day": date_format(timezone.localtime(upcoming.planned_start), "SHORT_DATE_FORMAT"),
+            "purpose": upcoming.purpose,
+        }
+        return [AccountAlert(level="info", icon="calendar-check", text=text, url=upcoming.get_absolute_url())]
+    if account.is_archived:
+        return []
+    due = contact_due_date(account=account)
+    if due is not None and due <= timezone.localdate():
+        text = gettext("A contact is due by the tier's cadence (since %(day)s) and none is planned.") % {
+            "day": date_format(due, "SHORT_DATE_FORMAT")
+        }
+        url = f"{reverse('visits:visit_create')}?account={account.pk}"
+        return [AccountAlert(level="warning", icon="calendar-plus", text=text, url=url)]
+    return []
