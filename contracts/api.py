@@ -9,6 +9,7 @@ from rest_framework.decorators import action
 from rest_framework.response import Response
 
 from accounts.api import VisibleAccountField
+from core.idempotency import IdempotentCreateMixin
 from users.permissions import CrmModelPermission, has_crm_perm
 from users.visibility import visible_to
 
@@ -85,6 +86,7 @@ class StatementSerializer(serializers.Serializer):
 
 
 class ContractViewSet(
+    IdempotentCreateMixin,
     mixins.ListModelMixin,
     mixins.RetrieveModelMixin,
     mixins.CreateModelMixin,
@@ -176,7 +178,7 @@ class InstallmentSerializer(serializers.ModelSerializer):
         read_only_fields = ["paid_amount", "paid_on"]
 
 
-class InstallmentViewSet(viewsets.ModelViewSet):
+class InstallmentViewSet(IdempotentCreateMixin, viewsets.ModelViewSet):
     """The payment schedule: installments with due dates and amounts; `paid_amount` follows the
     payments (oldest open installment first)."""
 
@@ -231,7 +233,11 @@ class PaymentSerializer(serializers.ModelSerializer):
 
 
 class PaymentViewSet(
-    mixins.ListModelMixin, mixins.RetrieveModelMixin, mixins.CreateModelMixin, viewsets.GenericViewSet
+    IdempotentCreateMixin,
+    mixins.ListModelMixin,
+    mixins.RetrieveModelMixin,
+    mixins.CreateModelMixin,
+    viewsets.GenericViewSet,
 ):
     """Payments received. Integrations POST them with the bank's `reference`: posting the same
     reference again answers 200 with the payment already recorded (201 when new)."""
