@@ -78,6 +78,7 @@ INSTALLED_APPS = [
     "service_requests",
     "contracts",
     "visits",
+    "opportunities",
     "reports",
 ]
 
@@ -230,6 +231,8 @@ CONTRACTS_GRACE_DAYS = env.int("CONTRACTS_GRACE_DAYS", default=0)
 CONTRACTS_EXPIRING_DAYS = env.int("CONTRACTS_EXPIRING_DAYS", default=30)
 CONTRACTS_DOCUMENT_MAX_MB = env.int("CONTRACTS_DOCUMENT_MAX_MB", default=20)
 CONTRACTS_DEFAULT_APPROVER_ROLE = "Sales director"
+# a quote line discounted above this percent needs a sales director's approval
+OPPORTUNITIES_DISCOUNT_LIMIT_PERCENT = env("OPPORTUNITIES_DISCOUNT_LIMIT_PERCENT", default="10")
 
 # --- auth ---------------------------------------------------------------------------------
 AUTH_USER_MODEL = "users.User"

@@ -22,6 +22,7 @@ urlpatterns = [
     path("requests/", include("service_requests.urls")),
     path("contracts/", include("contracts.urls")),
     path("visits/", include("visits.urls")),
+    path("opportunities/", include("opportunities.urls")),
     path("imports/", include("core.urls")),
     path("", include("reports.urls")),
 ]

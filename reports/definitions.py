@@ -25,10 +25,8 @@ def _num(value):
 
 
 def build_composition(*, user, params) -> ReportResult:
-    tiers = composition.revenue_by_tier(user=user, params=params)
-    abc = composition.revenue_by_abc(user=user, params=params)
-    curve = composition.pareto(user=user, params=params)
-    top = composition.top_accounts(user=user, params=params, total=tiers["total"])
+    figures = composition.composition(user=user, params=params)
+    tiers, abc, curve, top = figures["tiers"], figures["abc"], figures["pareto"], figures["top"]
     grouped = [
         Column("label", pgettext_lazy("report breakdown", "Group")),
         Column("accounts", gettext_lazy("Accounts"), INT),
@@ -332,8 +330,7 @@ def build_service(*, user, params) -> ReportResult:
 
 def build_visits(*, user, params) -> ReportResult:
     tables = coverage_tables(user=user, month=params.end.replace(day=1))
-    rows = activity.person_scorecard(user=user, params=params)
-    rows = [r for r in rows if r["visits"] or r["callbacks"]]
+    rows = activity.visits_and_callbacks(user=user, params=params)
     people = Table(
         "people",
         _("Visits and callbacks per person"),

@@ -49,6 +49,7 @@ ROLE_GRANTS: dict[str, dict[str, tuple[str, ...]]] = {
         "tiering": READ,
         "visits": WRITE,
         "opportunities": WRITE,
+        "opportunities.stage": READ,  # the buying process's stages are directors' master data
         "service_requests": WRITE,
         # contracts of their accounts: draft, submit, amend, schedule, documents; payments read-only
         "contracts": READ,

@@ -142,6 +142,7 @@ def seed_visits(context: dict) -> None:
                         "kind": kind,
                         "channel": channel,
                         "contact": contact_name,
+                        "met_contacts": [contact_id] if contact_id else [],
                         "summary": summary,
                         "problem": problem,
                     },
@@ -232,14 +233,22 @@ def seed_visits(context: dict) -> None:
                         now,
                     )
                 )
-                if people:
-                    visit_contacts.append((vid, rng.choice(people)[0]))
+                met = rng.choice(people)[0] if people else None
+                if met is not None:
+                    visit_contacts.append((vid, met))
                 if status == "done":
                     event(
                         account_id,
                         happened,
                         "visit.done",
-                        {"visit": vid, "purpose": purpose, "kind": kind, "outcome": outcome, "satisfaction": score},
+                        {
+                            "visit": vid,
+                            "purpose": purpose,
+                            "kind": kind,
+                            "outcome": outcome,
+                            "satisfaction": score,
+                            "met_contacts": [met] if met is not None else [],
+                        },
                         lead,
                     )
                     last_contact[account_id] = max(last_contact.get(account_id, happened), happened)

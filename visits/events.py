@@ -67,6 +67,8 @@ def visit_completed_event(*, visit, actor):
             "kind": visit.kind,
             "outcome": visit.outcome[:200],
             "satisfaction": visit.satisfaction,
+            # the contacts met (accounts.timeline's convention: other apps read who was met when)
+            "met_contacts": sorted(visit.contacts.values_list("pk", flat=True)),
         },
     )
 
@@ -94,6 +96,7 @@ def callback_logged_event(*, callback, actor):
             "kind": callback.kind,
             "channel": callback.channel,
             "contact": callback.contact.name if callback.contact_id else "",
+            "met_contacts": [callback.contact_id] if callback.contact_id else [],
             "summary": callback.summary[:200],
             "problem": callback.problem_raised,
         },

@@ -7,13 +7,13 @@ from collections import defaultdict
 from decimal import Decimal
 
 from django.db import connection
-from django.db.models import Count, DecimalField, F, Q, Sum
+from django.db.models import Count, DecimalField, Q, Sum
 from django.utils.translation import gettext as _
 
-from accounts.models import MonthlyRevenue
+from accounts.models import Account, MonthlyRevenue
 from service_requests.models import ServiceRequest
 from users.models import User
-from users.visibility import visible_to
+from users.visibility import sees_all, visible_to
 from visits.models import Callback, Visit
 
 from .common import account_filter_q, percent, period_bounds, scoped_accounts, shift_year
@@ -56,28 +56,33 @@ def revenue_per_owner(*, user, params) -> dict[int, dict]:
     accounts had revenue then and none now."""
     first, last = params.months
     prev_first, prev_last = shift_year(first), shift_year(last)
-    accounts = scoped_accounts(user=user, params=params).values("pk")
     money = DecimalField(max_digits=20, decimal_places=2)
-    per_account = (
-        MonthlyRevenue.objects.filter(account__in=accounts)
-        .filter(Q(month__gte=first, month__lte=last) | Q(month__gte=prev_first, month__lte=prev_last))
-        .order_by()
-        .annotate(owner=F("account__owner_id"))
-        .values("account_id", "owner")
+    now_q, then_q = Q(month__gte=first, month__lte=last), Q(month__gte=prev_first, month__lte=prev_last)
+    rollup = MonthlyRevenue.objects.filter(now_q | then_q)
+    if params.team_id or params.owner_id or not sees_all(user, Account):  # a small book: narrow first
+        rollup = rollup.filter(account_id__in=scoped_accounts(user=user, params=params).values("pk"))
+    # per account over the rollup alone (a narrow hash key), then the accounts in scope joined
+    rollup_sql, rollup_params = (
+        rollup.order_by()
+        .values("account_id")
         .annotate(
             cur=Sum("revenue", filter=Q(month__gte=first, month__lte=last), output_field=money, default=ZERO),
             prev=Sum(
                 "revenue", filter=Q(month__gte=prev_first, month__lte=prev_last), output_field=money, default=ZERO
             ),
         )
+        .query.sql_with_params()
     )
-    inner, inner_params = per_account.query.sql_with_params()
+    accounts_sql, accounts_params = (
+        scoped_accounts(user=user, params=params).order_by().values("id", "owner_id").query.sql_with_params()
+    )
     sql = f"""
-        SELECT s.owner, SUM(s.cur), SUM(s.prev), SUM(CASE WHEN s.prev > 0 AND s.cur <= 0 THEN 1 ELSE 0 END)
-        FROM ({inner}) s GROUP BY s.owner
-    """  # nosec B608 - the inner query is Django's own SQL; values are bound parameters
+        SELECT a.owner_id, SUM(s.cur), SUM(s.prev), SUM(CASE WHEN s.prev > 0 AND s.cur <= 0 THEN 1 ELSE 0 END)
+        FROM ({rollup_sql}) s JOIN ({accounts_sql}) a ON a.id = s.account_id
+        GROUP BY a.owner_id
+    """  # nosec B608 - the inner queries are Django's own SQL; values are bound parameters
     with connection.cursor() as cursor:
-        cursor.execute(sql, inner_params)
+        cursor.execute(sql, [*rollup_params, *accounts_params])
         return {
             owner: {"revenue": Decimal(cur or 0), "previous": Decimal(prev or 0), "lost": int(lost or 0)}
             for owner, cur, prev, lost in cursor.fetchall()
@@ -115,6 +120,27 @@ def person_scorecard(*, user, params) -> list[dict]:
                 "previous": prev,
                 "growth": percent(cur - prev, prev) if prev > 0 else None,
                 "lost": money.get("lost", 0),
+            }
+        )
+    rows.sort(key=lambda r: (r["person"] or "").lower())
+    return rows
+
+
+def visits_and_callbacks(*, user, params) -> list[dict]:
+    """Visits done and callbacks logged per person in the period (two grouped queries)."""
+    visits = visits_per_person(user=user, params=params)
+    callbacks = callbacks_per_person(user=user, params=params)
+    people = _people(set(visits) | set(callbacks))
+    rows = []
+    for pk in set(visits) | set(callbacks):
+        person = people.get(pk)
+        rows.append(
+            {
+                "person_id": pk,
+                "person": (person.full_name or person.username) if person else _("Unassigned"),
+                "department": person.department.name if person and person.department else _("No department"),
+                "visits": visits.get(pk, 0),
+                "callbacks": callbacks.get(pk, 0),
             }
         )
     rows.sort(key=lambda r: (r["person"] or "").lower())

@@ -2,9 +2,10 @@
 Pareto curve (share of accounts, largest first, against share of revenue).
 
 Revenue is net (purchases and recharges less refunds) from the monthly rollup
-(`accounts.MonthlyRevenue`), for the whole local months the period touches. Four statements
-whatever the number of accounts; the Pareto curve comes back as at most `PARETO_POINTS` points
-(window sums in SQL), never one row per account."""
+(`accounts.MonthlyRevenue`), for the whole local months the period touches. One pass over the
+period's rollup rows (plus two counts of accounts and the top accounts' names) whatever the
+number of accounts; the Pareto curve comes back as at most `PARETO_POINTS` points (window sums
+in SQL), never one row per account."""
 
 from decimal import Decimal
 
@@ -12,6 +13,7 @@ from django.db import connection
 from django.db.models import Count, Sum
 
 from accounts.models import Account, MonthlyRevenue
+from users.visibility import sees_all
 
 from .common import percent, scoped_accounts
 
@@ -26,23 +28,78 @@ def _period_revenue(*, user, params):
     return MonthlyRevenue.objects.filter(month__gte=first, month__lte=last, account__in=accounts.values("pk"))
 
 
-def _grouped(*, user, params, field: str, choices) -> dict:
-    counts = dict(
-        scoped_accounts(user=user, params=params)
-        .order_by()
-        .values_list(field)
-        .annotate(n=Count("pk"))
-        .values_list(field, "n")
+def composition(*, user, params, points: int = PARETO_POINTS, top: int = TOP_ACCOUNTS) -> dict:
+    """Everything the composition report shows, from ONE pass over the period's rollup rows
+    (the per-account sums are a CTE read four ways) plus one count of accounts per tier and
+    ABC class: {"tiers", "abc", "total", "pareto", "top"}."""
+    from accounts.models import TIER_ORDER, AbcClass
+
+    first, last = params.months
+    # sum per account over the rollup alone (a narrow hash key), then join the accounts in scope
+    rollup = MonthlyRevenue.objects.filter(month__gte=first, month__lte=last)
+    if params.team_id or params.owner_id or not sees_all(user, Account):  # a small book: narrow first
+        rollup = rollup.filter(account_id__in=scoped_accounts(user=user, params=params).values("pk"))
+    rollup_sql, rollup_params = (
+        rollup.order_by().values("account_id").annotate(r=Sum("revenue")).query.sql_with_params()
     )
-    revenue = dict(
-        _period_revenue(user=user, params=params)
-        .order_by()
-        .values_list(f"account__{field}")
-        .annotate(r=Sum("revenue"))
-        .values_list(f"account__{field}", "r")
+    accounts_sql, accounts_params = (
+        scoped_accounts(user=user, params=params).order_by().values("id", "tier", "abc_class").query.sql_with_params()
     )
-    total = sum(revenue.values(), ZERO)
+    inner_params = [*rollup_params, *accounts_params]
+    sql = f"""
+        WITH per AS (
+            SELECT s.account_id, s.r, a.tier AS tier_code, a.abc_class AS abc_code
+            FROM ({rollup_sql}) s JOIN ({accounts_sql}) a ON a.id = s.account_id
+        ),
+        ranked AS (
+            SELECT per.account_id, per.r,
+                SUM(per.r) OVER (ORDER BY per.r DESC, per.account_id ROWS UNBOUNDED PRECEDING) AS cum,
+                ROW_NUMBER() OVER (ORDER BY per.r DESC, per.account_id) AS rn,
+                COUNT(*) OVER () AS n,
+                SUM(per.r) OVER () AS total
+            FROM per WHERE per.r > 0
+        )
+        SELECT 'tier', tier_code, CAST(NULL AS BIGINT), SUM(r),
+            CAST(NULL AS BIGINT), CAST(NULL AS BIGINT), CAST(NULL AS BIGINT)
+        FROM per GROUP BY tier_code
+        UNION ALL
+        SELECT 'abc', abc_code, NULL, SUM(r), NULL, NULL, NULL FROM per GROUP BY abc_code
+        UNION ALL
+        SELECT 'bucket', CAST(NULL AS VARCHAR(20)), ((rn - 1) * %s) / n, MAX(cum), MAX(rn), MAX(n),
+            SUM(CASE WHEN cum - r < total * 0.8 THEN 1 ELSE 0 END)
+        FROM ranked GROUP BY ((rn - 1) * %s) / n
+        UNION ALL
+        SELECT 'top', NULL, account_id, r, rn, NULL, NULL FROM ranked WHERE rn <= %s
+    """  # nosec B608 - the inner query is Django's own SQL; values are bound parameters
+    with connection.cursor() as cursor:
+        cursor.execute(sql, [*inner_params, points, points, top])
+        fetched = cursor.fetchall()
+    by_tier, by_abc, buckets, top_rows = {}, {}, [], []
+    for kind, code, number, amount, rn, n, needed in fetched:
+        if kind == "tier":
+            by_tier[code] = Decimal(amount or 0)
+        elif kind == "abc":
+            by_abc[code] = Decimal(amount or 0)
+        elif kind == "bucket":
+            buckets.append((number, rn, Decimal(amount), n, needed))
+        else:
+            top_rows.append((rn, number, Decimal(amount)))
+    accounts = scoped_accounts(user=user, params=params).order_by()
+    tier_counts = dict(accounts.values_list("tier").annotate(n=Count("pk")).values_list("tier", "n"))
+    abc_counts = dict(accounts.values_list("abc_class").annotate(n=Count("pk")).values_list("abc_class", "n"))
+    total = sum(by_tier.values(), ZERO)
+    return {
+        "tiers": _grouped(by_tier, tier_counts, [(t.value, t.label) for t in TIER_ORDER], total),
+        "abc": _grouped(by_abc, abc_counts, list(AbcClass.choices), total),
+        "total": total,
+        "pareto": _pareto(sorted(buckets)),
+        "top": _top(sorted(top_rows), total),
+    }
+
+
+def _grouped(revenue: dict, counts: dict, choices, total: Decimal) -> dict:
     rows = []
+    known = dict(choices)
     for code, label in choices:
         rev = revenue.get(code) or ZERO
         rows.append(
@@ -54,83 +111,44 @@ def _grouped(*, user, params, field: str, choices) -> dict:
                 "share": percent(rev, total),
             }
         )
-    other = sum((v for k, v in revenue.items() if k not in dict(choices)), ZERO)
-    others = sum(v for k, v in counts.items() if k not in dict(choices))
+    other = sum((v for k, v in revenue.items() if k not in known), ZERO)
+    others = sum(v for k, v in counts.items() if k not in known)
     if other or others:
         rows.append({"key": "", "label": "—", "accounts": others, "revenue": other, "share": percent(other, total)})
     return {"rows": rows, "total": total, "accounts": sum(counts.values())}
 
 
-def revenue_by_tier(*, user, params) -> dict:
-    from accounts.models import TIER_ORDER
-
-    return _grouped(user=user, params=params, field="tier", choices=[(t.value, t.label) for t in TIER_ORDER])
-
-
-def revenue_by_abc(*, user, params) -> dict:
-    from accounts.models import AbcClass
-
-    return _grouped(user=user, params=params, field="abc_class", choices=list(AbcClass.choices))
-
-
-def pareto(*, user, params, points: int = PARETO_POINTS) -> dict:
-    """{"x": [% of accounts], "y": [% of revenue], "accounts": n, "total": revenue,
-    "top_80": how many accounts make 80% of the revenue, "top": the largest accounts}.
-    Only accounts with positive revenue in the period count."""
-    per_account = (
-        _period_revenue(user=user, params=params)
-        .order_by()
-        .values("account_id")
-        .annotate(r=Sum("revenue"))
-        .filter(r__gt=0)
-    )
-    inner, inner_params = per_account.query.sql_with_params()
-    sql = f"""
-        WITH ranked AS (
-            SELECT s.account_id, s.r,
-                SUM(s.r) OVER (ORDER BY s.r DESC, s.account_id ROWS UNBOUNDED PRECEDING) AS cum,
-                ROW_NUMBER() OVER (ORDER BY s.r DESC, s.account_id) AS rn,
-                COUNT(*) OVER () AS n,
-                SUM(s.r) OVER () AS total
-            FROM ({inner}) s
-        )
-        SELECT ((rn - 1) * %s) / n AS bucket, MAX(rn), MAX(cum), MAX(n), MAX(total),
-            SUM(CASE WHEN cum - r < total * 0.8 THEN 1 ELSE 0 END)
-        FROM ranked GROUP BY 1 ORDER BY 1
-    """  # nosec B608 - the inner query is Django's own SQL; values are bound parameters
-    with connection.cursor() as cursor:
-        cursor.execute(sql, [*inner_params, points])
-        buckets = cursor.fetchall()
+def _pareto(buckets) -> dict:
+    """{"x": [% of accounts], "y": [% of revenue], "accounts": n, "total": revenue, "top_80": how
+    many accounts make 80% of the revenue}; accounts with positive revenue only."""
     x, y, n, total, top_80 = [0.0], [0.0], 0, ZERO, 0
-    for _bucket, rn, cum, count, tot, needed in buckets:
-        n, total = count, Decimal(tot)
+    for _bucket, rn, cum, count, needed in buckets:
+        n = count
         top_80 += needed
         x.append(round(rn * 100 / count, 1))
-        y.append(round(float(Decimal(cum) * 100 / total), 1))
+        total = max(total, cum)
+    for _bucket, _rn, cum, _count, _needed in buckets:
+        y.append(round(float(cum * 100 / total), 1))
     return {"x": x, "y": y, "accounts": n, "total": total, "top_80": top_80}
 
 
-def top_accounts(*, user, params, limit: int = TOP_ACCOUNTS, total: Decimal | None = None) -> list[dict]:
+def _top(rows, total: Decimal) -> list[dict]:
     """The largest accounts by revenue in the period, with their share and the running share."""
-    rows = list(
-        _period_revenue(user=user, params=params)
-        .order_by()
-        .values("account_id")
-        .annotate(revenue=Sum("revenue"))
-        .filter(revenue__gt=0)
-        .order_by("-revenue", "account_id")[:limit]
-    )
-    names = Account.objects.in_bulk([r["account_id"] for r in rows])
-    running = ZERO
-    for rank, row in enumerate(rows, start=1):
-        account = names[row["account_id"]]
-        running += row["revenue"]
-        row.update(
-            rank=rank,
-            account=account.name,
-            url=account.get_absolute_url(),
-            tier=account.get_tier_display(),
-            share=percent(row["revenue"], total),
-            cumulative=percent(running, total),
+    names = Account.objects.in_bulk([account_id for _rn, account_id, _r in rows])
+    out, running = [], ZERO
+    for rank, account_id, revenue in rows:
+        account = names[account_id]
+        running += revenue
+        out.append(
+            {
+                "rank": rank,
+                "account_id": account_id,
+                "account": account.name,
+                "url": account.get_absolute_url(),
+                "tier": account.get_tier_display(),
+                "revenue": revenue,
+                "share": percent(revenue, total),
+                "cumulative": percent(running, total),
+            }
         )
-    return rows
+    return out

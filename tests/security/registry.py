@@ -92,6 +92,31 @@ def _note(*, account, pk):
     return Note.objects.create(id=pk, account=account, body="Walk", occurred_at=timezone.now())
 
 
+def _opportunity(*, account, pk):
+    from opportunities.models import Opportunity
+    from tests.opportunities.factories import OpportunityFactory
+
+    return Opportunity.objects.filter(pk=pk).first() or OpportunityFactory(id=pk, account=account)
+
+
+def _quote(*, account, pk):
+    from opportunities.models import Quote
+    from tests.opportunities.factories import QuoteFactory
+
+    return Quote.objects.filter(pk=pk).first() or QuoteFactory(id=pk, opportunity=_opportunity(account=account, pk=pk))
+
+
+def _opportunity_child(factory_name, **parents):
+    def make(*, account, pk):
+        from tests.opportunities import factories
+
+        factory = getattr(factories, factory_name)
+        made = {name: maker(account=account, pk=pk) for name, maker in parents.items()}
+        return factory(id=pk, **made)
+
+    return make
+
+
 def _search_row(*, account, pk):
     return account.search  # kept by the services (and the account factory)
 
@@ -128,6 +153,11 @@ CUSTOMER_DATA_FACTORIES = {
     "visits.Callback": lambda *, account, pk: CallbackFactory(id=pk, account=account),
     "visits.FollowUp": lambda *, account, pk: FollowUpFactory(id=pk, account=account),
     "visits.Note": _note,
+    "opportunities.Opportunity": _opportunity,
+    "opportunities.Quote": _quote,
+    "opportunities.OpportunityContact": _opportunity_child("OpportunityContactFactory", opportunity=_opportunity),
+    "opportunities.StageChange": _opportunity_child("StageChangeFactory", opportunity=_opportunity),
+    "opportunities.QuoteLine": _opportunity_child("QuoteLineFactory", quote=_quote),
 }
 
 # Values for a route's other arguments (beside its primary keys); a route with an argument not
@@ -135,6 +165,7 @@ CUSTOMER_DATA_FACTORIES = {
 SAMPLE_KWARGS = {
     "key": "tiering.tier",  # an account panel
     "fmt": "csv",  # an import job's error file (scoped to the user who started the import)
+    "action": "submit",  # a quote's action (opportunities:quote_action)
 }
 
 # Routes that take a primary key of something that is not customer data, with the reason.
@@ -143,4 +174,5 @@ NOT_CUSTOMER_DATA = {
     "competitor-detail": "the competitor list is master data every role reads",
     "tiering-recompute-job": "recompute jobs are not customer data (administrators and directors only)",
     "tiering:job": "recompute jobs are not customer data (administrators and directors only)",
+    "opportunity-stage-detail": "the stages of the buying process are master data every seller reads",
 }
