@@ -38,7 +38,7 @@ def _occurrence(contact, year: int) -> datetime.date | None:
         for leap in (True, False) if contact.birth_leap_month else (False,):
             for dd in (contact.birth_day, 29):  # a missing 30th is kept on the 29th
                 try:
-                    return LunarDate(year, contact.birth_month, dd, leap).toSolarDate()
+                    return LunarDate(year, contact.birth_month, dd, leap).to_solar_date()
                 except ValueError:
                     continue
         return None

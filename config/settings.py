@@ -79,6 +79,7 @@ INSTALLED_APPS = [
     "contracts",
     "visits",
     "opportunities",
+    "reminders",
     "reports",
 ]
 
@@ -118,6 +119,7 @@ TEMPLATES = [
                 "django.contrib.messages.context_processors.messages",
                 "django.template.context_processors.i18n",
                 "core.context_processors.navigation",
+                "reminders.context_processors.notifications",
             ],
         },
     },
@@ -220,6 +222,14 @@ CELERY_BEAT_SCHEDULE = {
         "task": "tiering.tasks.recompute_tiers_nightly",
         "schedule": crontab(hour=2, minute=30),
     },
+    # reminders (reminders/rules.py): the date-based rules each morning (after the nightly jobs),
+    # the service-request ones every five minutes, delivery of the ledger every minute (it also
+    # picks up rows a dead worker left unsent), the digest each evening, webhooks every minute
+    "reminders-daily-sweep": {"task": "reminders.tasks.sweep_daily", "schedule": crontab(hour=7, minute=30)},
+    "reminders-frequent-sweep": {"task": "reminders.tasks.sweep_frequent", "schedule": 300.0},
+    "reminders-deliver": {"task": "reminders.tasks.deliver_notifications", "schedule": 60.0},
+    "reminders-digest": {"task": "reminders.tasks.send_digests", "schedule": crontab(hour=18, minute=0)},
+    "reminders-webhooks": {"task": "reminders.tasks.collect_webhook_events", "schedule": 60.0},
 }
 
 # --- contracts ----------------------------------------------------------------------------
@@ -340,6 +350,8 @@ EMAIL_BACKEND = env(
 EMAIL_HOST = env("EMAIL_HOST", default="localhost")
 EMAIL_PORT = env.int("EMAIL_PORT", default=25)
 DEFAULT_FROM_EMAIL = env("DEFAULT_FROM_EMAIL", default="crm@localhost")
+# the address people open the CRM at: the links in reminder e-mails start with it
+SITE_URL = env("SITE_URL", default="http://127.0.0.1:8000")
 
 # --- API ----------------------------------------------------------------------------------
 REST_FRAMEWORK = {

@@ -23,6 +23,7 @@ urlpatterns = [
     path("contracts/", include("contracts.urls")),
     path("visits/", include("visits.urls")),
     path("opportunities/", include("opportunities.urls")),
+    path("reminders/", include("reminders.urls")),
     path("imports/", include("core.urls")),
     path("", include("reports.urls")),
 ]

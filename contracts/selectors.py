@@ -257,7 +257,7 @@ def installments_due_between(*, start: datetime.date, end: datetime.date, user=N
     qs = Installment.objects.filter(paid_on__isnull=True, due_on__gte=start, due_on__lte=end).exclude(
         contract__status__in=[Contract.Status.DRAFT, Contract.Status.PENDING, Contract.Status.REJECTED]
     )
-    qs = qs.annotate(open_amount=F("amount") - F("paid_amount")).select_related("contract__account")
+    qs = qs.annotate(open_balance=F("amount") - F("paid_amount")).select_related("contract__account")
     return visible_to(user, qs) if user is not None else qs
 
 
@@ -266,7 +266,7 @@ def installments_overdue(*, as_of: datetime.date, min_days: int = 1, user=None):
     qs = Installment.objects.filter(
         paid_on__isnull=True, due_on__lte=as_of - datetime.timedelta(days=min_days)
     ).exclude(contract__status__in=[Contract.Status.DRAFT, Contract.Status.PENDING, Contract.Status.REJECTED])
-    qs = qs.annotate(open_amount=F("amount") - F("paid_amount")).select_related("contract__account")
+    qs = qs.annotate(open_balance=F("amount") - F("paid_amount")).select_related("contract__account")
     return visible_to(user, qs) if user is not None else qs
 
 

@@ -291,11 +291,13 @@ class QuoteViewSet(
         quote = serializer.instance
         if data.get("opportunity", quote.opportunity) != quote.opportunity:
             raise serializers.ValidationError({"opportunity": ["A quote cannot move to another opportunity."]})
+        if data.get("version") is None:
+            raise serializers.ValidationError({"version": ["Send the version you read."]})
         lines = data.get("lines")
         serializer.instance = services.quote_update(
             quote=quote,
             actor=self.request.user,
-            expected_version=data.get("version"),
+            expected_version=data["version"],
             valid_until=data.get("valid_until", quote.valid_until),
             notes=data.get("notes", quote.notes),
             lines=[dict(line) for line in lines]

@@ -38,14 +38,14 @@ STAGE_CONTEXT = "opportunity stage"
 # for makemessages: the default names are translated in the stage context (pgettext), where
 # "Won" and "Lost" are a deal's outcome, not a customer's
 _STAGE_NAMES = [
-    pgettext_lazy(STAGE_CONTEXT, "Need identified"),
-    pgettext_lazy(STAGE_CONTEXT, "Project set up"),
-    pgettext_lazy(STAGE_CONTEXT, "Information gathering"),
-    pgettext_lazy(STAGE_CONTEXT, "Technical screening"),
-    pgettext_lazy(STAGE_CONTEXT, "Evaluation"),
-    pgettext_lazy(STAGE_CONTEXT, "Decision"),
-    pgettext_lazy(STAGE_CONTEXT, "Won"),
-    pgettext_lazy(STAGE_CONTEXT, "Lost"),
+    pgettext_lazy("opportunity stage", "Need identified"),
+    pgettext_lazy("opportunity stage", "Project set up"),
+    pgettext_lazy("opportunity stage", "Information gathering"),
+    pgettext_lazy("opportunity stage", "Technical screening"),
+    pgettext_lazy("opportunity stage", "Evaluation"),
+    pgettext_lazy("opportunity stage", "Decision"),
+    pgettext_lazy("opportunity stage", "Won"),
+    pgettext_lazy("opportunity stage", "Lost"),
 ]
 
 

@@ -65,6 +65,17 @@ def _when(at: datetime.datetime | None, *, after: datetime.datetime | None) -> d
     return at
 
 
+def _check_owner(*, actor, owner, account, current_id=None) -> None:
+    """The owner is the account's manager, the current owner, or someone the actor may assign
+    (accounts' rule: directors anyone, a manager themself and their team's members)."""
+    from accounts.selectors import account_assignable_owners
+
+    if owner is None or owner.pk in (account.owner_id, current_id):
+        return
+    if actor is not None and not account_assignable_owners(user=actor).filter(pk=owner.pk).exists():
+        raise ValidationError({"owner": _("You cannot make this person the owner.")}, code="owner")
+
+
 def _check_account(account) -> None:
     if account.is_archived:
         raise ValidationError({"account": _("This account is archived.")})
@@ -104,6 +115,7 @@ def opportunity_create(
     """A new opportunity in an open stage (the first one by default); its probability is the
     stage's default unless given. `at` back-dates it (imports, demo data), never into the future."""
     _check_account(account)
+    _check_owner(actor=actor, owner=owner, account=account)
     stage = stage or first_stage()
     if stage.is_closed or not stage.is_active:
         raise ValidationError({"stage": _("A new opportunity starts in an active open stage.")})
@@ -154,6 +166,8 @@ def opportunity_update(*, opportunity: Opportunity, actor, expected_version: int
     for name, value in data.items():
         if name not in OPPORTUNITY_EDITABLE:
             raise ValidationError({name: _("This field cannot be changed here.")})
+        if name == "owner":
+            _check_owner(actor=actor, owner=value, account=opportunity.account, current_id=opportunity.owner_id)
         setattr(opportunity, name, value)
     _check_account(opportunity.account)
     save_versioned(opportunity, expected_version=expected_version)

@@ -30,6 +30,13 @@ ALL = ("view", "add", "change", "delete")
 READ = ("view",)
 WRITE = ("view", "add", "change")
 
+# reminders: everyone reads and marks their own reminders and chooses their channels; the rules
+# are directors' (admin); webhooks (integrations' addresses and secrets) are administrators' only
+REMINDERS_ADMIN_ONLY = {
+    f"reminders.{model}": () for model in ("webhookendpoint", "webhookdelivery", "outboundevent", "cursor")
+}
+REMINDERS_RULES_READ = {"reminders.rule": READ}
+
 # role -> {app_label or "app_label.model": actions}; the most specific key wins
 ROLE_GRANTS: dict[str, dict[str, tuple[str, ...]]] = {
     Role.ADMIN: dict.fromkeys([*CRM_APPS, "users", "core", "django_celery_beat", "authtoken", "auth"], ALL),
@@ -38,6 +45,7 @@ ROLE_GRANTS: dict[str, dict[str, tuple[str, ...]]] = {
         "users": READ,
         "tiering.tierpolicy": WRITE,
         "core": READ,
+        **REMINDERS_ADMIN_ONLY,
     },
     Role.MANAGER: {
         "accounts": WRITE,
@@ -58,6 +66,8 @@ ROLE_GRANTS: dict[str, dict[str, tuple[str, ...]]] = {
         "contracts.amendment": ("view", "add"),
         "contracts.installment": ALL,
         "reminders": WRITE,
+        **REMINDERS_RULES_READ,
+        **REMINDERS_ADMIN_ONLY,
         "reports": READ,
         "users": READ,
     },
@@ -72,6 +82,8 @@ ROLE_GRANTS: dict[str, dict[str, tuple[str, ...]]] = {
         "visits.followup": WRITE,
         "service_requests": WRITE,
         "reminders": WRITE,
+        **REMINDERS_RULES_READ,
+        **REMINDERS_ADMIN_ONLY,
         "reports": READ,
         "users": READ,
     },
@@ -83,6 +95,8 @@ ROLE_GRANTS: dict[str, dict[str, tuple[str, ...]]] = {
         "contracts.installment": ALL,
         "contracts.approvalrule": READ,
         "reminders": WRITE,
+        **REMINDERS_RULES_READ,
+        **REMINDERS_ADMIN_ONLY,
         "reports": READ,
         "users": READ,
     },

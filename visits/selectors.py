@@ -146,14 +146,20 @@ def contact_due_date(*, account: Account, cadence: dict | None = None) -> dateti
     return timezone.localdate(account.last_contact_at) + datetime.timedelta(days=days)
 
 
+def accounts_overdue_for_contact(*, today: datetime.date | None = None, qs=None, cadence: dict | None = None):
+    """Live accounts whose last contact is older than their tier's cadence, NOT scoped to a user:
+    for set-based jobs (reminders' sweep). Pages and the API use `overdue_accounts`."""
+    today = today or timezone.localdate()
+    qs = Account.objects.filter(is_archived=False) if qs is None else qs
+    cadence = cadences() if cadence is None else cadence
+    return qs.filter(_due_q(today=today, cadence=cadence, extra_days=0))
+
+
 def overdue_accounts(*, user, today: datetime.date | None = None, qs=None):
     """Live accounts the user may see whose last contact is older than their tier's cadence,
     never-contacted ones first, then the longest silent."""
-    today = today or timezone.localdate()
-    qs = Account.objects.filter(is_archived=False) if qs is None else qs
     return (
-        visible_to(user, qs)
-        .filter(_due_q(today=today, cadence=cadences(), extra_days=0))
+        visible_to(user, accounts_overdue_for_contact(today=today, qs=qs))
         .select_related("owner")
         .order_by(_nulls_first("last_contact_at"), "-revenue_12m", "id")
     )

@@ -349,3 +349,23 @@ def test_default_stages_are_the_buying_process():
 def test_factory_opportunity_has_a_first_change():
     opp = OpportunityFactory()
     assert opp.stage_changes.count() == 1
+
+
+def test_default_stage_names_are_translated_and_renamed_ones_kept():
+    from django.utils import translation
+
+    won = stage("won")
+    with translation.override("zh-hans"):
+        assert str(won.label) == "赢单"
+        assert str(stage("need").label) == "需求确认"
+        won.name = "Signed"
+        assert won.label == "Signed"
+
+
+def test_a_manager_cannot_hand_an_opportunity_to_a_stranger(manager, other_manager, director):
+    with pytest.raises(ValidationError, match="cannot make this person the owner"):
+        _open(manager, owner=other_manager)
+    opp = _open(director, account=AccountFactory(owner=manager), owner=other_manager)
+    assert opp.owner == other_manager
+    with pytest.raises(ValidationError, match="cannot make this person the owner"):
+        services.opportunity_update(opportunity=opp, actor=manager, expected_version=None, data={"owner": director})

@@ -307,3 +307,47 @@ class TestAdmin:
         assert response.status_code == 302, (response.context["adminform"].form.errors, response.context["errors"])
         opp = Opportunity.objects.get(title="From admin")
         assert opp.probability == 20 and opp.stage_changes.count() == 1 and opp.created_by == admin_user
+
+    def test_admin_pages_and_history_render(self, client_for, admin_user):
+        opp = OpportunityFactory()
+        quote = QuoteFactory(opportunity=opp)
+        QuoteLineFactory(quote=quote)
+        client = client_for(admin_user)
+        for url in (
+            "/admin/opportunities/opportunity/",
+            f"/admin/opportunities/opportunity/{opp.pk}/change/",
+            f"/admin/opportunities/opportunity/{opp.pk}/history/",
+            "/admin/opportunities/quote/",
+            f"/admin/opportunities/quote/{quote.pk}/change/",
+            "/admin/opportunities/stage/",
+            f"/admin/opportunities/stage/{opp.stage_id}/change/",
+            "/admin/opportunities/stagechange/",
+            "/admin/opportunities/opportunitycontact/",
+            "/admin/opportunities/quoteline/",
+        ):
+            assert client.get(url).status_code == 200, url
+
+    def test_admin_edit_goes_through_the_service_with_the_version(self, client_for, admin_user):
+        from tests.security.test_admin_writes import change_url, form_data
+
+        opp = OpportunityFactory(title="Old")
+        change = opp.stage_changes.get()
+        inlines = {
+            "contact_roles-TOTAL_FORMS": "0",
+            "contact_roles-INITIAL_FORMS": "0",
+            "stage_changes-TOTAL_FORMS": "1",
+            "stage_changes-INITIAL_FORMS": "1",
+            "stage_changes-0-id": str(change.pk),
+            "stage_changes-0-opportunity": str(opp.pk),
+        }
+        client = client_for(admin_user)
+        response = client.post(change_url(opp), {**form_data(admin_user, opp, title="New"), **inlines})
+        assert response.status_code == 302, response.context["errors"]
+        opp.refresh_from_db()
+        assert opp.title == "New" and opp.version == 2
+        stale = {**form_data(admin_user, opp, title="Mine"), **inlines}
+        Opportunity.objects.filter(pk=opp.pk).update(version=9)
+        response = client.post(change_url(opp), stale, follow=True)
+        assert "Someone else changed this record" in response.content.decode()
+        opp.refresh_from_db()
+        assert opp.title == "New"

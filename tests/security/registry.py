@@ -117,6 +117,26 @@ def _opportunity_child(factory_name, **parents):
     return make
 
 
+def _notification(*, account, pk):
+    from tests.reminders.factories import NotificationFactory
+
+    return NotificationFactory(id=pk, account=account, recipient=account.owner)
+
+
+def _webhook_delivery(*, account, pk):
+    from reminders.models import OutboundEvent, WebhookDelivery
+    from tests.reminders.factories import WebhookEndpointFactory
+
+    event = OutboundEvent.objects.create(
+        id=pk,
+        event="account.created",
+        key=f"walk:{pk}",
+        payload={"account_id": account.pk},
+        occurred_at=account.created_at,
+    )
+    return WebhookDelivery.objects.create(id=pk, endpoint=WebhookEndpointFactory(id=pk), event=event)
+
+
 def _search_row(*, account, pk):
     return account.search  # kept by the services (and the account factory)
 
@@ -158,6 +178,9 @@ CUSTOMER_DATA_FACTORIES = {
     "opportunities.OpportunityContact": _opportunity_child("OpportunityContactFactory", opportunity=_opportunity),
     "opportunities.StageChange": _opportunity_child("StageChangeFactory", opportunity=_opportunity),
     "opportunities.QuoteLine": _opportunity_child("QuoteLineFactory", quote=_quote),
+    # a reminder belongs to its recipient (here the other manager); webhooks are administrators'
+    "reminders.Notification": _notification,
+    "reminders.WebhookDelivery": _webhook_delivery,
 }
 
 # Values for a route's other arguments (beside its primary keys); a route with an argument not

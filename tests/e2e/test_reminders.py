@@ -1,0 +1,32 @@
+"""The bell in a real browser: the unread count on the page, one fewer after a reminder is opened,
+none after "mark all as read"."""
+
+import pytest
+
+from tests.accounts.factories import AccountFactory
+from tests.reminders.factories import NotificationFactory
+from tests.users.factories import UserFactory
+from users.roles import Role
+
+pytestmark = [pytest.mark.e2e, pytest.mark.django_db(transaction=True)]
+
+
+def test_the_bell_shows_the_right_count(page, sign_in, live_server):
+    manager = UserFactory(username="bell", password="Pw-123456!", role=Role.MANAGER)
+    account = AccountFactory(owner=manager, name="Hengtong Energy")
+    NotificationFactory.create_batch(3, account=account)
+    NotificationFactory(account=AccountFactory(), recipient=UserFactory(role=Role.MANAGER))  # someone else's
+    sign_in("bell", "Pw-123456!")
+    assert page.locator("[data-testid=bell-count]").inner_text().split()[0] == "3"
+    page.click("[data-testid=bell]")
+    page.wait_for_selector("[data-testid=inbox]")
+    assert page.locator("[data-testid=notification]").count() == 3
+    page.locator("[data-testid=notification] a").first.click()
+    page.wait_for_load_state("networkidle")
+    assert page.url.endswith(f"/accounts/{account.pk}/")
+    assert page.locator("[data-testid=bell-count]").inner_text().split()[0] == "2"
+    page.goto(f"{live_server.url}/reminders/")
+    page.once("dialog", lambda dialog: dialog.accept())
+    page.click("[data-testid=mark-all-read]")
+    page.wait_for_load_state("networkidle")
+    assert page.locator("[data-testid=bell-count]").count() == 0
