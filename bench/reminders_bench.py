@@ -125,7 +125,7 @@ def main() -> int:
         f"data: {Account.objects.count():,} accounts, {Contact.objects.count():,} contacts, "
         f"{Installment.objects.count():,} installments ({overdue:,} overdue); today {today}"
     )
-    print(f"load average (1 / 5 / 15 min): {' / '.join(os.getloadavg().__str__().strip('()').split(', '))}")
+    print("load average (1 / 5 / 15 min): " + " / ".join(f"{x:.2f}" for x in os.getloadavg()))
     print(f"  {'sweep':<52} {'wall':>9} {'py CPU':>9}   {'reminders':>9}")
     results = {}
     for code in ("birthday_upcoming", "birthday_today", "installment_overdue"):

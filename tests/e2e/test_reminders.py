@@ -30,3 +30,32 @@ def test_the_bell_shows_the_right_count(page, sign_in, live_server):
     page.click("[data-testid=mark-all-read]")
     page.wait_for_load_state("networkidle")
     assert page.locator("[data-testid=bell-count]").count() == 0
+
+
+@pytest.mark.parametrize("lang", ["en", "zh-hans"])
+def test_the_pages_pass_axe(browser, live_server, lang):
+    from axe_core_python.sync_playwright import Axe
+
+    manager = UserFactory(username=f"axe-rem-{lang}", password="Pw-123456!", role=Role.MANAGER)
+    NotificationFactory.create_batch(2, account=AccountFactory(owner=manager))
+    context = browser.new_context(viewport={"width": 1366, "height": 900}, locale="en-US")
+    context.add_cookies([{"name": "django_language", "value": lang, "url": live_server.url}])
+    page = context.new_page()
+    page.goto(f"{live_server.url}/auth/login/")
+    page.fill("#id_username", f"axe-rem-{lang}")
+    page.fill("#id_password", "Pw-123456!")
+    page.click("[data-testid=sign-in]")
+    page.wait_for_load_state("networkidle")
+    axe = Axe()
+    for path in ("/reminders/", "/reminders/?show=unread", "/reminders/settings/"):
+        page.goto(f"{live_server.url}{path}")
+        page.wait_for_load_state("networkidle")
+        for scope in ("main", "[data-testid=bell]"):  # the bell (the rest of the menu bar has its own tests)
+            result = axe.run(page, context=scope)
+            serious = [
+                (v["id"], [n["target"] for n in v["nodes"]][:3])
+                for v in result["violations"]
+                if v["impact"] in ("serious", "critical")
+            ]
+            assert serious == [], (path, scope, serious)
+    context.close()
