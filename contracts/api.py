@@ -9,6 +9,7 @@ from rest_framework.decorators import action
 from rest_framework.response import Response
 
 from accounts.api import VisibleAccountField
+from core.api import body_version
 from core.idempotency import IdempotentCreateMixin
 from users.permissions import CrmModelPermission, has_crm_perm
 from users.visibility import visible_to
@@ -133,7 +134,7 @@ class ContractViewSet(
         contract = self.get_object()
         if not has_crm_perm(request.user, "contracts.change_contract"):
             self.permission_denied(request)
-        version = request.data.get("version")
+        version = body_version(request)
         contract = services.contract_submit(contract=contract, actor=request.user, expected_version=version)
         return Response(self.get_serializer(contract).data)
 

@@ -126,6 +126,18 @@ def exception_handler(exc, context):
 # --- the error shape in the OpenAPI schema ---------------------------------------------------
 
 
+class _VersionBody(serializers.Serializer):
+    version = serializers.IntegerField(required=False, allow_null=True)
+
+
+def body_version(request) -> int | None:
+    """The optional `version` of an action's JSON body (optimistic locking), validated: a body
+    that is not an object, or a version that is not a whole number, is a 400, never a 500."""
+    body = _VersionBody(data=request.data if request.data is not None else {})
+    body.is_valid(raise_exception=True)
+    return body.validated_data.get("version")
+
+
 class FieldErrorSerializer(serializers.Serializer):
     message = serializers.CharField()
     code = serializers.CharField()

@@ -10,6 +10,7 @@ from rest_framework.response import Response
 
 from accounts.api import VisibleAccountField
 from accounts.models import Competitor, Contact
+from core.api import body_version
 from core.idempotency import IdempotentCreateMixin
 from users.permissions import CrmModelPermission, has_crm_perm
 
@@ -329,7 +330,7 @@ class QuoteViewSet(
     @action(detail=True, methods=["post"])
     def submit(self, request, pk=None):
         """Finish a draft: ready to send, or waiting for a director when a discount is above the limit."""
-        return self._act(request, services.quote_submit, expected_version=request.data.get("version"))
+        return self._act(request, services.quote_submit, expected_version=body_version(request))
 
     @extend_schema(request=DecideSerializer, responses={200: QuoteSerializer})
     @action(detail=True, methods=["post"])
@@ -344,13 +345,13 @@ class QuoteViewSet(
     @action(detail=True, methods=["post"])
     def send(self, request, pk=None):
         """Mark as sent to the customer."""
-        return self._act(request, services.quote_mark_sent, expected_version=request.data.get("version"))
+        return self._act(request, services.quote_mark_sent, expected_version=body_version(request))
 
     @extend_schema(request=VERSION_BODY, responses={200: QuoteSerializer})
     @action(detail=True, methods=["post"])
     def decline(self, request, pk=None):
         """The customer declined it."""
-        return self._act(request, services.quote_decline, expected_version=request.data.get("version"))
+        return self._act(request, services.quote_decline, expected_version=body_version(request))
 
     @extend_schema(request=None, responses={200: QuoteSerializer})
     @action(detail=True, methods=["post"])

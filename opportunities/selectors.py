@@ -8,8 +8,8 @@ import datetime
 from collections import defaultdict
 from decimal import ROUND_HALF_UP, Decimal
 
-from django.db.models import Count, DecimalField, ExpressionWrapper, F, Q, Sum, Value, Window
-from django.db.models.functions import Coalesce, RowNumber, TruncMonth
+from django.db.models import Count, DecimalField, ExpressionWrapper, F, Q, Sum, Value
+from django.db.models.functions import Coalesce, TruncMonth
 from django.utils import timezone
 
 from accounts.models import AccountEvent
@@ -105,9 +105,9 @@ BOARD_CLOSED_DAYS = 90
 
 def board(*, user, qs=None) -> list[dict]:
     """The pipeline board: every active stage with its totals (one grouped query) and its first
-    cards by expected close date (one query with a row number per stage, at most
-    BOARD_CARDS_PER_STAGE each), so the board costs the same however many opportunities there
-    are. Closed stages show what closed in the last 90 days only."""
+    cards by expected close date (one query per stage, at most BOARD_CARDS_PER_STAGE each), so
+    the board costs the same however many opportunities there are. Closed stages show what
+    closed in the last 90 days only."""
     stages = active_stages()
     since = timezone.localdate() - datetime.timedelta(days=BOARD_CLOSED_DAYS)
     base = opportunity_list(user=user, qs=qs, sort="close").filter(
@@ -119,12 +119,9 @@ def board(*, user, qs=None) -> list[dict]:
         .annotate(count=Count("pk"), weighted=Sum(_weighted_expr()), total=Sum("amount"))
         .order_by()
     }
-    ranked = base.annotate(
-        place=Window(RowNumber(), partition_by=[F("stage_id")], order_by=[F("expected_close_on").asc(), F("pk").asc()])
-    ).filter(place__lte=BOARD_CARDS_PER_STAGE)
-    cards_by_stage = defaultdict(list)
-    for opp in ranked:
-        cards_by_stage[opp.stage_id].append(opp)
+    # one small indexed query per stage (stage, expected close date): at 100,000 opportunities
+    # far cheaper than numbering every row with a window function
+    cards_by_stage = {stage.pk: list(base.filter(stage=stage)[:BOARD_CARDS_PER_STAGE]) for stage in stages}
     columns = []
     for stage in stages:
         t = totals.get(stage.pk, {})

@@ -4,6 +4,11 @@ CSV/XLSX export and `/api/reports/<name>/` show. Registered from `ReportsConfig.
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy, pgettext_lazy
 
+from core.templatetags.money import money
+from opportunities.models import CloseReason, Stage
+from opportunities.selectors import forecast_by_month, pipeline_by_stage, won_lost_analysis
+from users.models import User
+
 from .registry import DATE, DECIMAL, INT, MONEY, PERCENT, Chart, Column, Report, ReportResult, Table, register_report
 from .selectors import activity, composition, health, receivables, service
 from .selectors.churn import (
@@ -511,6 +516,122 @@ def build_receivables(*, user, params) -> ReportResult:
     )
 
 
+# --- pipeline ---------------------------------------------------------------------------------
+
+
+def build_pipeline(*, user, params) -> ReportResult:
+    owner = User.objects.filter(pk=params.owner_id).first() if params.owner_id else None
+    stages = pipeline_by_stage(user=user, owner=owner)
+    forecast = forecast_by_month(user=user, owner=owner)
+    won_lost = won_lost_analysis(user=user, date_from=params.start, date_to=params.end, owner=owner)
+    months: dict = {}
+    for row in forecast:
+        m = months.setdefault(
+            row["month"], {"month": row["month"].strftime("%Y-%m"), "count": 0, "amount": 0, "weighted": 0}
+        )
+        for key in ("count", "amount", "weighted"):
+            m[key] += row[key]
+    month_rows = [months[k] for k in sorted(months)]
+    outcomes, reasons = dict(Stage.Outcome.choices), dict(CloseReason.choices)
+    totals = won_lost["totals"]
+    money_columns = [
+        Column("count", gettext_lazy("Opportunities"), INT),
+        Column("amount", gettext_lazy("Amount"), MONEY),
+        Column("weighted", gettext_lazy("Weighted by probability"), MONEY),
+    ]
+    return ReportResult(
+        tables=[
+            Table(
+                "stages",
+                _("Open pipeline by stage"),
+                [Column("name", gettext_lazy("Stage")), *money_columns],
+                stages,
+                totals={
+                    "name": _("Total"),
+                    "count": sum(r["count"] for r in stages),
+                    "amount": sum((r["amount"] for r in stages), 0),
+                    "weighted": sum((r["weighted"] for r in stages), 0),
+                },
+            ),
+            Table(
+                "forecast",
+                _("Weighted forecast by expected close month"),
+                [Column("month", gettext_lazy("Month")), *money_columns],
+                month_rows,
+            ),
+            Table(
+                "reasons",
+                _("Won and lost by reason"),
+                [
+                    Column("outcome", pgettext_lazy("deal outcome", "Outcome")),
+                    Column("reason", gettext_lazy("Reason")),
+                    Column("count", gettext_lazy("Opportunities"), INT),
+                    Column("amount", gettext_lazy("Amount"), MONEY),
+                ],
+                [
+                    {
+                        **r,
+                        "outcome": str(outcomes.get(r["outcome"], r["outcome"])),
+                        "reason": str(reasons.get(r["reason"], r["reason"] or "—")),
+                    }
+                    for r in won_lost["by_reason"]
+                ],
+            ),
+            Table(
+                "competitors",
+                _("Lost to competitors"),
+                [
+                    Column("competitor", gettext_lazy("Competitor")),
+                    Column("count", gettext_lazy("Opportunities"), INT),
+                    Column("amount", gettext_lazy("Amount"), MONEY),
+                ],
+                won_lost["by_competitor"],
+            ),
+        ],
+        charts=[
+            Chart(
+                "stages",
+                "bars",
+                _("Open pipeline by stage"),
+                {
+                    "labels": [r["name"] for r in stages],
+                    "datasets": [
+                        {"label": _("Amount"), "values": [_num(r["amount"]) for r in stages], "tone": "muted"},
+                        {"label": _("Weighted by probability"), "values": [_num(r["weighted"]) for r in stages]},
+                    ],
+                },
+            ),
+            Chart(
+                "forecast",
+                "bars",
+                _("Weighted forecast by expected close month"),
+                {
+                    "labels": [r["month"] for r in month_rows],
+                    "datasets": [
+                        {"label": _("Weighted by probability"), "values": [_num(r["weighted"]) for r in month_rows]}
+                    ],
+                },
+            ),
+        ],
+        notes=[
+            _(
+                "Won %(won)d (%(won_amount)s), lost %(lost)d (%(lost_amount)s) from %(start)s to %(end)s; "
+                "win rate %(rate)s."
+            )
+            % {
+                "won": totals["won_count"],
+                "won_amount": money(totals["won_amount"], "0"),
+                "lost": totals["lost_count"],
+                "lost_amount": money(totals["lost_amount"], "0"),
+                "start": params.start.isoformat(),
+                "end": params.end.isoformat(),
+                "rate": f"{totals['win_rate']}%" if totals["win_rate"] is not None else "—",
+            },
+            _("The pipeline and the forecast count the open opportunities; won and lost those closed in the period."),
+        ],
+    )
+
+
 def register_reports() -> None:
     for order, (name, title, description, icon, build, filters) in enumerate(
         [
@@ -571,6 +692,14 @@ def register_reports() -> None:
                 "cash-coin",
                 build_receivables,
                 ("period", "team", "owner"),
+            ),
+            (
+                "pipeline",
+                gettext_lazy("Pipeline"),
+                gettext_lazy("Open value by stage, the weighted forecast, won and lost by reason and competitor."),
+                "funnel",
+                build_pipeline,
+                ("period", "owner"),
             ),
         ]
     ):

@@ -43,6 +43,15 @@ def test_submit_needs_approval_before_activation(api_for, manager):
     assert response.status_code == 200 and response.json()["status"] == "pending"
 
 
+@pytest.mark.parametrize("body", [[None, None], {"version": "x"}])
+def test_a_malformed_submit_body_is_a_400_and_changes_nothing(api_for, manager, body):
+    contract = ContractFactory(account=AccountFactory(owner=manager), status=Contract.Status.DRAFT)
+    response = api_for(manager).post(f"/api/contracts/{contract.pk}/submit/", body, format="json")
+    assert response.status_code == 400, response.content
+    contract.refresh_from_db()
+    assert contract.status == Contract.Status.DRAFT
+
+
 def test_statement_as_of_a_date(api_for, finance_user):
     contract = ContractFactory(value=Decimal("20000"), late_fee_rate=Decimal("0.05"), grace_days=0)
     InstallmentFactory(contract=contract, due_on=datetime.date(2026, 3, 1), amount=Decimal("10000"))

@@ -50,7 +50,8 @@ def test_a_card_dragged_to_another_stage_is_saved_there(browser, live_server):
     opp = OpportunityFactory(account=account, owner=manager, title="Grid monitoring", stage=stages["need"])
     OpportunityFactory(account=account, owner=manager, title="Already evaluating", stage=stages["evaluation"])
 
-    context, page = _signed_in(browser, live_server, "li")
+    # wide enough for every column beside the sidebar: the mouse drags only within the viewport
+    context, page = _signed_in(browser, live_server, "li", width=1920)
     page.goto(f"{live_server.url}/opportunities/")
     card = page.locator(f"[data-testid=card-{opp.pk}]")
     target = page.locator("[data-testid=column-evaluation] [data-stage-column]")

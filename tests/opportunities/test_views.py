@@ -280,6 +280,16 @@ class TestQuoteApi:
         response = api_for(manager).post(f"/api/quotes/{quote.pk}/submit/", {"version": 9}, format="json")
         assert response.status_code == 409 and response.json()["code"] == "stale"
 
+    @pytest.mark.parametrize("body", [[None, None], {"version": "x"}, "text"])
+    def test_a_malformed_action_body_is_a_400_and_changes_nothing(self, api_for, manager, body):
+        quote = QuoteFactory(opportunity=OpportunityFactory(account=AccountFactory(owner=manager)))
+        QuoteLineFactory(quote=quote)
+        for action in ("submit", "send", "decline"):
+            response = api_for(manager).post(f"/api/quotes/{quote.pk}/{action}/", body, format="json")
+            assert response.status_code == 400, (action, response.content)
+        quote.refresh_from_db()
+        assert quote.status == Quote.Status.DRAFT
+
     def test_another_managers_quote_is_404_for_every_action(self, api_for, manager, other_manager):
         quote = QuoteFactory(opportunity=OpportunityFactory(account=AccountFactory(owner=other_manager)))
         api = api_for(manager)

@@ -5,10 +5,17 @@ import pytest
 from django.urls import reverse
 
 from reminders.models import OutboundEvent, Rule, WebhookDelivery
+from reminders.services import rules_ensure_defaults
 
 from .factories import NotificationFactory, WebhookEndpointFactory
 
 pytestmark = pytest.mark.django_db
+
+
+@pytest.fixture(autouse=True)
+def _default_rules():
+    """The data migration's rules (a browser test's flush on the same worker removes them)."""
+    rules_ensure_defaults()
 
 
 def test_every_page_opens(client_for, admin_user):

@@ -12,7 +12,7 @@ NAMES = [r.name for r in reports_in_order()]
 
 
 def test_the_reports_are_registered():
-    assert NAMES == ["composition", "churn", "health", "service", "visits", "scorecard", "receivables"]
+    assert NAMES == ["composition", "churn", "health", "service", "visits", "scorecard", "receivables", "pipeline"]
 
 
 @pytest.mark.parametrize("name", NAMES)

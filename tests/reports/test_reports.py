@@ -10,6 +10,7 @@ from django.utils import timezone
 from reports.definitions import (
     build_composition,
     build_health,
+    build_pipeline,
     build_receivables,
     build_scorecard,
     build_service,
@@ -31,6 +32,7 @@ def _english():
 
     with translation.override("en"):
         yield
+
 
 OCT = ReportParams(start=datetime.date(2026, 10, 1), end=datetime.date(2026, 10, 31))
 
@@ -296,3 +298,58 @@ class TestReceivables:
         ]
         (overdue,) = result.table("overdue").rows
         assert overdue["number"] == contract.number and overdue["late_fees"] > 0
+
+
+class TestPipeline:
+    def test_stages_forecast_and_won_lost(self, manager, other_manager):
+        """Open: need 100,000 at 10% and 50,000 at 20% (weighted 10,000 + 10,000), decision 200,000
+        at 80% (160,000). Closed in October: won 30,000 (price), lost 40,000 (price, to Rival):
+        win rate 50%. Another manager's 999,999 is not counted."""
+        from tests.accounts.factories import CompetitorFactory
+        from tests.opportunities.factories import OpportunityFactory, stage
+
+        mine = AccountFactory(owner=manager)
+        dec, jan = datetime.date(2026, 12, 15), datetime.date(2027, 1, 10)
+        OpportunityFactory(
+            account=mine, stage=stage("need"), amount=Decimal("100000"), probability=10, expected_close_on=dec
+        )
+        OpportunityFactory(
+            account=mine, stage=stage("need"), amount=Decimal("50000"), probability=20, expected_close_on=dec
+        )
+        OpportunityFactory(
+            account=mine, stage=stage("decision"), amount=Decimal("200000"), probability=80, expected_close_on=jan
+        )
+        OpportunityFactory(
+            account=mine,
+            stage=stage("won"),
+            amount=Decimal("30000"),
+            closed_on=datetime.date(2026, 10, 5),
+            close_reason="price",
+        )
+        OpportunityFactory(
+            account=mine,
+            stage=stage("lost"),
+            amount=Decimal("40000"),
+            closed_on=datetime.date(2026, 10, 6),
+            close_reason="price",
+            lost_to=CompetitorFactory(name="Rival"),
+        )
+        OpportunityFactory(account=AccountFactory(owner=other_manager), stage=stage("need"), amount=Decimal("999999"))
+        result = build_pipeline(user=manager, params=OCT)
+        stages = rows_by(result.table("stages"), "code")
+        assert (stages["need"]["count"], stages["need"]["amount"], stages["need"]["weighted"]) == (
+            2,
+            Decimal("150000"),
+            Decimal("20000"),
+        )
+        assert (stages["decision"]["amount"], stages["decision"]["weighted"]) == (Decimal("200000"), Decimal("160000"))
+        totals = result.table("stages").totals
+        assert (totals["count"], totals["amount"], totals["weighted"]) == (3, Decimal("350000"), Decimal("180000"))
+        forecast = rows_by(result.table("forecast"), "month")
+        assert (forecast["2026-12"]["count"], forecast["2026-12"]["weighted"]) == (2, Decimal("20000"))
+        assert forecast["2027-01"]["weighted"] == Decimal("160000")
+        reasons = [(r["outcome"], r["reason"], r["count"], r["amount"]) for r in result.table("reasons").rows]
+        assert sorted(reasons) == [("Lost", "Price", 1, Decimal("40000")), ("Won", "Price", 1, Decimal("30000"))]
+        (rival,) = result.table("competitors").rows
+        assert (rival["competitor"], rival["count"], rival["amount"]) == ("Rival", 1, Decimal("40000"))
+        assert "win rate 50.0%." in str(result.notes[0])
