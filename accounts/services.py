@@ -263,13 +263,12 @@ MANUAL_SOURCE = "manual"
 
 
 def transaction_source_for(actor) -> str | None:
-    """The one `source_system` a caller may record under: an integration's service account
-    records under its user name, a person under "manual"; system work (actor None) is free."""
-    if actor is None:
-        return None
-    if getattr(actor, "is_service_account", False):
+    """The one `source_system` an integration's service account may record under: its user name,
+    so that one integration cannot take another's refs. People (finance keying in or importing an
+    ERP export) and system work may name any source; None means "not restricted"."""
+    if actor is not None and getattr(actor, "is_service_account", False):
         return actor.username
-    return MANUAL_SOURCE
+    return None
 
 
 def _check_source(*, actor, source: str, row_label: str = "") -> None:
@@ -338,12 +337,13 @@ def transactions_push(*, actor, rows: Iterable[dict]) -> dict:
     """Record revenue rows pushed by another system; idempotent on (source_system, external_ref).
 
     Each row is a validated dict (account, kind, amount, occurred_at, product_line, source_system,
-    external_ref, note). `source_system` is the caller's own (`transaction_source_for`): another
-    one is refused (`PermissionDenied`). Answers which refs this request stored (`created`) and
-    which were stored before with the same account, kind and amount (`existing`); a ref stored
-    for a different record, or for one the caller cannot see, is a `TransactionConflict` naming
-    it, and the whole push stores nothing. A ref repeated in the batch with other values is
-    refused naming both rows; repeated identically it is stored once.
+    external_ref, note). An integration's service account pushes under its own name
+    (`transaction_source_for`): another source is refused (`PermissionDenied`). Answers which
+    refs this request stored (`created`) and which were stored before with the same account, kind
+    and amount (`existing`); a ref stored for a different record, or for one the caller cannot
+    see, is a `TransactionConflict` naming it, and the whole push stores nothing. A ref repeated
+    in the batch with other values is refused naming both rows; repeated identically it is
+    stored once.
     Every stored row gets its history row, as single saves do.
     """
     rows = list(rows)

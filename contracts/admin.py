@@ -4,7 +4,7 @@ from django.contrib import admin
 from django.db import transaction
 from simple_history.admin import SimpleHistoryAdmin
 
-from users.admin_mixins import VisibilityAdminMixin
+from users.admin_mixins import ServiceAdminMixin, VisibilityAdminMixin
 
 from . import services
 from .models import Amendment, ApprovalRule, ApprovalStep, Contract, ContractDocument, Installment, Payment
@@ -40,7 +40,7 @@ class AmendmentInline(ReadOnlyInline):
 
 
 @admin.register(Contract)
-class ContractAdmin(VisibilityAdminMixin, SimpleHistoryAdmin):
+class ContractAdmin(ServiceAdminMixin, VisibilityAdminMixin, SimpleHistoryAdmin):
     list_display = ("number", "title", "account", "type", "value", "currency", "status", "start_on", "end_on", "owner")
     list_filter = ("status", "type", "currency", "auto_renew")
     search_fields = ("number", "title", "account__name", "account__number")
@@ -75,7 +75,9 @@ class ContractAdmin(VisibilityAdminMixin, SimpleHistoryAdmin):
                 obj.pk, obj.number = created.pk, created.number
             else:
                 data = {f: form.cleaned_data[f] for f in form.changed_data if f in services.CONTRACT_EDITABLE}
-                services.contract_update(contract=obj, actor=request.user, expected_version=None, data=data)
+                services.contract_update(
+                    contract=obj, actor=request.user, expected_version=self.expected_version(form), data=data
+                )
 
 
 @admin.register(ApprovalRule)

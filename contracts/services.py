@@ -12,7 +12,7 @@ from django.db.models import Max, Q
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
-from core.locking import StaleVersionError, save_versioned
+from core.locking import StaleVersionError, require_version, save_versioned
 from users.visibility import roles_of
 
 from . import events
@@ -134,6 +134,7 @@ def _validate_dates(contract: Contract) -> None:
 @transaction.atomic
 def contract_update(*, contract: Contract, actor, expected_version: int | None, data: dict) -> Contract:
     """Edit a draft (or rejected) contract; once approved, terms change only by amendment."""
+    require_version(expected_version, actor=actor)
     if not contract.is_editable:
         raise ValidationError(_("An approved contract is changed by an amendment, not edited."), code="not_editable")
     for name, value in data.items():

@@ -21,6 +21,7 @@ from accounts.filters import account_search_q
 from accounts.models import Account
 from accounts.selectors import account_get_for_user
 from core.export import export_response, rows_from
+from core.forms import add_service_errors
 from users.permissions import crm_permission_required, has_crm_perm
 from users.visibility import visible_to
 
@@ -67,14 +68,6 @@ RECEIVABLE_COLUMNS = [
     (gettext_lazy("Overdue"), lambda c: c.overdue_amount),
     (gettext_lazy("Owner"), lambda c: str(c.owner or "")),
 ]
-
-
-def _add_errors(form, exc: ValidationError):
-    if hasattr(exc, "error_dict"):
-        for name, errors in exc.message_dict.items():
-            form.add_error(name if name in form.fields else None, errors)
-    else:
-        form.add_error(None, exc.messages)
 
 
 def _flash_error(request, exc: ValidationError):
@@ -189,7 +182,7 @@ def contract_create(request):
         try:
             contract = services.contract_create(actor=request.user, account=data.pop("account"), **data)
         except ValidationError as exc:
-            _add_errors(form, exc)
+            add_service_errors(form, exc)
         else:
             messages.success(request, _("Contract %(number)s drafted.") % {"number": contract.number})
             return redirect(contract)
@@ -216,7 +209,7 @@ def contract_edit(request, pk):
                 data=form.service_data(),
             )
         except ValidationError as exc:
-            _add_errors(form, exc)
+            add_service_errors(form, exc)
         else:
             messages.success(request, _("Changes saved."))
             return redirect(contract)
@@ -271,7 +264,7 @@ def contract_amend(request, pk):
                 data=form.service_data(),
             )
         except ValidationError as exc:
-            _add_errors(form, exc)
+            add_service_errors(form, exc)
         else:
             messages.success(request, _("Amendment no. %(n)s recorded.") % {"n": amendment.sequence})
             return redirect(contract)
@@ -304,7 +297,7 @@ def contract_terminate(request, pk):
                 terminated_on=form.cleaned_data["terminated_on"],
             )
         except ValidationError as exc:
-            _add_errors(form, exc)
+            add_service_errors(form, exc)
         else:
             messages.success(request, _("Contract %(number)s terminated.") % {"number": contract.number})
             return redirect(contract)
@@ -359,7 +352,7 @@ def schedule_edit(request, pk):
                 messages.success(request, _("Installment added."))
                 return redirect(reverse("contracts:schedule", args=[contract.pk]))
         except ValidationError as exc:
-            _add_errors(even_form if "even" in request.POST else add_form, exc)
+            add_service_errors(even_form if "even" in request.POST else add_form, exc)
     st = selectors.contract_statement(contract=contract)
     installments = list(contract.installments.all())
     return render(
@@ -406,7 +399,7 @@ def document_upload(request, pk):
                 name=form.cleaned_data["name"],
             )
         except ValidationError as exc:
-            _add_errors(form, exc)
+            add_service_errors(form, exc)
         else:
             messages.success(request, _("Document uploaded."))
             return redirect(contract)
@@ -566,7 +559,7 @@ def payment_create(request):
         try:
             payment, created = services.payment_record(actor=request.user, contract=cleaned.pop("contract"), **cleaned)
         except ValidationError as exc:
-            _add_errors(form, exc)
+            add_service_errors(form, exc)
         else:
             if created:
                 messages.success(
@@ -599,7 +592,7 @@ def transaction_create(request):
                     **data,
                 )
         except ValidationError as exc:
-            _add_errors(form, exc)
+            add_service_errors(form, exc)
         else:
             messages.success(
                 request,
@@ -646,7 +639,7 @@ def reconcile(request):
         try:
             rows = reconciliation.parse(form.cleaned_data["file"])
         except ValidationError as exc:
-            _add_errors(form, exc)
+            add_service_errors(form, exc)
         else:
             result = reconciliation.classify(user=request.user, rows=rows)
             request.session[SESSION_KEY] = {"rows": [r.as_dict() for r in rows]}

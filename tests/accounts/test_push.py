@@ -60,17 +60,19 @@ class TestSourceBelongsToTheCaller:
         assert "source_system 'erp' does not belong to you" in str(response.json())
         assert Transaction.objects.count() == 0
 
-    def test_people_record_under_manual_only(self, finance_user):
+    def test_people_record_under_manual_or_the_source_they_name(self, finance_user):
+        """Finance keys in or imports an ERP export under that system's name; only integrations
+        (service accounts) are held to their own."""
         account = AccountFactory()
-        with pytest.raises(services.PermissionDenied, match="your records are stored under 'manual'"):
-            services.transaction_record(
-                actor=finance_user,
-                account=account,
-                kind="purchase",
-                amount=Decimal("1.00"),
-                occurred_at=timezone.now(),
-                source_system="billing",
-            )
+        named = services.transaction_record(
+            actor=finance_user,
+            account=account,
+            kind="purchase",
+            amount=Decimal("1.00"),
+            occurred_at=timezone.now(),
+            source_system="erp",
+        )
+        assert named.source_system == "erp"
         txn = services.transaction_record(
             actor=finance_user, account=account, kind="purchase", amount=Decimal("1.00"), occurred_at=timezone.now()
         )

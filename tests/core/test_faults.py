@@ -105,7 +105,7 @@ def test_the_broker_redelivers_the_task_of_a_worker_killed_with_kill_9(tmp_path)
     with redis_server() as redis:
         env = {"CELERY_VISIBILITY_TIMEOUT": "2"}
         first = Worker(broker_url=redis.url, queue=queue, include="tests.core.fault_tasks", env=env).start()
-        sender = Celery(broker=redis.url)
+        sender = Celery(broker=redis.url, set_as_current=False)  # the project app stays current
         sender.conf.broker_transport_options = {"visibility_timeout": 2}
         try:
             sender.send_task("tests.fault.record_and_sleep", args=[str(marker), 60], queue=queue)
@@ -135,7 +135,7 @@ def test_the_visibility_timeout_outlasts_the_longest_task(settings):
 
 
 @pytest.mark.skipif(connection.vendor != "postgresql", reason="PostgreSQL's connection pool")
-@pytest.mark.django_db(transaction=True, serialized_rollback=True)
+@pytest.mark.django_db(transaction=True)
 def test_the_pool_replaces_a_connection_killed_while_idle():
     """pg_terminate_backend on an idle pooled connection: the next checkout gets a live one
     (without the check it handed out the dead connection, and the request answered 500)."""

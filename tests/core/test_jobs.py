@@ -77,7 +77,7 @@ def test_a_duplicate_delivered_while_the_first_runs_does_nothing():
 
 
 @pytest.mark.skipif(connection.vendor != "postgresql", reason="concurrent sessions need PostgreSQL")
-@pytest.mark.django_db(transaction=True, serialized_rollback=True)
+@pytest.mark.django_db(transaction=True)
 def test_concurrent_deliveries_run_the_period_once():
     """Eight workers receive the same tick at once: exactly one runs it."""
     from django.db import connections
