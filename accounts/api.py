@@ -234,7 +234,7 @@ def _row_errors(detail) -> list[str]:
     """DRF's per-row errors as sentences that name the row (1-based) and the field."""
     messages = []
     if isinstance(detail, dict):  # {"2": {...}}: 0-based positions of the bad rows only
-        pairs = sorted((int(k) + 1, v) for k, v in detail.items())
+        pairs = sorted((int(k) + 1, v) for k, v in detail.items() if str(k).isdigit())
     else:
         pairs = list(enumerate(detail, start=1))
     for number, errors in pairs:
@@ -269,7 +269,7 @@ class BulkTransactionSerializer(serializers.Serializer):
         except serializers.ValidationError as exc:
             detail = exc.detail
             rows_detail = detail.get("rows") if isinstance(detail, dict) else None
-            if isinstance(rows_detail, dict) or (
+            if (isinstance(rows_detail, dict) and all(str(k).isdigit() for k in rows_detail)) or (
                 isinstance(rows_detail, list) and rows_detail and all(isinstance(e, dict) for e in rows_detail)
             ):
                 detail = {**detail, "rows": _row_errors(rows_detail)}

@@ -398,7 +398,11 @@ SPECTACULAR_SETTINGS = {
     "SWAGGER_UI_FAVICON_HREF": "SIDECAR",
     "REDOC_DIST": "SIDECAR",
     "COMPONENT_SPLIT_REQUEST": True,
-    "ENUM_NAME_OVERRIDES": {"TierEnum": "accounts.models.Tier"},
+    "ENUM_NAME_OVERRIDES": {
+        "TierEnum": "accounts.models.Tier",
+        # a stable name for generated clients (the bulk row and the single record share it)
+        "TransactionKindEnum": "accounts.models.Transaction.Kind",
+    },
 }
 
 LOGGING = {

@@ -138,6 +138,12 @@ class TestBatch:
         assert response.status_code == 400
         assert "At most 1000 rows per request; this one has 1001." in str(response.json())
 
+    def test_an_empty_batch_is_a_400_that_says_so(self, api_for, integration):
+        """Schemathesis found {"rows": []} answered 500 (the list's own error was read as rows)."""
+        response = api_for(integration).post(BULK, {"rows": []}, format="json")
+        assert response.status_code == 400, response.content
+        assert response.json()["fields"]["rows"]
+
     def test_the_accounts_of_a_batch_are_loaded_in_one_query(self, api_for, integration, django_assert_max_num_queries):
         accounts = AccountFactory.create_batch(3)
         api = api_for(integration)
