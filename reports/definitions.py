@@ -334,7 +334,7 @@ def build_service(*, user, params) -> ReportResult:
 
 
 def build_visits(*, user, params) -> ReportResult:
-    tables = coverage_tables(user=user, month=params.end.replace(day=1))
+    tables = coverage_tables(user=user, params=params)
     rows = activity.visits_and_callbacks(user=user, params=params)
     people = Table(
         "people",

@@ -214,6 +214,15 @@ class TestVisitsAndScorecard:
         tiers = rows_by(result.table("coverage_tier"), "key")
         assert (tiers["vip"]["accounts"], tiers["vip"]["contacted"], tiers["vip"]["percent"]) == (2, 1, Decimal("50.0"))
 
+    def test_coverage_keeps_to_the_team_and_owner_filters(self, director, manager, other_manager, activity):
+        """Both of manager's VIP accounts (one contacted); other_manager's account is regular."""
+        AccountFactory(owner=other_manager, tier="vip")  # a third VIP account, not contacted
+        everyone = rows_by(build_visits(user=director, params=OCT).table("coverage_tier"), "key")
+        assert everyone["vip"]["accounts"] == 3
+        only_manager = ReportParams(start=OCT.start, end=OCT.end, owner_id=manager.pk)
+        tiers = rows_by(build_visits(user=director, params=only_manager).table("coverage_tier"), "key")
+        assert (tiers["vip"]["accounts"], tiers["vip"]["contacted"]) == (2, 1)
+
     def test_scorecard_per_person_and_department(self, manager, activity):
         """Revenue 1,500 against 1,400 a year earlier: +7.1%; 'lost' had 400 and now nothing."""
         result = build_scorecard(user=manager, params=OCT)
