@@ -4,7 +4,7 @@ import datetime
 
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
-from django.core.exceptions import ValidationError
+from django.core.exceptions import PermissionDenied, ValidationError
 from django.core.paginator import Paginator
 from django.db import transaction
 from django.http import FileResponse, Http404, QueryDict
@@ -35,6 +35,7 @@ from .forms import (
     EvenScheduleForm,
     InstallmentForm,
     PaymentForm,
+    PaymentVoidForm,
     ReconcileForm,
     TerminateForm,
     TransactionForm,
@@ -164,6 +165,7 @@ def contract_detail(request, pk):
             "can_schedule": has_crm_perm(user, "contracts.change_installment")
             and contract.status not in services.SCHEDULE_CLOSED,
             "can_pay": has_crm_perm(user, "contracts.add_payment") and contract.status in services.PAYABLE,
+            "can_void": has_crm_perm(user, "contracts.change_payment"),
             "can_upload": has_crm_perm(user, "contracts.add_contractdocument"),
             "decidable": [s for s in context["approvals"] if services.can_decide(user=user, step=s)],
             "amendment_rows": [(a, selectors.amendment_fields(a)) for a in context["amendments"]],
@@ -537,6 +539,46 @@ def payment_list(request):
             "q": q,
             "querystring": querystring,
             "can_pay": has_crm_perm(request.user, "contracts.add_payment"),
+        },
+    )
+
+
+@login_required
+@crm_permission_required("contracts.view_payment")
+def payment_void(request, pk):
+    """Finance voids a wrongly recorded payment, with a reason, after seeing what changes."""
+    payment = selectors.payment_get_for_user(user=request.user, pk=pk)  # another manager's: 404
+    if not has_crm_perm(request.user, "contracts.change_payment"):
+        raise PermissionDenied
+    if payment.is_voided:
+        messages.info(request, _("This payment is already voided."))
+        return redirect(payment.contract)
+    form = PaymentVoidForm(request.POST or None, initial={"version": payment.version})
+    if request.method == "POST" and form.is_valid():
+        try:
+            services.payment_void(
+                actor=request.user,
+                payment=payment,
+                expected_version=form.cleaned_data.get("version"),
+                reason=form.cleaned_data["reason"],
+            )
+        except ValidationError as exc:
+            _add_errors(form, exc)
+        else:
+            messages.success(
+                request,
+                _("Payment of %(amount)s received on %(day)s voided; the contract's payments were allocated again.")
+                % {"amount": payment.amount, "day": payment.received_on.strftime("%Y-%m-%d")},
+            )
+            return redirect(payment.contract)
+    return render(
+        request,
+        "contracts/payment_void.html",
+        {
+            "form": form,
+            "payment": payment,
+            "contract": payment.contract,
+            **selectors.payment_void_preview(payment=payment),
         },
     )
 
