@@ -21,6 +21,7 @@ from accounts.filters import account_search_q
 from accounts.models import Account
 from accounts.selectors import account_get_for_user
 from core.export import export_response, rows_from
+from core.money import format_money
 from users.permissions import crm_permission_required, has_crm_perm
 from users.visibility import visible_to
 
@@ -529,6 +530,9 @@ def payment_list(request):
         from django.db.models import Q
 
         qs = qs.filter(Q(reference__icontains=q) | Q(contract__number__icontains=q) | Q(account__name__icontains=q))
+    voided = request.GET.get("voided", "")
+    if voided in ("yes", "no"):
+        qs = qs.filter(voided_at__isnull=voided == "no")
     page = Paginator(qs, PAGE_SIZE).get_page(request.GET.get("page"))
     querystring, _s = _querystrings(request, "")
     return render(
@@ -537,6 +541,7 @@ def payment_list(request):
         {
             "page": page,
             "q": q,
+            "voided": voided,
             "querystring": querystring,
             "can_pay": has_crm_perm(request.user, "contracts.add_payment"),
         },
@@ -568,7 +573,10 @@ def payment_void(request, pk):
             messages.success(
                 request,
                 _("Payment of %(amount)s received on %(day)s voided; the contract's payments were allocated again.")
-                % {"amount": payment.amount, "day": payment.received_on.strftime("%Y-%m-%d")},
+                % {
+                    "amount": format_money(payment.amount, currency=payment.contract.currency),
+                    "day": payment.received_on.strftime("%Y-%m-%d"),
+                },
             )
             return redirect(payment.contract)
     return render(

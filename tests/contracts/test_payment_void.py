@@ -210,9 +210,7 @@ class TestApi:
         assert no_reason.status_code == 400 and "reason" in no_reason.json()["fields"]
         assert Payment.objects.get(pk=case["p2"].pk).voided_at is None
 
-    def test_managers_cannot_void_and_another_managers_payment_answers_404(
-        self, case, api_for, manager, other_manager
-    ):
+    def test_managers_cannot_void_and_another_managers_payment_answers_404(self, case, api_for, manager, other_manager):
         body = {"version": 1, "reason": "Mine"}
         assert api_for(manager).post(self.url(case["p2"]), body, format="json").status_code == 403
         assert api_for(other_manager).post(self.url(case["p2"]), body, format="json").status_code == 404
@@ -248,17 +246,20 @@ class TestPage:
         assert 'data-testid="void-payment-link"' in client_for(finance_user).get(url).content.decode()
         assert 'data-testid="void-payment-link"' not in client_for(manager).get(url).content.decode()
 
-    def test_managers_get_403_on_their_own_and_404_on_another_managers(
-        self, case, client_for, manager, other_manager
-    ):
+    def test_managers_get_403_on_their_own_and_404_on_another_managers(self, case, client_for, manager, other_manager):
         assert client_for(manager).get(self.url(case["p2"])).status_code == 403
         assert client_for(other_manager).get(self.url(case["p2"])).status_code == 404
         assert client_for(other_manager).post(self.url(case["p2"]), {"version": 1, "reason": "x"}).status_code == 404
 
     def test_the_payments_list_strikes_a_voided_payment_through(self, case, client_for, finance_user):
         services.payment_void(actor=finance_user, payment=case["p2"], expected_version=1, reason="Duplicate")
-        html = client_for(finance_user).get(reverse("contracts:payments")).content.decode()
+        client = client_for(finance_user)
+        html = client.get(reverse("contracts:payments")).content.decode()
         assert html.count('data-testid="voided-payment"') == 1 and "<del>" in html and "Duplicate" in html
+        voided_only = client.get(reverse("contracts:payments"), {"voided": "yes"}).content.decode()
+        assert voided_only.count("<tr") == 2 and "Duplicate" in voided_only  # the header and the voided one
+        counted = client.get(reverse("contracts:payments"), {"voided": "no"}).content.decode()
+        assert counted.count("<tr") == 3 and 'data-testid="voided-payment"' not in counted
 
 
 class TestAdmin:
