@@ -115,7 +115,7 @@ def _settings_body(current: dict) -> dict:
 
 class NotificationViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.GenericViewSet):
     """The caller's reminders, newest first. `?unread=true` for the unread only, `?rule=<code>` for
-    one kind. `POST /api/notifications/{id}/read/` marks one read (`/unread/` undoes it);
+    one kind, `?q=` to search what they say. `POST /api/notifications/{id}/read/` marks one read (`/unread/` undoes it);
     `POST /api/notifications/read-all/` marks all read."""
 
     serializer_class = NotificationSerializer
@@ -128,7 +128,12 @@ class NotificationViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, view
     def get_queryset(self):
         unread = self.request.query_params.get("unread", "").lower() in {"1", "true", "yes"}
         rule = self.request.query_params.get("rule")
-        return selectors.inbox(user=self.request.user, unread_only=unread, rule=rule if rule in RULES else None)
+        return selectors.inbox(
+            user=self.request.user,
+            unread_only=unread,
+            rule=rule if rule in RULES else None,
+            q=self.request.query_params.get("q", ""),
+        )
 
     def get_object(self):
         return selectors.notification_get_for_user(user=self.request.user, pk=self.kwargs["pk"])
@@ -137,6 +142,9 @@ class NotificationViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, view
         parameters=[
             OpenApiParameter("unread", bool, description="Only the unread ones."),
             OpenApiParameter("rule", str, description="Only this kind (a rule's code)."),
+            OpenApiParameter(
+                "q", str, description="Text search: names, titles and numbers the reminders carry, the account's name."
+            ),
         ]
     )
     def list(self, request, *args, **kwargs):

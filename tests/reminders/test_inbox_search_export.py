@@ -153,3 +153,8 @@ class TestExport:
         NotificationFactory.create_batch(40, account=account)
         with django_assert_max_num_queries(len(few.captured_queries)):
             assert len(self.rows(client.get(reverse("reminders:export", args=["csv"])))) == 1 + 42
+
+
+def test_the_api_list_searches_too(api_for, manager, inbox):
+    body = api_for(manager).get("/api/notifications/", {"q": "华为", "unread": "true"}).json()
+    assert [n["id"] for n in body["results"]] == [inbox["overdue"].pk]
