@@ -183,6 +183,11 @@ CELERY_BEAT_SCHEDULE = {
         "task": "contracts.tasks.sweep_contract_statuses",
         "schedule": crontab(hour=1, minute=10),
     },
+    # quotes past their validity date: expired in the first minutes of the (local) day
+    "opportunities-quote-expiry": {
+        "task": "opportunities.tasks.expire_quotes",
+        "schedule": crontab(hour=0, minute=20),
+    },
     "service-requests-escalations": {"task": "service_requests.tasks.sweep_escalations", "schedule": 300.0},
     "tiering-nightly-recompute": {
         "task": "tiering.tasks.recompute_tiers_nightly",

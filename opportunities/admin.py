@@ -1,17 +1,20 @@
 """Admin: every model, with history; writes go through the services (one write path).
 
-Stages are the buying process's master data, kept here by administrators and directors.
+Stages are the buying process's master data, kept here by administrators and directors; the
+quote settings (the discount limit that needs a director's approval) by administrators.
 Stage moves, contacts, quotes and their decisions happen on the pages (through the services);
 here they are read-only."""
 
 from django.contrib import admin
 from django.db import transaction
+from django.shortcuts import redirect
+from django.utils.translation import gettext_lazy as _
 from simple_history.admin import SimpleHistoryAdmin
 
 from users.admin_mixins import ServiceAdminMixin, VisibilityAdminMixin
 
 from . import services
-from .models import Opportunity, OpportunityContact, Quote, QuoteLine, Stage, StageChange
+from .models import Opportunity, OpportunityContact, Quote, QuoteLine, QuoteSettings, Stage, StageChange
 
 
 class ReadOnlyInline(admin.TabularInline):
@@ -200,3 +203,37 @@ class QuoteLineAdmin(VisibilityAdminMixin, admin.ModelAdmin):
 
     def has_delete_permission(self, request, obj=None):
         return False
+
+
+@admin.register(QuoteSettings)
+class QuoteSettingsAdmin(ServiceAdminMixin, SimpleHistoryAdmin):
+    """One row: the list opens it (or the form that makes it); saved through the service."""
+
+    fields = ("discount_limit_percent", "current_limit", "version", "updated_by", "updated_at")
+    readonly_fields = ("current_limit", "version", "updated_by", "updated_at")
+
+    @admin.display(description=_("limit in force (%)"))
+    def current_limit(self, obj):
+        return services.discount_limit()
+
+    def has_add_permission(self, request):
+        return super().has_add_permission(request) and not QuoteSettings.objects.exists()
+
+    def has_delete_permission(self, request, obj=None):
+        return False  # empty the limit to go back to the server's setting
+
+    def changelist_view(self, request, extra_context=None):
+        row = QuoteSettings.objects.filter(pk=QuoteSettings.SINGLETON_PK).first()
+        if row is not None:
+            return redirect("admin:opportunities_quotesettings_change", row.pk)
+        if self.has_add_permission(request):
+            return redirect("admin:opportunities_quotesettings_add")
+        return super().changelist_view(request, extra_context)
+
+    def save_model(self, request, obj, form, change):
+        saved = services.quote_settings_update(
+            actor=request.user,
+            discount_limit_percent=form.cleaned_data.get("discount_limit_percent"),
+            expected_version=self.expected_version(form) if change else None,
+        )
+        obj.pk = saved.pk

@@ -109,6 +109,14 @@ QUOTE_KINDS = {
             % {"number": d.get("number"), "revision": d.get("revision")}
         ),
     ),
+    "quote.expired": (
+        gettext_lazy("Quote expired"),
+        "hourglass-bottom",
+        lambda d: (
+            _("Quote %(number)s r%(revision)s expired: it was valid until %(date)s.")
+            % {"number": d.get("number"), "revision": d.get("revision"), "date": d.get("valid_until", "")}
+        ),
+    ),
     "quote.accepted": (
         gettext_lazy("Quote accepted"),
         "hand-thumbs-up",
@@ -180,13 +188,18 @@ def opportunity_moved_event(*, opportunity, actor, old):
     )
 
 
-def quote_event(*, quote, actor, kind, **extra):
-    opportunity = quote.opportunity
-    data = {
+def quote_event_data(quote, **extra) -> dict:
+    """What a quote event keeps (the sweep writes these rows in bulk, with the same data)."""
+    return {
         "number": quote.number,
         "revision": quote.revision,
-        "title": opportunity.title[:200],
+        "title": quote.opportunity.title[:200],
         "total": str(quote.total),
         **{k: (str(v)[:300]) for k, v in extra.items()},
     }
-    return record_event(account=opportunity.account, kind=kind, subject=quote, data=data, actor=actor)
+
+
+def quote_event(*, quote, actor, kind, **extra):
+    return record_event(
+        account=quote.opportunity.account, kind=kind, subject=quote, data=quote_event_data(quote, **extra), actor=actor
+    )

@@ -4,10 +4,10 @@ import django_filters
 from django.db.models import Q
 from django.utils.translation import gettext_lazy as _
 
-from users.models import User
-from users.roles import Role
+from users.models import Team, User
 
 from .models import CloseReason, Opportunity, Quote, Stage
+from .selectors import pipeline_filter_owners, pipeline_filter_teams, team_q
 
 
 class OpportunityFilter(django_filters.FilterSet):
@@ -16,9 +16,9 @@ class OpportunityFilter(django_filters.FilterSet):
     outcome = django_filters.ChoiceFilter(
         field_name="stage__outcome", choices=Stage.Outcome.choices, label=_("Open, won or lost")
     )
-    owner = django_filters.ModelChoiceFilter(
-        queryset=User.objects.filter(groups__name=Role.MANAGER.value).distinct(), label=_("Owner")
-    )
+    # the choices are what the user may see (set from the request in __init__)
+    owner = django_filters.ModelChoiceFilter(queryset=User.objects.none(), label=_("Owner"))
+    team = django_filters.ModelChoiceFilter(queryset=Team.objects.none(), method="filter_team", label=_("Team"))
     account = django_filters.NumberFilter(field_name="account_id", label=_("Account id"))
     close_from = django_filters.DateFilter(field_name="expected_close_on", lookup_expr="gte", label=_("Closing from"))
     close_to = django_filters.DateFilter(field_name="expected_close_on", lookup_expr="lte", label=_("Closing until"))
@@ -33,6 +33,7 @@ class OpportunityFilter(django_filters.FilterSet):
             "stage",
             "outcome",
             "owner",
+            "team",
             "account",
             "close_from",
             "close_to",
@@ -40,6 +41,16 @@ class OpportunityFilter(django_filters.FilterSet):
             "close_reason",
             "lost_to",
         ]
+
+    def __init__(self, data=None, queryset=None, *, request=None, user=None, **kwargs):
+        super().__init__(data, queryset, request=request, **kwargs)
+        user = user or getattr(request, "user", None)
+        if user is not None:
+            self.filters["owner"].queryset = pipeline_filter_owners(user=user)
+            self.filters["team"].queryset = pipeline_filter_teams(user=user)
+
+    def filter_team(self, queryset, name, value):
+        return queryset.filter(team_q(value)) if value else queryset
 
     def search(self, queryset, name, value):
         value = value.strip()

@@ -7,9 +7,11 @@ from django.utils.translation import gettext_lazy as _
 from accounts.models import Account, Competitor, Contact
 from accounts.selectors import account_assignable_owners
 from core.forms import BootstrapFormMixin
+from users.models import Team, User
 from users.visibility import visible_to
 
 from .models import CloseReason, Opportunity, OpportunityContact, Stage
+from .selectors import pipeline_filter_owners, pipeline_filter_teams
 
 DATE = forms.DateInput(attrs={"type": "date"}, format="%Y-%m-%d")
 
@@ -130,6 +132,7 @@ class QuoteLineForm(BootstrapFormMixin, forms.Form):
         min_value=Decimal("0"),
         max_value=Decimal("100"),
         required=False,
+        widget=forms.NumberInput(attrs={"aria-describedby": "discount-limit-help"}),
     )
 
     def clean(self):
@@ -151,7 +154,8 @@ class QuoteLineForm(BootstrapFormMixin, forms.Form):
         }
 
 
-QuoteLineFormSet = forms.formset_factory(QuoteLineForm, extra=3, max_num=50, validate_max=True)
+# one empty line; the page's "Add line" appends more (opportunities/static/opportunities/quote_form.js)
+QuoteLineFormSet = forms.formset_factory(QuoteLineForm, extra=1, max_num=50, validate_max=True)
 
 
 def line_initial(lines) -> list[dict]:
@@ -187,5 +191,18 @@ class DecideForm(BootstrapFormMixin, forms.Form):
 
 
 class PeriodForm(forms.Form):
+    """The forecast's and the won/lost analysis's filters: the period, and a team or an owner
+    among those the user may see (the choices come from the pipeline's selectors)."""
+
     date_from = forms.DateField(label=_("From"), required=False, widget=DATE)
     date_to = forms.DateField(label=_("To"), required=False, widget=DATE)
+    team = forms.ModelChoiceField(label=_("Team"), queryset=Team.objects.none(), required=False)
+    owner = forms.ModelChoiceField(label=_("Owner"), queryset=User.objects.none(), required=False)
+
+    def __init__(self, *args, user, **kwargs):
+        super().__init__(*args, **kwargs)
+        # evaluated once for the template, which shows a select only when there is something to choose
+        self.team_choices = list(pipeline_filter_teams(user=user))
+        self.owner_choices = list(pipeline_filter_owners(user=user))
+        self.fields["team"].queryset = pipeline_filter_teams(user=user)
+        self.fields["owner"].queryset = pipeline_filter_owners(user=user)

@@ -4,7 +4,9 @@ Stages follow the customer's buying process and are kept in admin; each has a de
 probability. An opportunity's probability follows its stage unless someone sets it by hand.
 Every stage move is a `StageChange` row with its time, so the time spent in each stage is known.
 Quotes have lines (Decimal arithmetic in `quote_math.py`), revisions, a validity date and an
-approval when a discount exceeds the company's limit; an accepted quote drafts a contract.
+approval when a discount exceeds the company's limit (`QuoteSettings`, kept in admin); an accepted
+quote drafts a contract. A quote still in play when its validity date passes is marked expired by
+the daily sweep (`services.quotes_expire`); it can then only be revised.
 """
 
 from decimal import Decimal
@@ -278,6 +280,7 @@ class Quote(models.Model):
         ACCEPTED = "accepted", _("Accepted")
         DECLINED = "declined", _("Declined")
         SUPERSEDED = "superseded", _("Superseded")
+        EXPIRED = "expired", _("Expired")
 
     opportunity = models.ForeignKey(
         Opportunity, verbose_name=_("opportunity"), on_delete=models.PROTECT, related_name="quotes"
@@ -344,6 +347,16 @@ class Quote(models.Model):
     def is_editable(self) -> bool:
         return self.status == self.Status.DRAFT
 
+    @property
+    def is_expired(self) -> bool:
+        """Expired, or still in play past its validity date (the daily sweep has not run yet)."""
+        from django.utils import timezone
+
+        in_play = (self.Status.DRAFT, self.Status.PENDING, self.Status.APPROVED, self.Status.SENT)
+        return self.status == self.Status.EXPIRED or (
+            self.status in in_play and self.valid_until < timezone.localdate()
+        )
+
 
 class QuoteLine(models.Model):
     quote = models.ForeignKey(Quote, verbose_name=_("quote"), on_delete=models.CASCADE, related_name="lines")
@@ -374,3 +387,49 @@ class QuoteLine(models.Model):
 
     def __str__(self):
         return self.product
+
+
+class QuoteSettings(models.Model):
+    """The company's quote rules, changed by an administrator in admin without a deploy. One row
+    (pk 1); while it is missing or a value is empty, the server's setting applies."""
+
+    SINGLETON_PK = 1
+
+    discount_limit_percent = models.DecimalField(
+        _("discount limit (%)"),
+        max_digits=5,
+        decimal_places=2,
+        null=True,
+        blank=True,
+        validators=[MinValueValidator(Decimal("0")), MaxValueValidator(Decimal("100"))],
+        help_text=_(
+            "A quote with a line discounted above this percent waits for a sales director's approval. "
+            "Empty: the server's setting (OPPORTUNITIES_DISCOUNT_LIMIT_PERCENT)."
+        ),
+    )
+    version = models.PositiveIntegerField(_("version"), default=1)
+    updated_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        verbose_name=_("changed by"),
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="+",
+    )
+    updated_at = models.DateTimeField(_("changed at"), auto_now=True)
+    history = HistoricalRecords(excluded_fields=["updated_at"])
+
+    class Meta:
+        verbose_name = _("quote settings")
+        verbose_name_plural = _("quote settings")
+        constraints = [
+            models.CheckConstraint(condition=models.Q(id=1), name="quote_settings_single_row"),
+            models.CheckConstraint(
+                condition=models.Q(discount_limit_percent__gte=0, discount_limit_percent__lte=100)
+                | models.Q(discount_limit_percent__isnull=True),
+                name="quote_settings_limit_0_100",
+            ),
+        ]
+
+    def __str__(self):
+        return str(_("Quote settings"))

@@ -13,7 +13,10 @@ from django.db.models.functions import Coalesce, TruncMonth
 from django.utils import timezone
 
 from accounts.models import AccountEvent
-from users.visibility import get_visible_or_404, visible_to
+from accounts.selectors import account_assignable_owners
+from users.models import Team, User
+from users.roles import Role
+from users.visibility import get_visible_or_404, has_role, visible_to
 
 from .models import DECIDING_ROLES, Opportunity, OpportunityContact, Quote, Stage, StageChange
 from .quote_math import CENT
@@ -48,6 +51,30 @@ def _weighted_expr():
 
 def _money(value) -> Decimal:
     return (value or ZERO).quantize(CENT, rounding=ROUND_HALF_UP)
+
+
+def pipeline_filter_teams(*, user):
+    """The teams a user may filter the pipeline by: every team for directors and administrators,
+    the teams they lead for an account manager (whose opportunities they see), none otherwise."""
+    if has_role(user, Role.ADMIN, Role.DIRECTOR):
+        return Team.objects.order_by("name")
+    if has_role(user, Role.MANAGER):
+        return Team.objects.filter(leader_id=user.pk).order_by("name")
+    return Team.objects.none()
+
+
+def pipeline_filter_owners(*, user):
+    """The owners a user may filter the pipeline by: the account managers they may see the
+    opportunities of (all for directors, themself and their teams' members for a team leader)."""
+    return account_assignable_owners(user=user)
+
+
+def team_q(team) -> Q:
+    """A team's opportunities: the account is assigned to the team or owned by its leader or one
+    of its members, or one of them owns the deal."""
+    team_id = getattr(team, "pk", team)
+    members = User.objects.filter(Q(teams__id=team_id) | Q(led_teams__id=team_id)).values("pk")
+    return Q(account__team_id=team_id) | Q(account__owner_id__in=members) | Q(owner_id__in=members)
 
 
 def opportunity_queryset_for(user):
@@ -143,23 +170,25 @@ def board(*, user, qs=None) -> list[dict]:
 # --- figures for pages and the reports app ---------------------------------------------------
 
 
-def _scoped(user, *, owner=None, account=None):
+def _scoped(user, *, owner=None, account=None, team=None):
     qs = opportunity_queryset_for(user)
     if owner is not None:
         qs = qs.filter(owner=owner)
+    if team is not None:
+        qs = qs.filter(team_q(team))
     if account is not None:
         qs = qs.filter(account=account)
     return qs
 
 
-def pipeline_by_stage(*, user, owner=None, account=None, include_closed: bool = False) -> list[dict]:
+def pipeline_by_stage(*, user, owner=None, team=None, account=None, include_closed: bool = False) -> list[dict]:
     """Per active stage (in board order): the number of opportunities, their amount and their
     amount weighted by probability. One grouped query; stages without any give zeros.
     Closed stages are left out unless `include_closed`."""
     stages = [s for s in active_stages() if include_closed or not s.is_closed]
     rows = {
         r["stage_id"]: r
-        for r in _scoped(user, owner=owner, account=account)
+        for r in _scoped(user, owner=owner, team=team, account=account)
         .filter(stage__in=stages)
         .values("stage_id")
         .annotate(count=Count("pk"), weighted=Sum(_weighted_expr()), total=Sum("amount"))
@@ -189,12 +218,14 @@ def forecast_by_month(
     date_from: datetime.date | None = None,
     date_to: datetime.date | None = None,
     owner=None,
+    team=None,
 ) -> list[dict]:
     """Open opportunities by expected close month and owner: count, amount, and amount weighted
-    by probability (Σ amount × probability / 100, rounded once). One grouped query.
+    by probability (Σ amount × probability / 100, rounded once). One grouped query. `owner` and
+    `team` narrow it (within what the user may see).
 
     Rows are ordered by month, then owner name; `month` is the first day of the month."""
-    qs = _scoped(user, owner=owner).filter(stage__outcome=Stage.Outcome.OPEN)
+    qs = _scoped(user, owner=owner, team=team).filter(stage__outcome=Stage.Outcome.OPEN)
     if date_from is not None:
         qs = qs.filter(expected_close_on__gte=date_from)
     if date_to is not None:
@@ -224,10 +255,10 @@ def forecast_by_month(
     return result
 
 
-def won_lost_analysis(*, user, date_from: datetime.date, date_to: datetime.date, owner=None) -> dict:
+def won_lost_analysis(*, user, date_from: datetime.date, date_to: datetime.date, owner=None, team=None) -> dict:
     """Opportunities closed between the two dates (inclusive): totals won and lost, the win rate,
     counts and amounts by outcome and reason, and the deals lost per competitor. Three grouped queries."""
-    closed = _scoped(user, owner=owner).filter(
+    closed = _scoped(user, owner=owner, team=team).filter(
         closed_on__gte=date_from, closed_on__lte=date_to, stage__outcome__in=[Stage.Outcome.WON, Stage.Outcome.LOST]
     )
     by_reason = [

@@ -17,6 +17,7 @@ from decimal import Decimal
 from django.conf import settings
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import transaction
+from django.db.models import F
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
@@ -26,7 +27,16 @@ from users.roles import Role
 from users.visibility import roles_of
 
 from . import events
-from .models import CloseReason, Opportunity, OpportunityContact, Quote, QuoteLine, Stage, StageChange
+from .models import (
+    CloseReason,
+    Opportunity,
+    OpportunityContact,
+    Quote,
+    QuoteLine,
+    QuoteSettings,
+    Stage,
+    StageChange,
+)
 from .quote_math import line_total, quote_total
 
 OPPORTUNITY_EDITABLE = [
@@ -41,12 +51,52 @@ OPPORTUNITY_EDITABLE = [
 QUOTE_APPROVER_ROLES = {Role.DIRECTOR.value, Role.ADMIN.value}
 # a quote the customer may still accept
 ACCEPTABLE = {Quote.Status.APPROVED, Quote.Status.SENT}
-REVISABLE = {Quote.Status.DRAFT, Quote.Status.PENDING, Quote.Status.APPROVED, Quote.Status.SENT, Quote.Status.DECLINED}
+REVISABLE = {
+    Quote.Status.DRAFT,
+    Quote.Status.PENDING,
+    Quote.Status.APPROVED,
+    Quote.Status.SENT,
+    Quote.Status.DECLINED,
+    Quote.Status.EXPIRED,
+}
+# a quote still in play: the daily sweep marks it expired once its validity date has passed
+EXPIRABLE = (Quote.Status.DRAFT, Quote.Status.PENDING, Quote.Status.APPROVED, Quote.Status.SENT)
+EXPIRE_BATCH = 1000
+REVISION_VALID_DAYS = 30  # the validity a revision of an expired quote starts with
+
+
+def setting_discount_limit() -> Decimal:
+    """The server's default limit (`OPPORTUNITIES_DISCOUNT_LIMIT_PERCENT`), used while admin sets none."""
+    return Decimal(str(getattr(settings, "OPPORTUNITIES_DISCOUNT_LIMIT_PERCENT", "10")))
 
 
 def discount_limit() -> Decimal:
-    """Discounts above this percent need a director's approval (`OPPORTUNITIES_DISCOUNT_LIMIT_PERCENT`)."""
-    return Decimal(str(getattr(settings, "OPPORTUNITIES_DISCOUNT_LIMIT_PERCENT", "10")))
+    """Discounts above this percent need a director's approval: the limit an administrator set in
+    admin (`QuoteSettings`), else the server's setting. One small query."""
+    value = (
+        QuoteSettings.objects.filter(pk=QuoteSettings.SINGLETON_PK)
+        .values_list("discount_limit_percent", flat=True)
+        .first()
+    )
+    return value if value is not None else setting_discount_limit()
+
+
+@transaction.atomic
+def quote_settings_update(
+    *, actor, discount_limit_percent: Decimal | None, expected_version: int | None = None
+) -> QuoteSettings:
+    """Change the company's quote rules (admin). The row is made on the first change; a stale
+    version is refused. Empty limit: back to the server's setting."""
+    row, created = QuoteSettings.objects.select_for_update().get_or_create(pk=QuoteSettings.SINGLETON_PK)
+    if not created and expected_version not in (None, "") and int(expected_version) != row.version:
+        raise StaleVersionError()
+    row.discount_limit_percent = discount_limit_percent
+    row.updated_by = actor
+    row.full_clean()
+    if not created:
+        row.version += 1
+    row.save()
+    return row
 
 
 def _now() -> datetime.datetime:
@@ -382,6 +432,16 @@ def _lock_quote(quote: Quote, expected_version=None) -> Quote:
     return locked
 
 
+def _check_not_expired(quote: Quote) -> None:
+    """An expired quote (marked by the sweep, or past its date before the sweep ran) is neither
+    finished, approved, sent nor accepted: it is revised."""
+    if quote.is_expired:
+        raise ValidationError(
+            _("This quote expired on %(date)s; make a new revision.") % {"date": quote.valid_until},
+            code="expired",
+        )
+
+
 def _refuse(quote: Quote, action: str):
     raise ValidationError(
         _("A quote that is “%(status)s” cannot be %(action)s.")
@@ -395,6 +455,7 @@ def quote_submit(*, quote: Quote, actor, expected_version: int | None = None) ->
     """Finish a draft: ready to send when every discount is within the limit, otherwise it
     waits for a director's approval."""
     quote = _lock_quote(quote, expected_version)
+    _check_not_expired(quote)
     if quote.status != Quote.Status.DRAFT:
         _refuse(quote, _("submitted"))
     if not quote.lines.exists():
@@ -421,6 +482,8 @@ def quote_decide(*, quote: Quote, actor, approve: bool, comment: str = "") -> Qu
     """A sales director approves a discount above the limit (ready to send) or sends the quote
     back to draft with a comment. Nobody approves their own quote."""
     quote = _lock_quote(quote)
+    if approve:
+        _check_not_expired(quote)
     if quote.status != Quote.Status.PENDING:
         _refuse(quote, _("approved") if approve else _("sent back"))
     if not roles_of(actor) & QUOTE_APPROVER_ROLES:
@@ -445,6 +508,7 @@ def quote_decide(*, quote: Quote, actor, approve: bool, comment: str = "") -> Qu
 @transaction.atomic
 def quote_mark_sent(*, quote: Quote, actor, expected_version: int | None = None) -> Quote:
     quote = _lock_quote(quote, expected_version)
+    _check_not_expired(quote)
     if quote.status != Quote.Status.APPROVED:
         _refuse(quote, _("sent"))
     quote.status = Quote.Status.SENT
@@ -474,7 +538,11 @@ def quote_revise(*, quote: Quote, actor) -> Quote:
         _refuse(quote, _("revised"))
     if hasattr(quote, "revised_by"):
         raise ValidationError(_("This quote already has a newer revision."), code="revised")
-    valid_until = max(quote.valid_until, timezone.localdate())
+    today = timezone.localdate()
+    # an expired quote's revision gets a fresh validity period (edit it on the draft)
+    valid_until = quote.valid_until
+    if valid_until < today:
+        valid_until = today + datetime.timedelta(days=REVISION_VALID_DAYS)
     new = Quote.objects.create(
         opportunity=quote.opportunity,
         number=quote.number,
@@ -516,11 +584,10 @@ def quote_accept(
     """The customer accepted: the quote is accepted and a draft contract with its value is made
     (through the contracts app's service) and linked. The contract still goes through approval."""
     quote = _lock_quote(quote, expected_version)
+    _check_not_expired(quote)
     if quote.status not in ACCEPTABLE:
         _refuse(quote, _("accepted"))
     today = timezone.localdate()
-    if quote.valid_until < today:
-        raise ValidationError(_("This quote expired on %(date)s; make a new revision.") % {"date": quote.valid_until})
     if quote.total <= 0:
         raise ValidationError(_("A quote with a total of zero cannot become a contract."), code="zero_total")
     opportunity = quote.opportunity
@@ -541,3 +608,50 @@ def quote_accept(
     save_versioned(quote, expected_version=None)
     events.quote_event(quote=quote, actor=actor, kind="quote.accepted", contract=contract.number)
     return quote
+
+
+def quotes_expire(*, today: datetime.date | None = None, batch_size: int = EXPIRE_BATCH) -> int:
+    """The daily sweep: every quote still in play (draft, awaiting approval, ready, sent) whose
+    validity date has passed becomes expired, with a history row and a timeline event each.
+
+    Set-based, in bounded batches: per batch one locking SELECT of ids (skip_locked: a quote a
+    person is changing right now waits for the next run), one UPDATE, one read of the rows, one
+    insert of history and one of events. A rerun finds nothing more to do. Returns the count."""
+    from accounts.models import AccountEvent
+    from accounts.timeline import subject_type_of
+
+    today = today or timezone.localdate()
+    expired = 0
+    while True:
+        with transaction.atomic():
+            ids = list(
+                Quote.objects.select_for_update(skip_locked=True)
+                .filter(status__in=EXPIRABLE, valid_until__lt=today)
+                .order_by("pk")
+                .values_list("pk", flat=True)[:batch_size]
+            )
+            if not ids:
+                break
+            now = _now()
+            Quote.objects.filter(pk__in=ids, status__in=EXPIRABLE).update(
+                status=Quote.Status.EXPIRED, version=F("version") + 1, updated_at=now
+            )
+            rows = list(Quote.objects.filter(pk__in=ids).select_related("opportunity"))
+            Quote.history.bulk_history_create(rows, update=True)
+            subject_type = subject_type_of(Quote)
+            AccountEvent.objects.bulk_create(
+                AccountEvent(
+                    account_id=quote.opportunity.account_id,
+                    kind="quote.expired",
+                    data=events.quote_event_data(quote, valid_until=quote.valid_until.isoformat()),
+                    actor=None,
+                    occurred_at=now,
+                    subject_type=subject_type,
+                    subject_id=quote.pk,
+                )
+                for quote in rows
+            )
+            expired += len(rows)
+        if len(ids) < batch_size:
+            break
+    return expired

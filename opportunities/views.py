@@ -79,7 +79,7 @@ def _querystrings(request, sort):
 
 
 def _filtered(request):
-    filterset = OpportunityFilter(request.GET, queryset=Opportunity.objects.all())
+    filterset = OpportunityFilter(request.GET, queryset=Opportunity.objects.all(), request=request)
     filterset.is_valid()
     sort = request.GET.get("sort", selectors.DEFAULT_SORT)
     if sort not in selectors.OPPORTUNITY_SORTS:
@@ -87,12 +87,21 @@ def _filtered(request):
     return filterset, selectors.opportunity_list(user=request.user, qs=filterset.qs, sort=sort), sort
 
 
+def _scope_choices(request) -> dict:
+    """The teams and owners the user may filter by (one query each; a select shows only when
+    there is a choice)."""
+    return {
+        "teams": list(selectors.pipeline_filter_teams(user=request.user)),
+        "owners": list(selectors.pipeline_filter_owners(user=request.user)),
+    }
+
+
 # --- the board --------------------------------------------------------------------------------
 
 
 def _board_context(request, filterset=None):
     if filterset is None:
-        filterset = OpportunityFilter(request.GET, queryset=Opportunity.objects.all())
+        filterset = OpportunityFilter(request.GET, queryset=Opportunity.objects.all(), request=request)
         filterset.is_valid()
     return {
         "filter": filterset,
@@ -111,7 +120,7 @@ def board(request):
     context = _board_context(request)
     if request.htmx and not request.htmx.boosted:
         return render(request, "opportunities/_board.html", context)
-    return render(request, "opportunities/board.html", context)
+    return render(request, "opportunities/board.html", {**context, **_scope_choices(request)})
 
 
 @login_required
@@ -191,8 +200,9 @@ def opportunity_list(request):
         "oob": fragment,
         "stages": selectors.active_stages(),
     }
-    template = "opportunities/_table.html" if fragment else "opportunities/list.html"
-    return render(request, template, context)
+    if fragment:
+        return render(request, "opportunities/_table.html", context)
+    return render(request, "opportunities/list.html", {**context, **_scope_choices(request)})
 
 
 @login_required
@@ -341,14 +351,18 @@ def account_lookup(request):
 
 
 def _period(request, *, default_from, default_to):
-    form = PeriodForm(request.GET or None)
-    date_from, date_to = default_from, default_to
-    if form.is_valid():
-        date_from = form.cleaned_data.get("date_from") or default_from
-        date_to = form.cleaned_data.get("date_to") or default_to
+    """The period and the team/owner narrowing of the forecast and the analysis; a bad value is
+    left out (the rest still applies)."""
+    form = PeriodForm(request.GET or None, user=request.user)
+    data = {}
+    if form.is_bound:
+        form.is_valid()  # cleaned_data keeps the fields that are valid
+        data = form.cleaned_data
+    date_from = data.get("date_from") or default_from
+    date_to = data.get("date_to") or default_to
     if date_to < date_from:
         date_from, date_to = date_to, date_from
-    return form, date_from, date_to
+    return form, date_from, date_to, {"team": data.get("team"), "owner": data.get("owner")}
 
 
 def _month_start(day: datetime.date, months: int = 0) -> datetime.date:
@@ -360,12 +374,12 @@ def _month_start(day: datetime.date, months: int = 0) -> datetime.date:
 @crm_permission_required("opportunities.view_opportunity")
 def forecast(request):
     today = timezone.localdate()
-    form, date_from, date_to = _period(
+    form, date_from, date_to, scope = _period(
         request,
         default_from=_month_start(today),
         default_to=_month_start(today, 6) - datetime.timedelta(days=1),
     )
-    rows = selectors.forecast_by_month(user=request.user, date_from=date_from, date_to=date_to)
+    rows = selectors.forecast_by_month(user=request.user, date_from=date_from, date_to=date_to, **scope)
     months, owners, cells = [], {}, {}
     for r in rows:
         if r["month"] not in months:
@@ -390,10 +404,13 @@ def forecast(request):
         }
         for m in months
     ]
+    export_query = request.GET.copy()
+    export_query.pop("export", None)
     context = {
         "form": form,
         "date_from": date_from,
         "date_to": date_to,
+        "export_query": export_query.urlencode(),
         "months": months,
         "table": table,
         "month_totals": month_totals,
@@ -421,8 +438,10 @@ def forecast(request):
 @crm_permission_required("opportunities.view_opportunity")
 def analysis(request):
     today = timezone.localdate()
-    form, date_from, date_to = _period(request, default_from=today - datetime.timedelta(days=365), default_to=today)
-    data = selectors.won_lost_analysis(user=request.user, date_from=date_from, date_to=date_to)
+    form, date_from, date_to, scope = _period(
+        request, default_from=today - datetime.timedelta(days=365), default_to=today
+    )
+    data = selectors.won_lost_analysis(user=request.user, date_from=date_from, date_to=date_to, **scope)
     reasons = dict(CloseReason.choices)
     outcomes = dict(Stage.Outcome.choices)
     for row in data["by_reason"]:
@@ -510,17 +529,19 @@ def quote_edit(request, pk):
 def quote_detail(request, pk):
     quote = selectors.quote_get_for_user(user=request.user, pk=pk)
     can_change = has_crm_perm(request.user, "opportunities.change_quote")
+    live = not quote.is_expired  # an expired quote is only revised
     context = {
         "quote": quote,
         "opportunity": quote.opportunity,
         "lines": list(quote.lines.all()),
         "limit": services.discount_limit(),
         "can_edit": can_change and quote.is_editable,
-        "can_submit": can_change and quote.status == Quote.Status.DRAFT,
-        "can_send": can_change and quote.status == Quote.Status.APPROVED,
-        "can_decide": can_change and services.can_approve(user=request.user, quote=quote),
+        "can_submit": can_change and live and quote.status == Quote.Status.DRAFT,
+        "can_send": can_change and live and quote.status == Quote.Status.APPROVED,
+        "can_decide": can_change and live and services.can_approve(user=request.user, quote=quote),
         "can_decline": can_change and quote.status in services.ACCEPTABLE,
         "can_accept": can_change
+        and live
         and quote.status in services.ACCEPTABLE
         and has_crm_perm(request.user, "contracts.add_contract"),
         "can_revise": can_change and quote.status in services.REVISABLE and not hasattr(quote, "revised_by"),

@@ -44,6 +44,8 @@ ROLE_GRANTS: dict[str, dict[str, tuple[str, ...]]] = {
         **dict.fromkeys(CRM_APPS, WRITE),
         "users": READ,
         "tiering.tierpolicy": WRITE,
+        # the discount limit that needs a director's approval is the administrators' to set
+        "opportunities.quotesettings": READ,
         "core": READ,
         **REMINDERS_ADMIN_ONLY,
     },
@@ -58,6 +60,7 @@ ROLE_GRANTS: dict[str, dict[str, tuple[str, ...]]] = {
         "visits": WRITE,
         "opportunities": WRITE,
         "opportunities.stage": READ,  # the buying process's stages are directors' master data
+        "opportunities.quotesettings": READ,
         "service_requests": WRITE,
         # contracts of their accounts: draft, submit, amend, schedule, documents; payments read-only
         "contracts": READ,

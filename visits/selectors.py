@@ -248,12 +248,15 @@ class CoverageRow:
 COVERAGE_DIMENSIONS = {"tier": "tier", "category": "category", "owner": "owner"}
 
 
-def coverage(*, user, month: datetime.date, by: str) -> list[CoverageRow]:
+def coverage(*, user, month: datetime.date, by: str, accounts: Q | None = None) -> list[CoverageRow]:
     """The share of live accounts contacted (a visit done or a callback) in the local month,
-    grouped by tier, category or account manager, with the configured target."""
+    grouped by tier, category or account manager, with the configured target. `accounts`
+    narrows the accounts counted further (a report's team and account-manager filters)."""
     start, end = month_bounds(month)
     field = COVERAGE_DIMENSIONS[by]
     qs = visible_to(user, Account.objects.filter(is_archived=False))
+    if accounts is not None:
+        qs = qs.filter(accounts)
     hit = Count("id", filter=contacted_in(start, end))
     if by == "owner":
         rows = qs.values("owner_id", "owner__full_name", "owner__username").annotate(accounts=Count("id"), hit=hit)

@@ -1,14 +1,13 @@
 """Contact coverage for the visits report: visits' own coverage selectors (by tier and by
 category, against the configured targets), as report tables."""
 
-import datetime
-
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy, pgettext_lazy
 
 from visits.selectors import coverage, coverage_total
 
 from ..registry import INT, PERCENT, Column, Table
+from .common import account_filter_q
 
 COLUMNS = [
     Column("label", pgettext_lazy("report breakdown", "Group")),
@@ -32,10 +31,12 @@ def _row(r) -> dict:
     }
 
 
-def coverage_tables(*, user, month: datetime.date) -> list[Table]:
+def coverage_tables(*, user, params) -> list[Table]:
+    """Coverage in the period's last month, of the accounts the report's filters keep."""
+    month = params.end.replace(day=1)
     tables = []
     for by, title in (("tier", _("Coverage by tier, %(month)s")), ("category", _("Coverage by category, %(month)s"))):
-        rows = coverage(user=user, month=month, by=by)
+        rows = coverage(user=user, month=month, by=by, accounts=account_filter_q(params))
         total = _row(coverage_total(rows))
         total["target"] = None
         tables.append(

@@ -2,10 +2,12 @@
 posts the move, the board comes back with new totals); the stage select does the same without a
 mouse, at phone width; the pages pass axe-core's serious checks in English and Chinese."""
 
+from decimal import Decimal
+
 import pytest
 from axe_core_python.sync_playwright import Axe
 
-from opportunities.models import Opportunity
+from opportunities.models import Opportunity, Quote
 from tests.accounts.factories import AccountFactory
 from tests.opportunities.factories import OpportunityFactory, default_stages
 from tests.users.factories import UserFactory
@@ -123,4 +125,47 @@ def test_the_pages_pass_axe(browser, live_server, lang):
             if v["impact"] in ("serious", "critical")
         ]
         assert serious == [], (path, serious)
+    context.close()
+
+
+@pytest.mark.parametrize("width", [1366, 375])
+def test_lines_added_on_the_quote_form_are_saved_with_the_right_total(browser, live_server, width):
+    """'Add line' appends empty rows to the formset (a phone too); a removed row is left out."""
+    stages = default_stages()
+    manager = UserFactory(username=f"lines-{width}", password=PASSWORD, role=Role.MANAGER)
+    opp = OpportunityFactory(account=AccountFactory(owner=manager), owner=manager, stage=stages["evaluation"])
+    context, page = _signed_in(browser, live_server, f"lines-{width}", width=width)
+    page.goto(f"{live_server.url}/opportunities/{opp.pk}/quotes/new/")
+    assert page.locator("[data-quote-line]").count() == 1
+    page.fill("[name=lines-0-product]", "Core switch")
+    page.fill("[name=lines-0-quantity]", "2")
+    page.fill("[name=lines-0-unit_price]", "1000")
+    page.click("[data-testid=add-line]")
+    page.click("[data-testid=add-line]")
+    assert page.locator("[data-quote-line]").count() == 3
+    assert page.input_value("[name=lines-TOTAL_FORMS]") == "3"
+    # the new row has the focus: typed straight in
+    assert page.evaluate("document.activeElement.name") == "lines-2-product"
+    page.fill("[name=lines-1-product]", "Installation")
+    page.fill("[name=lines-1-quantity]", "1")
+    page.fill("[name=lines-1-unit_price]", "500")
+    page.fill("[name=lines-1-discount_percent]", "10")
+    page.fill("[name=lines-2-product]", "Support")
+    page.fill("[name=lines-2-quantity]", "3")
+    page.fill("[name=lines-2-unit_price]", "99.99")
+    # a fourth row, filled then removed: not saved
+    page.click("[data-testid=add-line]")
+    page.fill("[name=lines-3-product]", "Mistake")
+    page.fill("[name=lines-3-quantity]", "1")
+    page.fill("[name=lines-3-unit_price]", "1")
+    page.click("[data-testid=remove-line-3]")
+    assert not page.locator("[data-testid=line-3]").is_visible()
+    page.click("[data-testid=save]")
+    page.wait_for_selector("[data-testid=quote-total]")
+
+    quote = Quote.objects.get(opportunity=opp)
+    assert list(quote.lines.values_list("product", flat=True)) == ["Core switch", "Installation", "Support"]
+    # 2 × 1000 + 1 × 500 × 0.9 + 3 × 99.99
+    assert quote.total == Decimal("2749.97")
+    assert "2,749.97" in page.locator("[data-testid=quote-total]").inner_text()
     context.close()

@@ -15,7 +15,7 @@ from django.core.exceptions import PermissionDenied, ValidationError
 from accounts.timeline import record_event
 from reminders import webhooks
 from reminders.models import OutboundEvent, WebhookDelivery
-from reminders.services import rule_sweep, webhook_delivery_replay, webhook_endpoint_create
+from reminders.services import rule_sweep, rules_ensure_defaults, webhook_delivery_replay, webhook_endpoint_create
 from reminders.tasks import deliver_webhook
 from tests.accounts.factories import AccountFactory
 from tests.contracts.factories import ContractFactory, InstallmentFactory
@@ -24,6 +24,13 @@ from .factories import at
 
 pytestmark = pytest.mark.django_db
 SECRET = "integration-secret-0123456789"
+
+
+@pytest.fixture(autouse=True)
+def _default_rules():
+    """The data migration's rules (the overdue sweep's among them): a browser test's flush on the
+    same worker removes them, as in test_admin.py."""
+    rules_ensure_defaults()
 
 
 class Receiver(BaseHTTPRequestHandler):

@@ -214,6 +214,15 @@ class TestVisitsAndScorecard:
         tiers = rows_by(result.table("coverage_tier"), "key")
         assert (tiers["vip"]["accounts"], tiers["vip"]["contacted"], tiers["vip"]["percent"]) == (2, 1, Decimal("50.0"))
 
+    def test_coverage_keeps_to_the_team_and_owner_filters(self, director, manager, other_manager, activity):
+        """Both of manager's VIP accounts (one contacted); other_manager's account is regular."""
+        AccountFactory(owner=other_manager, tier="vip")  # a third VIP account, not contacted
+        everyone = rows_by(build_visits(user=director, params=OCT).table("coverage_tier"), "key")
+        assert everyone["vip"]["accounts"] == 3
+        only_manager = ReportParams(start=OCT.start, end=OCT.end, owner_id=manager.pk)
+        tiers = rows_by(build_visits(user=director, params=only_manager).table("coverage_tier"), "key")
+        assert (tiers["vip"]["accounts"], tiers["vip"]["contacted"]) == (2, 1)
+
     def test_scorecard_per_person_and_department(self, manager, activity):
         """Revenue 1,500 against 1,400 a year earlier: +7.1%; 'lost' had 400 and now nothing."""
         result = build_scorecard(user=manager, params=OCT)
@@ -353,3 +362,26 @@ class TestPipeline:
         (rival,) = result.table("competitors").rows
         assert (rival["competitor"], rival["count"], rival["amount"]) == ("Rival", 1, Decimal("40000"))
         assert "win rate 50.0%." in str(result.notes[0])
+
+    def test_the_team_filter_keeps_the_teams_deals(self, director, manager, other_manager):
+        """A director filtering on manager's team sees its 100,000 deal, not other_manager's 5,000."""
+        from tests.opportunities.factories import OpportunityFactory, stage
+        from tests.users.factories import TeamFactory
+
+        team = TeamFactory(members=[manager])
+        day = datetime.date(2026, 12, 15)
+        OpportunityFactory(
+            account=AccountFactory(owner=manager), stage=stage("need"), amount=Decimal("100000"), expected_close_on=day
+        )
+        OpportunityFactory(
+            account=AccountFactory(owner=other_manager),
+            stage=stage("need"),
+            amount=Decimal("5000"),
+            expected_close_on=day,
+        )
+        everyone = build_pipeline(user=director, params=OCT).table("stages").totals
+        assert everyone["amount"] == Decimal("105000")
+        only_team = ReportParams(start=OCT.start, end=OCT.end, team_id=team.pk)
+        result = build_pipeline(user=director, params=only_team)
+        assert result.table("stages").totals["amount"] == Decimal("100000")
+        assert [r["amount"] for r in result.table("forecast").rows] == [Decimal("100000")]
