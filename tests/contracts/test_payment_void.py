@@ -172,6 +172,25 @@ class TestService:
         st = selectors.contract_statement(contract=case["contract"], as_of=AS_OF)
         assert (st.outstanding, st.late_fees, st.credit) == (Decimal("200.00"), Decimal("3.00"), Decimal("0.00"))
 
+    def test_reconciliation_does_not_match_a_voided_payment(self, case, finance_user):
+        from contracts import reconcile
+
+        services.payment_void(actor=finance_user, payment=case["p2"], expected_version=1, reason="Wrong amount")
+        rows = [
+            reconcile.Row(line=2, reference="BANK-1", received_on=D(2026, 1, 1), amount=Decimal("1000.00")),
+            reconcile.Row(
+                line=3,
+                reference="BANK-2",
+                received_on=D(2026, 1, 20),
+                amount=Decimal("1000.00"),
+                contract_number=case["contract"].number,
+            ),
+        ]
+        result = reconcile.classify(user=finance_user, rows=rows)
+        assert [r.status for r in result.rows] == ["matched", "new"]  # BANK-2 is the right payment, recorded anew
+        assert reconcile.reconciliation_apply(actor=finance_user, rows=rows)["recorded"] == 1
+        assert Payment.objects.filter(reference="BANK-2").count() == 2  # the voided one and the right one
+
 
 class TestApi:
     def url(self, payment):
@@ -250,6 +269,27 @@ class TestPage:
         assert client_for(manager).get(self.url(case["p2"])).status_code == 403
         assert client_for(other_manager).get(self.url(case["p2"])).status_code == 404
         assert client_for(other_manager).post(self.url(case["p2"]), {"version": 1, "reason": "x"}).status_code == 404
+
+    def test_the_payments_list_query_count_is_constant_with_voided_payments(
+        self, case, client_for, finance_user, django_assert_max_num_queries
+    ):
+        services.payment_void(actor=finance_user, payment=case["p2"], expected_version=1, reason="Duplicate")
+        client = client_for(finance_user)
+        with django_assert_max_num_queries(20) as few:
+            client.get(reverse("contracts:payments"))
+        for n in range(8):
+            extra = services.payment_record(
+                actor=finance_user,
+                contract=case["contract"],
+                received_on=D(2026, 3, 1),
+                amount=Decimal("1.00"),
+                reference=f"EXTRA-{n}",
+            )[0]
+            if n % 2:
+                services.payment_void(actor=finance_user, payment=extra, expected_version=1, reason="Test")
+        with django_assert_max_num_queries(len(few.captured_queries)):
+            html = client.get(reverse("contracts:payments")).content.decode()
+        assert html.count('data-testid="voided-payment"') == 5
 
     def test_the_payments_list_strikes_a_voided_payment_through(self, case, client_for, finance_user):
         services.payment_void(actor=finance_user, payment=case["p2"], expected_version=1, reason="Duplicate")
