@@ -245,7 +245,8 @@ def main() -> int:
     print(f"| {'what':40} | {'median ms':>9} | {'max ms':>8} | {'target':>9} | {'queries':>7} | load (1/5/15 min) |")
     print(f"|{'-' * 42}|{'-' * 11}|{'-' * 10}|{'-' * 11}|{'-' * 9}|{'-' * 19}|")
     for label, median, worst, nq, load in rows:
-        verdict = "≤ 1000 " + ("ok" if median <= TARGET_MS else "NO")
+        # the sweep is a nightly batch job, not a page: no page target
+        verdict = "job" if "sweep" in label else "≤ 1000 " + ("ok" if median <= TARGET_MS else "NO")
         print(f"| {label:40} | {median:9.1f} | {worst:8.1f} | {verdict:>9} | {nq:7d} | {load:17} |")
     return 0
 

@@ -4,7 +4,7 @@ import datetime
 
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
-from django.core.exceptions import ValidationError
+from django.core.exceptions import PermissionDenied, ValidationError
 from django.core.paginator import Paginator
 from django.db import transaction
 from django.http import FileResponse, Http404, QueryDict
@@ -21,7 +21,11 @@ from accounts.filters import account_search_q
 from accounts.models import Account
 from accounts.selectors import account_get_for_user
 from core.export import export_response, rows_from
+<<<<<<< HEAD
 from core.forms import add_service_errors
+=======
+from core.money import format_money
+>>>>>>> main
 from users.permissions import crm_permission_required, has_crm_perm
 from users.visibility import visible_to
 
@@ -36,6 +40,7 @@ from .forms import (
     EvenScheduleForm,
     InstallmentForm,
     PaymentForm,
+    PaymentVoidForm,
     ReconcileForm,
     TerminateForm,
     TransactionForm,
@@ -157,6 +162,7 @@ def contract_detail(request, pk):
             "can_schedule": has_crm_perm(user, "contracts.change_installment")
             and contract.status not in services.SCHEDULE_CLOSED,
             "can_pay": has_crm_perm(user, "contracts.add_payment") and contract.status in services.PAYABLE,
+            "can_void": has_crm_perm(user, "contracts.change_payment"),
             "can_upload": has_crm_perm(user, "contracts.add_contractdocument"),
             "decidable": [s for s in context["approvals"] if services.can_decide(user=user, step=s)],
             "amendment_rows": [(a, selectors.amendment_fields(a)) for a in context["amendments"]],
@@ -520,6 +526,9 @@ def payment_list(request):
         from django.db.models import Q
 
         qs = qs.filter(Q(reference__icontains=q) | Q(contract__number__icontains=q) | Q(account__name__icontains=q))
+    voided = request.GET.get("voided", "")
+    if voided in ("yes", "no"):
+        qs = qs.filter(voided_at__isnull=voided == "no")
     page = Paginator(qs, PAGE_SIZE).get_page(request.GET.get("page"))
     querystring, _s = _querystrings(request, "")
     return render(
@@ -528,8 +537,52 @@ def payment_list(request):
         {
             "page": page,
             "q": q,
+            "voided": voided,
             "querystring": querystring,
             "can_pay": has_crm_perm(request.user, "contracts.add_payment"),
+        },
+    )
+
+
+@login_required
+@crm_permission_required("contracts.view_payment")
+def payment_void(request, pk):
+    """Finance voids a wrongly recorded payment, with a reason, after seeing what changes."""
+    payment = selectors.payment_get_for_user(user=request.user, pk=pk)  # another manager's: 404
+    if not has_crm_perm(request.user, "contracts.change_payment"):
+        raise PermissionDenied
+    if payment.is_voided:
+        messages.info(request, _("This payment is already voided."))
+        return redirect(payment.contract)
+    form = PaymentVoidForm(request.POST or None, initial={"version": payment.version})
+    if request.method == "POST" and form.is_valid():
+        try:
+            services.payment_void(
+                actor=request.user,
+                payment=payment,
+                expected_version=form.cleaned_data.get("version"),
+                reason=form.cleaned_data["reason"],
+            )
+        except ValidationError as exc:
+            _add_errors(form, exc)
+        else:
+            messages.success(
+                request,
+                _("Payment of %(amount)s received on %(day)s voided; the contract's payments were allocated again.")
+                % {
+                    "amount": format_money(payment.amount, currency=payment.contract.currency),
+                    "day": payment.received_on.strftime("%Y-%m-%d"),
+                },
+            )
+            return redirect(payment.contract)
+    return render(
+        request,
+        "contracts/payment_void.html",
+        {
+            "form": form,
+            "payment": payment,
+            "contract": payment.contract,
+            **selectors.payment_void_preview(payment=payment),
         },
     )
 

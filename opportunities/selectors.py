@@ -181,14 +181,14 @@ def _scoped(user, *, owner=None, account=None, team=None):
     return qs
 
 
-def pipeline_by_stage(*, user, owner=None, account=None, include_closed: bool = False) -> list[dict]:
+def pipeline_by_stage(*, user, owner=None, team=None, account=None, include_closed: bool = False) -> list[dict]:
     """Per active stage (in board order): the number of opportunities, their amount and their
     amount weighted by probability. One grouped query; stages without any give zeros.
     Closed stages are left out unless `include_closed`."""
     stages = [s for s in active_stages() if include_closed or not s.is_closed]
     rows = {
         r["stage_id"]: r
-        for r in _scoped(user, owner=owner, account=account)
+        for r in _scoped(user, owner=owner, team=team, account=account)
         .filter(stage__in=stages)
         .values("stage_id")
         .annotate(count=Count("pk"), weighted=Sum(_weighted_expr()), total=Sum("amount"))

@@ -32,24 +32,23 @@ def _check(request):
         raise PermissionDenied
 
 
+# the list answers an array of the reports the caller may read (not an object)
+REPORT_LIST = inline_serializer(
+    "ReportSummary",
+    {
+        "name": serializers.CharField(),
+        "title": serializers.CharField(),
+        "description": serializers.CharField(),
+        "filters": serializers.ListField(child=serializers.CharField()),
+    },
+    many=True,
+)
+
+
 class ReportListView(APIView):
     permission_classes = [IsAuthenticated]
 
-    @extend_schema(
-        summary="Reports",
-        responses={
-            200: inline_serializer(
-                "ReportSummary",
-                {
-                    "name": serializers.CharField(),
-                    "title": serializers.CharField(),
-                    "description": serializers.CharField(),
-                    "filters": serializers.ListField(child=serializers.CharField()),
-                },
-                many=True,
-            )
-        },
-    )
+    @extend_schema(summary="Reports", responses={200: REPORT_LIST})
     def get(self, request):
         _check(request)
         return Response(

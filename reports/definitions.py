@@ -521,9 +521,10 @@ def build_receivables(*, user, params) -> ReportResult:
 
 def build_pipeline(*, user, params) -> ReportResult:
     owner = User.objects.filter(pk=params.owner_id).first() if params.owner_id else None
-    stages = pipeline_by_stage(user=user, owner=owner)
-    forecast = forecast_by_month(user=user, owner=owner)
-    won_lost = won_lost_analysis(user=user, date_from=params.start, date_to=params.end, owner=owner)
+    team = params.team_id or None
+    stages = pipeline_by_stage(user=user, owner=owner, team=team)
+    forecast = forecast_by_month(user=user, owner=owner, team=team)
+    won_lost = won_lost_analysis(user=user, date_from=params.start, date_to=params.end, owner=owner, team=team)
     months: dict = {}
     for row in forecast:
         m = months.setdefault(
@@ -699,7 +700,7 @@ def register_reports() -> None:
                 gettext_lazy("Open value by stage, the weighted forecast, won and lost by reason and competitor."),
                 "funnel",
                 build_pipeline,
-                ("period", "owner"),
+                ("period", "team", "owner"),
             ),
         ]
     ):

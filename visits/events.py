@@ -221,7 +221,7 @@ def _describe_callback(d):
 
     label = dict(Callback.Kind.choices).get(d.get("kind"), "")
     who = d.get("contact") or _("the customer")
-    text = _("%(kind)s by %(channel)s with %(who)s: %(summary)s") % {
+    text = _("%(kind)s · %(channel)s · %(who)s: %(summary)s") % {
         "kind": label,
         "channel": _channel(d.get("channel")),
         "who": who,

@@ -15,7 +15,7 @@ from django.utils.translation import gettext_lazy
 from django.views.decorators.http import require_POST
 from django.views.decorators.vary import vary_on_headers
 
-from accounts.models import Contact
+from accounts.models import Contact, Tier
 from accounts.selectors import account_get_for_user
 from core.export import export_response, rows_from
 from core.forms import add_service_errors
@@ -36,6 +36,8 @@ from .forms import (
     VisitOutcomeForm,
 )
 from .models import CalendarFeed, Callback, Visit
+
+TIER_LABELS = dict(Tier.choices)
 
 PAGE_SIZE = 25
 
@@ -525,7 +527,10 @@ def overdue(request):
         "filter": filterset,
         "page": page,
         "querystring": querystring,
-        "cadence": sorted(cadence.items(), key=lambda kv: kv[1]["callback"]),
+        "cadence": [
+            (tier, TIER_LABELS.get(tier, tier), days)
+            for tier, days in sorted(cadence.items(), key=lambda kv: kv[1]["callback"])
+        ],
         "oob": bool(request.htmx and not request.htmx.boosted),
     }
     template = "visits/_overdue_table.html" if context["oob"] else "visits/overdue.html"

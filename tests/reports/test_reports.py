@@ -362,3 +362,26 @@ class TestPipeline:
         (rival,) = result.table("competitors").rows
         assert (rival["competitor"], rival["count"], rival["amount"]) == ("Rival", 1, Decimal("40000"))
         assert "win rate 50.0%." in str(result.notes[0])
+
+    def test_the_team_filter_keeps_the_teams_deals(self, director, manager, other_manager):
+        """A director filtering on manager's team sees its 100,000 deal, not other_manager's 5,000."""
+        from tests.opportunities.factories import OpportunityFactory, stage
+        from tests.users.factories import TeamFactory
+
+        team = TeamFactory(members=[manager])
+        day = datetime.date(2026, 12, 15)
+        OpportunityFactory(
+            account=AccountFactory(owner=manager), stage=stage("need"), amount=Decimal("100000"), expected_close_on=day
+        )
+        OpportunityFactory(
+            account=AccountFactory(owner=other_manager),
+            stage=stage("need"),
+            amount=Decimal("5000"),
+            expected_close_on=day,
+        )
+        everyone = build_pipeline(user=director, params=OCT).table("stages").totals
+        assert everyone["amount"] == Decimal("105000")
+        only_team = ReportParams(start=OCT.start, end=OCT.end, team_id=team.pk)
+        result = build_pipeline(user=director, params=only_team)
+        assert result.table("stages").totals["amount"] == Decimal("100000")
+        assert [r["amount"] for r in result.table("forecast").rows] == [Decimal("100000")]
