@@ -12,12 +12,8 @@ from django.db.models import Max, Q
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
-<<<<<<< HEAD
 from core.locking import StaleVersionError, require_version, save_versioned
-=======
-from core.locking import StaleVersionError, save_versioned
 from users.permissions import has_crm_perm
->>>>>>> main
 from users.visibility import roles_of
 
 from . import events

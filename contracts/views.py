@@ -21,11 +21,8 @@ from accounts.filters import account_search_q
 from accounts.models import Account
 from accounts.selectors import account_get_for_user
 from core.export import export_response, rows_from
-<<<<<<< HEAD
 from core.forms import add_service_errors
-=======
 from core.money import format_money
->>>>>>> main
 from users.permissions import crm_permission_required, has_crm_perm
 from users.visibility import visible_to
 
@@ -564,7 +561,7 @@ def payment_void(request, pk):
                 reason=form.cleaned_data["reason"],
             )
         except ValidationError as exc:
-            _add_errors(form, exc)
+            add_service_errors(form, exc)
         else:
             messages.success(
                 request,
