@@ -322,8 +322,9 @@ def _insert_new(objs: list[Transaction]) -> dict[str, int]:
             params = []
             for obj in chunk:
                 params.extend(f.get_db_prep_save(getattr(obj, f.attname), connection) for f in fields)
+            # table and column names come from the model (quoted); every value is a parameter
             cursor.execute(
-                f"INSERT INTO {table} ({columns}) VALUES {', '.join([row_sql] * len(chunk))} "
+                f"INSERT INTO {table} ({columns}) VALUES {', '.join([row_sql] * len(chunk))} "  # nosec B608
                 f"ON CONFLICT ({qn('source_system')}, {qn('external_ref')}) WHERE {qn('external_ref')} <> '' "
                 f"DO NOTHING RETURNING {qn('id')}, {qn('external_ref')}",
                 params,

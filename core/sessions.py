@@ -55,6 +55,6 @@ class SessionStore(cached_db.SessionStore):
         try:
             if session_key and (self.cache_key_prefix + session_key) in self._cache:
                 return True
-        except Exception:
-            pass
+        except Exception:  # the cache is down: the database answers below
+            cached_db.logger.warning("session cache not read (%s)", self._cache, exc_info=True)
         return super(cached_db.SessionStore, self).exists(session_key)
