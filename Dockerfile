@@ -6,4 +6,4 @@ RUN pip install --no-cache-dir -e . \
  && python scripts/compile_messages.py \
  && DJANGO_SECRET_KEY=build python manage.py collectstatic --noinput -v0
 EXPOSE 8000
-CMD ["gunicorn", "config.wsgi:application", "--bind", "0.0.0.0:8000", "--workers", "3"]
+CMD ["gunicorn", "-c", "config/gunicorn.conf.py", "config.wsgi:application"]

@@ -1,12 +1,14 @@
 """REST API for accounts and their records. Thin: validate, call a service or selector."""
 
 from django.db import transaction as db_transaction
-from drf_spectacular.utils import extend_schema, inline_serializer
+from django.utils.translation import gettext as _
+from drf_spectacular.utils import OpenApiResponse, extend_schema, inline_serializer
 from rest_framework import mixins, serializers, status, viewsets
 from rest_framework.decorators import action
 from rest_framework.response import Response
 
-from core.api import FastReadMixin, SparseFieldsMixin, SparseFieldsViewMixin
+from core.api import Conflict, FastReadMixin, SparseFieldsMixin, SparseFieldsViewMixin
+from core.idempotency import KEY_PARAMETER, IdempotentCreateMixin, idempotent, idempotent_response
 from users.permissions import CrmModelPermission
 from users.visibility import visible_to
 
@@ -34,7 +36,11 @@ class VisibleAccountField(serializers.PrimaryKeyRelatedField):
 
 class AccountSerializer(SparseFieldsMixin, FastReadMixin, serializers.ModelSerializer):
     parent = VisibleAccountField(required=False, allow_null=True)
-    version = serializers.IntegerField(required=False, help_text="Send the version you read; a stale one answers 409.")
+    version = serializers.IntegerField(
+        required=False,
+        help_text="Required on every update (PUT and PATCH): the version you read; a stale one answers 409, "
+        "a missing one 400.",
+    )
     owner_name = serializers.CharField(source="owner.display_name", read_only=True, default=None, allow_null=True)
     # empty until the first recompute classifies the account: the schema says so ("" allowed)
     abc_class = serializers.ChoiceField(choices=AbcClass.choices, allow_blank=True, read_only=True)
@@ -88,6 +94,7 @@ class AccountSerializer(SparseFieldsMixin, FastReadMixin, serializers.ModelSeria
 
 
 class AccountViewSet(
+    IdempotentCreateMixin,
     SparseFieldsViewMixin,
     mixins.ListModelMixin,
     mixins.RetrieveModelMixin,
@@ -124,9 +131,7 @@ class AccountViewSet(
 
     def perform_update(self, serializer):
         data = {k: v for k, v in serializer.validated_data.items() if k != "version"}
-        expected = serializer.validated_data.get("version")
-        if expected is None and not serializer.partial:
-            raise serializers.ValidationError({"version": ["Send the version you read."]})
+        expected = serializer.validated_data.get("version")  # required: the service refuses an update without it
         serializer.instance = services.account_update(
             account=serializer.instance,
             actor=self.request.user,
@@ -149,6 +154,7 @@ class ContactSerializer(SparseFieldsMixin, FastReadMixin, serializers.ModelSeria
 
 
 class ContactViewSet(
+    IdempotentCreateMixin,
     SparseFieldsViewMixin,
     mixins.ListModelMixin,
     mixins.RetrieveModelMixin,
@@ -218,19 +224,86 @@ class TransactionSerializer(SparseFieldsMixin, FastReadMixin, serializers.ModelS
         return value
 
 
+class BulkRowSerializer(TransactionSerializer):
+    """One pushed row; the accounts of a batch are looked up together (one query per batch)."""
+
+    account = serializers.IntegerField(min_value=1, help_text="Id of an account you can see.")
+
+
+def _row_errors(detail) -> list[str]:
+    """DRF's per-row errors as sentences that name the row (1-based) and the field."""
+    messages = []
+    if isinstance(detail, dict):  # {"2": {...}}: 0-based positions of the bad rows only
+        pairs = sorted((int(k) + 1, v) for k, v in detail.items() if str(k).isdigit())
+    else:
+        pairs = list(enumerate(detail, start=1))
+    for number, errors in pairs:
+        if not errors:
+            continue
+        for field, problems in errors.items() if isinstance(errors, dict) else [("", errors)]:
+            for problem in problems if isinstance(problems, list) else [problems]:
+                if field and field != "non_field_errors":
+                    label = _("Row %(n)s, %(field)s") % {"n": number, "field": field}
+                else:
+                    label = _("Row %(n)s") % {"n": number}
+                messages.append(f"{label}: {problem}")
+    return messages
+
+
 class BulkTransactionSerializer(serializers.Serializer):
-    rows = TransactionSerializer(many=True, allow_empty=False)
+    rows = BulkRowSerializer(many=True, allow_empty=False, max_length=services.BULK_LIMIT)
+
+    def to_internal_value(self, data):
+        rows = data.get("rows") if isinstance(data, dict) else None
+        if isinstance(rows, list) and len(rows) > services.BULK_LIMIT:  # counted before any row is read
+            raise serializers.ValidationError(
+                {
+                    "rows": [
+                        _("At most %(limit)s rows per request; this one has %(n)s.")
+                        % {"limit": services.BULK_LIMIT, "n": len(rows)}
+                    ]
+                }
+            )
+        try:
+            return super().to_internal_value(data)
+        except serializers.ValidationError as exc:
+            detail = exc.detail
+            rows_detail = detail.get("rows") if isinstance(detail, dict) else None
+            if (isinstance(rows_detail, dict) and all(str(k).isdigit() for k in rows_detail)) or (
+                isinstance(rows_detail, list) and rows_detail and all(isinstance(e, dict) for e in rows_detail)
+            ):
+                detail = {**detail, "rows": _row_errors(rows_detail)}
+            raise serializers.ValidationError(detail) from exc
 
     def validate_rows(self, rows):
-        if len(rows) > services.BULK_LIMIT:
-            raise serializers.ValidationError(f"At most {services.BULK_LIMIT} rows per request.")
-        for row in rows:
-            if not row.get("external_ref"):
-                raise serializers.ValidationError("Every pushed row needs an external_ref (idempotency key).")
+        """Every row's account, in one query, among the accounts the caller can see."""
+        ids = {row["account"] for row in rows}
+        user = self.context["request"].user
+        accounts = visible_to(user, Account.objects.filter(is_archived=False)).in_bulk(ids)
+        errors = []
+        for number, row in enumerate(rows, start=1):
+            account = accounts.get(row["account"])
+            if account is None:
+                errors.append(
+                    _("Row %(n)s, account: account %(id)s does not exist or you cannot see it.")
+                    % {"n": number, "id": row["account"]}
+                )
+            row["account"] = account
+        if errors:
+            raise serializers.ValidationError(errors)
         return rows
 
 
+def _push(*, actor, rows):
+    """The push service; a conflicting key answers 409 naming it (other refusals are 400s)."""
+    try:
+        return services.transactions_push(actor=actor, rows=rows)
+    except services.TransactionConflict as exc:
+        raise Conflict(detail={"external_ref": exc.messages}, code="conflict", extra={"refs": exc.refs}) from exc
+
+
 class TransactionViewSet(
+    IdempotentCreateMixin,
     SparseFieldsViewMixin,
     mixins.ListModelMixin,
     mixins.RetrieveModelMixin,
@@ -239,8 +312,10 @@ class TransactionViewSet(
 ):
     """Revenue and recharge records. Amounts are positive; kind=refund subtracts.
 
-    Other systems push with `POST /api/transactions/bulk/`; a row whose (source_system,
-    external_ref) is already stored is reported under `existing` and not stored again.
+    Other systems push with `POST /api/transactions/bulk/` under their own service account; a
+    row whose (source_system, external_ref) is already stored with the same account, kind and
+    amount is reported under `existing` and not stored again; the same ref with other values
+    answers 409 naming it.
     """
 
     serializer_class = TransactionSerializer
@@ -254,27 +329,35 @@ class TransactionViewSet(
     def get_queryset(self):
         return selectors.transaction_list(user=self.request.user)
 
+    @extend_schema(
+        parameters=[KEY_PARAMETER],
+        responses={
+            201: TransactionSerializer,
+            200: OpenApiResponse(TransactionSerializer, description="Already stored (same key, same record)."),
+            409: OpenApiResponse(description="The external_ref is stored for a different record."),
+        },
+    )
     def create(self, request, *args, **kwargs):
+        return idempotent_response(request, lambda: self._create(request))
+
+    def _create(self, request):
         serializer = self.get_serializer(data=request.data)
         serializer.is_valid(raise_exception=True)
         data = dict(serializer.validated_data)
         if data.get("external_ref"):
-            result = services.transactions_push(actor=request.user, rows=[_row(data)])
-            if result["existing"]:
-                existing = Transaction.objects.get(
-                    source_system=data.get("source_system", "manual"),
-                    external_ref=data["external_ref"],
-                )
-                return Response(self.get_serializer(existing).data, status=status.HTTP_200_OK)
-            created = Transaction.objects.get(
-                source_system=data.get("source_system", "manual"), external_ref=data["external_ref"]
+            row = _row(data)
+            result = _push(actor=request.user, rows=[row])
+            stored = selectors.transaction_list(user=request.user).get(
+                source_system=row["source_system"], external_ref=row["external_ref"]
             )
-            return Response(self.get_serializer(created).data, status=status.HTTP_201_CREATED)
+            code = status.HTTP_201_CREATED if result["created"] else status.HTTP_200_OK
+            return Response(self.get_serializer(stored).data, status=code)
         txn = services.transaction_record(actor=request.user, **data)
         return Response(self.get_serializer(txn).data, status=status.HTTP_201_CREATED)
 
     @extend_schema(
         request=BulkTransactionSerializer,
+        parameters=[KEY_PARAMETER],
         responses={
             200: inline_serializer(
                 "BulkTransactionResult",
@@ -282,24 +365,23 @@ class TransactionViewSet(
                     "created": serializers.ListField(child=serializers.CharField()),
                     "existing": serializers.ListField(child=serializers.CharField()),
                 },
-            )
+            ),
+            409: OpenApiResponse(description="An external_ref is stored for a different record; nothing stored."),
         },
     )
     @action(detail=False, methods=["post"])
+    @idempotent
     def bulk(self, request):
         """Push up to 1,000 rows at once; idempotent on source_system + external_ref."""
         serializer = BulkTransactionSerializer(data=request.data, context=self.get_serializer_context())
         serializer.is_valid(raise_exception=True)
         with db_transaction.atomic():
-            result = services.transactions_push(
-                actor=request.user,
-                rows=[_row(r) for r in serializer.validated_data["rows"]],
-            )
+            result = _push(actor=request.user, rows=[_row(r) for r in serializer.validated_data["rows"]])
         return Response(result, status=status.HTTP_200_OK)
 
 
 def _row(data: dict) -> dict:
-    row = {
+    return {
         k: v
         for k, v in data.items()
         if k
@@ -314,9 +396,6 @@ def _row(data: dict) -> dict:
             "note",
         }
     }
-    row.setdefault("source_system", "manual")
-    row.setdefault("kind", Transaction.Kind.PURCHASE)
-    return row
 
 
 class VisibleContactField(serializers.PrimaryKeyRelatedField):
@@ -349,6 +428,7 @@ class FeedbackSerializer(SparseFieldsMixin, FastReadMixin, serializers.ModelSeri
 
 
 class FeedbackViewSet(
+    IdempotentCreateMixin,
     SparseFieldsViewMixin,
     mixins.ListModelMixin,
     mixins.RetrieveModelMixin,
@@ -380,7 +460,7 @@ class CompetitorSerializer(SparseFieldsMixin, FastReadMixin, serializers.ModelSe
         fields = ["id", "name", "website", "strengths", "weaknesses", "notes"]
 
 
-class CompetitorViewSet(SparseFieldsViewMixin, viewsets.ModelViewSet):
+class CompetitorViewSet(IdempotentCreateMixin, SparseFieldsViewMixin, viewsets.ModelViewSet):
     """Competitors (master data, not customer data)."""
 
     serializer_class = CompetitorSerializer
@@ -422,6 +502,7 @@ class CompetitorPresenceSerializer(SparseFieldsMixin, FastReadMixin, serializers
 
 
 class CompetitorPresenceViewSet(
+    IdempotentCreateMixin,
     SparseFieldsViewMixin,
     mixins.ListModelMixin,
     mixins.RetrieveModelMixin,

@@ -4,15 +4,15 @@ import datetime
 from collections.abc import Iterable
 from decimal import Decimal
 
-from django.core.exceptions import ValidationError
-from django.db import transaction
+from django.core.exceptions import PermissionDenied, ValidationError
+from django.db import connection, transaction
 from django.db.models import CharField, Q, Value
 from django.db.models.functions import Cast, Concat, LPad
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from core.bulk import bulk_history_insert, bulk_update_fields
-from core.locking import save_versioned
+from core.locking import require_version, save_versioned
 from users.models import User
 from users.visibility import sees_all
 
@@ -120,6 +120,7 @@ def account_create(*, actor, **fields) -> Account:
 
 @transaction.atomic
 def account_update(*, account: Account, actor, expected_version: int | None, data: dict) -> Account:
+    require_version(expected_version, actor=actor)
     before = Account.objects.select_related("owner").get(pk=account.pk)
     for field, value in data.items():
         if field not in ACCOUNT_EDITABLE:
@@ -182,6 +183,7 @@ def contact_create(*, account: Account, actor, **fields) -> Contact:
 
 @transaction.atomic
 def contact_update(*, contact: Contact, actor, expected_version: int | None, data: dict) -> Contact:
+    require_version(expected_version, actor=actor)
     data = dict(data)
     account = data.pop("account", contact.account)
     if getattr(account, "pk", account) != contact.account_id:
@@ -223,10 +225,12 @@ def transaction_record(
     amount: Decimal,
     occurred_at,
     product_line="",
-    source_system="manual",
+    source_system="",
     external_ref="",
     note="",
 ) -> Transaction:
+    source_system = source_system or transaction_source_for(actor) or MANUAL_SOURCE
+    _check_source(actor=actor, source=source_system)
     txn = Transaction(
         account=account,
         kind=kind,
@@ -245,41 +249,206 @@ def transaction_record(
     return txn
 
 
+class TransactionConflict(ValidationError):
+    """An `external_ref` already stored for a different record (or one the caller cannot see):
+    refused, never answered as "existing"."""
+
+    def __init__(self, message, *, refs: list[str]):
+        super().__init__(message, code="conflict")
+        self.refs = refs
+
+
+#: the source_system of rows recorded by people (pages, finance's manual entries)
+MANUAL_SOURCE = "manual"
+
+
+def transaction_source_for(actor) -> str | None:
+    """The one `source_system` an integration's service account may record under: its user name,
+    so that one integration cannot take another's refs. People (finance keying in or importing an
+    ERP export) and system work may name any source; None means "not restricted"."""
+    if actor is not None and getattr(actor, "is_service_account", False):
+        return actor.username
+    return None
+
+
+def _check_source(*, actor, source: str, row_label: str = "") -> None:
+    allowed = transaction_source_for(actor)
+    if allowed is not None and source != allowed:
+        raise PermissionDenied(
+            _(
+                "%(row)ssource_system %(source)s does not belong to you: your records are stored "
+                "under %(allowed)s (an integration pushes under its own service account)."
+            )
+            % {"row": row_label, "source": repr(source), "allowed": repr(allowed)}
+        )
+
+
+def _same_record(row: dict, stored) -> bool:
+    """Whether a pushed row is the record already stored under its key (account, kind, amount)."""
+    account_id = row["account"].pk if hasattr(row["account"], "pk") else row["account"]
+    return (
+        account_id == stored["account_id"]
+        and row.get("kind", Transaction.Kind.PURCHASE) == stored["kind"]
+        and Decimal(row["amount"]) == stored["amount"]
+    )
+
+
+_INSERT_COLUMNS = [
+    "account",
+    "kind",
+    "amount",
+    "occurred_at",
+    "product_line",
+    "source_system",
+    "external_ref",
+    "note",
+    "created_by",
+    "created_at",
+]
+
+
+def _insert_new(objs: list[Transaction]) -> dict[str, int]:
+    """INSERT ... ON CONFLICT DO NOTHING RETURNING: only the rows this statement stored come
+    back (a concurrent push of the same keys gets nothing back for them). Answers ref -> id."""
+    fields = [Transaction._meta.get_field(name) for name in _INSERT_COLUMNS]
+    qn = connection.ops.quote_name
+    table = qn(Transaction._meta.db_table)
+    columns = ", ".join(qn(f.column) for f in fields)
+    row_sql = "(" + ", ".join(["%s"] * len(fields)) + ")"
+    inserted: dict[str, int] = {}
+    with connection.cursor() as cursor:
+        for start in range(0, len(objs), 500):
+            chunk = objs[start : start + 500]
+            params = []
+            for obj in chunk:
+                params.extend(f.get_db_prep_save(getattr(obj, f.attname), connection) for f in fields)
+            # table and column names come from the model (quoted); every value is a parameter
+            cursor.execute(
+                f"INSERT INTO {table} ({columns}) VALUES {', '.join([row_sql] * len(chunk))} "  # nosec B608
+                f"ON CONFLICT ({qn('source_system')}, {qn('external_ref')}) WHERE {qn('external_ref')} <> '' "
+                f"DO NOTHING RETURNING {qn('id')}, {qn('external_ref')}",
+                params,
+            )
+            inserted.update({ref: pk for pk, ref in cursor.fetchall()})
+    return inserted
+
+
 @transaction.atomic
 def transactions_push(*, actor, rows: Iterable[dict]) -> dict:
     """Record revenue rows pushed by another system; idempotent on (source_system, external_ref).
 
-    Each row is a validated dict (account, kind, amount, occurred_at, product_line,
-    source_system, external_ref). Answers which refs were created and which already existed.
+    Each row is a validated dict (account, kind, amount, occurred_at, product_line, source_system,
+    external_ref, note). An integration's service account pushes under its own name
+    (`transaction_source_for`): another source is refused (`PermissionDenied`). Answers which
+    refs this request stored (`created`) and which were stored before with the same account, kind
+    and amount (`existing`); a ref stored for a different record, or for one the caller cannot
+    see, is a `TransactionConflict` naming it, and the whole push stores nothing. A ref repeated
+    in the batch with other values is refused naming both rows; repeated identically it is
+    stored once.
+    Every stored row gets its history row, as single saves do.
     """
     rows = list(rows)
     if len(rows) > BULK_LIMIT:
         raise ValidationError(_("At most %(n)s rows per request.") % {"n": BULK_LIMIT})
-    keys = {(r["source_system"], r["external_ref"]) for r in rows}
-    existing = set()
-    for source in {s for s, _ref in keys}:
-        refs = [ref for s, ref in keys if s == source]
-        for start in range(0, len(refs), 500):
-            existing.update(
-                Transaction.objects.filter(
-                    source_system=source, external_ref__in=refs[start : start + 500]
-                ).values_list("source_system", "external_ref")
+    allowed = transaction_source_for(actor)
+    first_row: dict[tuple[str, str], int] = {}
+    errors, unique_rows = [], []
+    for number, row in enumerate(rows, start=1):
+        row.setdefault("source_system", allowed or MANUAL_SOURCE)
+        row.setdefault("kind", Transaction.Kind.PURCHASE)
+        _check_source(actor=actor, source=row["source_system"], row_label=_("Row %(n)s: ") % {"n": number})
+        if not row.get("external_ref"):
+            errors.append(_("Row %(n)s: external_ref is required (it makes the push idempotent).") % {"n": number})
+            continue
+        key = (row["source_system"], row["external_ref"])
+        if key in first_row:
+            earlier = rows[first_row[key] - 1]
+            account = earlier["account"]
+            earlier_view = {
+                "account_id": account.pk if hasattr(account, "pk") else account,
+                "kind": earlier["kind"],
+                "amount": Decimal(earlier["amount"]),
+            }
+            if not _same_record(row, earlier_view):
+                errors.append(
+                    _(
+                        "Row %(n)s repeats external_ref %(ref)s of row %(first)s with a different account, "
+                        "kind or amount; each record needs its own external_ref."
+                    )
+                    % {"n": number, "ref": row["external_ref"], "first": first_row[key]}
+                )
+            continue
+        first_row[key] = number
+        unique_rows.append(row)
+    if errors:
+        raise ValidationError({"rows": errors})
+
+    now = timezone.now()
+    objs = []
+    for row in unique_rows:
+        obj = Transaction(created_by=actor, created_at=now, **row)
+        objs.append(obj)
+    inserted = {}
+    for source in {o.source_system for o in objs}:
+        inserted.update(
+            {(source, ref): pk for ref, pk in _insert_new([o for o in objs if o.source_system == source]).items()}
+        )
+    stored_now = []
+    for obj in objs:
+        pk = inserted.get((obj.source_system, obj.external_ref))
+        if pk is not None:
+            obj.pk = pk
+            stored_now.append(obj)
+    if stored_now:
+        Transaction.history.bulk_history_create(stored_now, default_user=actor, default_date=now)
+    # the monthly rollup moves in the same transaction, with only the rows this push inserted
+    # (ON CONFLICT DO NOTHING: a row a concurrent push stored first is not counted twice)
+    monthly_revenue_apply(rows=stored_now)
+
+    # the rest was stored before: compare through the caller's visibility
+    others = [o for o in objs if (o.source_system, o.external_ref) not in inserted]
+    stored = {}
+    if others:
+        from django.db.models import Q
+
+        from .selectors import transaction_list
+
+        keys = Q()
+        for source in {o.source_system for o in others}:
+            keys |= Q(
+                source_system=source, external_ref__in=[o.external_ref for o in others if o.source_system == source]
             )
-    to_create, seen = [], set(existing)
+        queryset = Transaction.objects.all() if actor is None else transaction_list(user=actor)
+        for item in queryset.filter(keys).values("source_system", "external_ref", "account_id", "kind", "amount"):
+            stored[(item["source_system"], item["external_ref"])] = item
+    conflicts = []
+    for obj, row in zip(objs, unique_rows, strict=True):
+        if (obj.source_system, obj.external_ref) in inserted:
+            continue
+        match = stored.get((obj.source_system, obj.external_ref))
+        if match is None or not _same_record(row, match):
+            conflicts.append(obj.external_ref)
+    if conflicts:
+        raise TransactionConflict(
+            _(
+                "external_ref %(refs)s is already stored for a different record (another account, kind "
+                "or amount, or an account you cannot see). Nothing was stored; send those rows with "
+                "their own external_ref."
+            )
+            % {"refs": ", ".join(conflicts)},
+            refs=conflicts,
+        )
+    created_keys = {(o.source_system, o.external_ref) for o in stored_now}
     created_refs, existing_refs = [], []
     for row in rows:
-        key = (row["source_system"], row["external_ref"])
-        if key in seen:
-            existing_refs.append(row["external_ref"])
+        if not row.get("external_ref"):
             continue
-        seen.add(key)
-        to_create.append(Transaction(created_by=actor, **row))
-        created_refs.append(row["external_ref"])
-    # ignore_conflicts: a concurrent push of the same rows cannot create duplicates
-    Transaction.objects.bulk_create(to_create, batch_size=500, ignore_conflicts=True)
-    # the monthly rollup in the same transaction; a row that a concurrent push stored first would be
-    # counted twice here, and the recompute's check of the accounts with new transactions repairs it
-    monthly_revenue_apply(rows=to_create)
+        key = (row["source_system"], row["external_ref"])
+        if key in created_keys:
+            created_refs.append(row["external_ref"])
+            created_keys.discard(key)  # an identical repeat in the batch is reported as existing
+        else:
+            existing_refs.append(row["external_ref"])
     return {"created": created_refs, "existing": existing_refs}
 
 

@@ -13,6 +13,7 @@ from django.views.decorators.http import require_POST
 from django.views.decorators.vary import vary_on_headers
 
 from core.export import export_response, rows_from
+from core.forms import add_service_errors
 from core.imports import get_importer
 from core.pagination import CappedPaginator
 from users.permissions import crm_permission_required, has_crm_perm
@@ -187,7 +188,7 @@ def account_create(request):
         try:
             account = services.account_create(actor=request.user, **form.service_data())
         except ValidationError as exc:
-            _add_errors(form, exc)
+            add_service_errors(form, exc)
         else:
             messages.success(request, _("Account %(name)s created.") % {"name": account.name})
             return redirect(account)
@@ -208,7 +209,7 @@ def account_edit(request, pk):
                 data=form.service_data(),
             )
         except ValidationError as exc:
-            _add_errors(form, exc)
+            add_service_errors(form, exc)
         else:
             messages.success(request, _("Changes saved."))
             return redirect(account)
@@ -257,7 +258,7 @@ def contact_create(request, pk):
         try:
             services.contact_create(account=account, actor=request.user, **form.service_data())
         except ValidationError as exc:
-            _add_errors(form, exc)
+            add_service_errors(form, exc)
         else:
             messages.success(request, _("Contact added."))
             return redirect(account)
@@ -283,7 +284,7 @@ def contact_edit(request, pk):
                     data=form.service_data(),
                 )
             except ValidationError as exc:
-                _add_errors(form, exc)
+                add_service_errors(form, exc)
             else:
                 messages.success(request, _("Contact saved."))
                 return redirect(contact.account)
@@ -304,7 +305,7 @@ def feedback_create(request, pk):
         try:
             services.feedback_create(account=account, actor=request.user, **form.cleaned_data)
         except ValidationError as exc:
-            _add_errors(form, exc)
+            add_service_errors(form, exc)
         else:
             messages.success(request, _("Feedback recorded."))
             return redirect(account)
@@ -351,11 +352,3 @@ def competitor_add(request, pk):
         "accounts/simple_form.html",
         {"form": form, "account": account, "title": _("Competitor at this account")},
     )
-
-
-def _add_errors(form, exc: ValidationError):
-    if hasattr(exc, "error_dict"):
-        for field, errors in exc.message_dict.items():
-            form.add_error(field if field in form.fields else None, errors)
-    else:
-        form.add_error(None, exc.messages)

@@ -135,6 +135,10 @@ if DATABASES["default"]["ENGINE"] == "django.db.backends.postgresql":
         "max_size": env.int("DB_POOL_MAX", default=10),
         "timeout": 10,
     }
+    # the pool checks each connection on checkout (Django passes psycopg's
+    # `ConnectionPool.check_connection` as the pool's `check`): a connection killed while idle
+    # (database restart, pg_terminate_backend, a firewall) is replaced, not handed to a request
+    DATABASES["default"]["CONN_HEALTH_CHECKS"] = True
 else:
     # WAL and immediate transactions let web, worker and beat share the file without
     # "database is locked" errors.
@@ -147,11 +151,35 @@ else:
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
 # --- cache, broker, Celery ----------------------------------------------------------------
+# The longest a task may run (the tier recompute is the longest: about 7 s per 100,000 accounts);
+# the hard limit kills it, the soft one lets it record the failure first.
+CELERY_TASK_TIME_LIMIT = env.int("CELERY_TASK_TIME_LIMIT", default=30 * 60)
+CELERY_TASK_SOFT_TIME_LIMIT = CELERY_TASK_TIME_LIMIT - 60
+# Redis redelivers an unacknowledged task after this: the longest task plus a margin
+CELERY_VISIBILITY_TIMEOUT = env.int("CELERY_VISIBILITY_TIMEOUT", default=CELERY_TASK_TIME_LIMIT + 5 * 60)
+# a job or lock whose holder made no progress for this long counts as abandoned (worker killed)
+JOB_ABANDONED_AFTER_SECONDS = env.int("JOB_ABANDONED_AFTER_SECONDS", default=5 * 60)
 REDIS_URL = env("REDIS_URL", default="")
 if REDIS_URL:
-    CACHES = {"default": {"BACKEND": "django.core.cache.backends.redis.RedisCache", "LOCATION": REDIS_URL}}
+    # Redis down = cache misses, not errors (sessions fall back to the database)
+    CACHES = {"default": {"BACKEND": "core.cache.ResilientRedisCache", "LOCATION": REDIS_URL}}
     CELERY_BROKER_URL = REDIS_URL
     CELERY_RESULT_BACKEND = REDIS_URL
+    CELERY_BROKER_TRANSPORT_OPTIONS = {
+        # a task not acknowledged this long after delivery (its worker died) is delivered again;
+        # longer than the longest task may run, or a slow task would run twice
+        "visibility_timeout": CELERY_VISIBILITY_TIMEOUT,
+        # look for such tasks every 10 s (kombu's default is about every 100 s)
+        "unacked_restore_interval": 10,
+        "unacked_restore_throttle": 1,
+        "socket_connect_timeout": 2,
+        "socket_timeout": 10,
+        "socket_keepalive": True,
+        "health_check_interval": 25,
+    }
+    CELERY_RESULT_BACKEND_TRANSPORT_OPTIONS = {"socket_connect_timeout": 2, "socket_timeout": 10}
+    CELERY_REDIS_SOCKET_CONNECT_TIMEOUT = 2
+    CELERY_REDIS_SOCKET_TIMEOUT = 10
 else:
     CACHES = {"default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"}}
     BROKER_DIR = VAR_DIR / "broker"
@@ -169,6 +197,10 @@ else:
     # the filesystem transport has no fan-out exchange for remote control
     CELERY_WORKER_ENABLE_REMOTE_CONTROL = False
 
+# sending from a web request fails within about a second when the broker is down
+CELERY_BROKER_CONNECTION_TIMEOUT = 1.5
+CELERY_TASK_PUBLISH_RETRY = False
+CELERY_BROKER_CONNECTION_RETRY_ON_STARTUP = True
 CELERY_TASK_ACKS_LATE = True  # a crashed worker's task is delivered again
 CELERY_TASK_REJECT_ON_WORKER_LOST = True
 CELERY_WORKER_PREFETCH_MULTIPLIER = 1
@@ -178,7 +210,9 @@ CELERY_TIMEZONE = TIME_ZONE  # beat's crontab hours are the project's local hour
 CELERY_BEAT_SCHEDULER = "django_celery_beat.schedulers:DatabaseScheduler"
 CELERY_TASK_ALWAYS_EAGER = env.bool("CELERY_TASK_ALWAYS_EAGER", default=False)
 CELERY_BEAT_SCHEDULE = {
-    "heartbeat": {"task": "core.tasks.heartbeat", "schedule": 60.0},
+    # on the minute, so two beat processes send within the same period key (one run)
+    "heartbeat": {"task": "core.tasks.heartbeat", "schedule": crontab(minute="*")},
+    "core-purge-expired": {"task": "core.tasks.purge_expired", "schedule": crontab(hour=3, minute=40)},
     "contracts-status-sweep": {
         "task": "contracts.tasks.sweep_contract_statuses",
         "schedule": crontab(hour=1, minute=10),
@@ -290,7 +324,8 @@ SECURE_REDIRECT_EXEMPT = [r"^healthz$"]
 SESSION_COOKIE_HTTPONLY = True
 # sessions are read from the cache (Redis in production) and written through to the database:
 # no session query on most requests, and sign-out still ends the session server-side
-SESSION_ENGINE = "django.contrib.sessions.backends.cached_db"
+SESSION_ENGINE = "core.sessions"
+SESSION_CACHE_SECONDS = 300  # a sign-out during a Redis outage takes effect within this after it
 X_FRAME_OPTIONS = "DENY"
 # Content-Security-Policy (django-csp): our own files only; no inline script, handler or style
 # attribute anywhere (pages declare behaviour with data attributes, static/js/app.js does it)
@@ -368,7 +403,11 @@ SPECTACULAR_SETTINGS = {
     "SWAGGER_UI_FAVICON_HREF": "SIDECAR",
     "REDOC_DIST": "SIDECAR",
     "COMPONENT_SPLIT_REQUEST": True,
-    "ENUM_NAME_OVERRIDES": {"TierEnum": "accounts.models.Tier"},
+    "ENUM_NAME_OVERRIDES": {
+        "TierEnum": "accounts.models.Tier",
+        # a stable name for generated clients (the bulk row and the single record share it)
+        "TransactionKindEnum": "accounts.models.Transaction.Kind",
+    },
 }
 
 LOGGING = {

@@ -4,7 +4,7 @@ from django.contrib import admin
 from django.db import transaction
 from simple_history.admin import SimpleHistoryAdmin
 
-from users.admin_mixins import VisibilityAdminMixin
+from users.admin_mixins import ServiceAdminMixin, VisibilityAdminMixin
 
 from . import services
 from .models import Amendment, ApprovalRule, ApprovalStep, Contract, ContractDocument, Installment, Payment
@@ -40,7 +40,7 @@ class AmendmentInline(ReadOnlyInline):
 
 
 @admin.register(Contract)
-class ContractAdmin(VisibilityAdminMixin, SimpleHistoryAdmin):
+class ContractAdmin(ServiceAdminMixin, VisibilityAdminMixin, SimpleHistoryAdmin):
     list_display = ("number", "title", "account", "type", "value", "currency", "status", "start_on", "end_on", "owner")
     list_filter = ("status", "type", "currency", "auto_renew")
     search_fields = ("number", "title", "account__name", "account__number")
@@ -75,7 +75,9 @@ class ContractAdmin(VisibilityAdminMixin, SimpleHistoryAdmin):
                 obj.pk, obj.number = created.pk, created.number
             else:
                 data = {f: form.cleaned_data[f] for f in form.changed_data if f in services.CONTRACT_EDITABLE}
-                services.contract_update(contract=obj, actor=request.user, expected_version=None, data=data)
+                services.contract_update(
+                    contract=obj, actor=request.user, expected_version=self.expected_version(form), data=data
+                )
 
 
 @admin.register(ApprovalRule)
@@ -152,22 +154,41 @@ class InstallmentAdmin(VisibilityAdminMixin, SimpleHistoryAdmin):
 
 
 @admin.register(Payment)
-class PaymentAdmin(VisibilityAdminMixin, SimpleHistoryAdmin):
-    list_display = ("received_on", "contract", "account", "amount", "method", "reference", "reconciled_at")
-    list_filter = ("method",)
+class PaymentAdmin(ServiceAdminMixin, VisibilityAdminMixin, SimpleHistoryAdmin):
+    """Payments are recorded through the service; a recorded one is never edited, only voided
+    (finance: enter the reason and save — the same service as the contract page and the API)."""
+
+    list_display = ("received_on", "contract", "account", "amount", "method", "reference", "reconciled_at", "voided_at")
+    list_filter = ("method", ("voided_at", admin.EmptyFieldListFilter))
     search_fields = ("reference", "contract__number", "account__name")
     list_select_related = ("contract", "account")
     raw_id_fields = ("contract",)
     fields = ("contract", "received_on", "amount", "method", "reference", "note")
+    void_fields = ("voided_at", "voided_by", "void_reason")
     date_hierarchy = "received_on"
     show_full_result_count = False
 
+    def get_fields(self, request, obj=None):
+        return self.fields if obj is None else (*self.fields, "recorded_by", "reconciled_at", *self.void_fields)
+
     def get_readonly_fields(self, request, obj=None):
-        return self.fields if obj is not None else ()  # a recorded payment is not edited
+        if obj is None:
+            return ()
+        readonly = (*self.fields, "recorded_by", "reconciled_at", "voided_at", "voided_by")
+        if obj.is_voided or not services.can_void_payment(user=request.user, payment=obj):
+            readonly += ("void_reason",)
+        return readonly
 
     def save_model(self, request, obj, form, change):
-        if change:
+        if not change:
+            data = {f: form.cleaned_data[f] for f in ("received_on", "amount", "method", "reference", "note")}
+            payment, _created = services.payment_record(
+                actor=request.user, contract=form.cleaned_data["contract"], **data
+            )
+            obj.pk = payment.pk
             return
-        data = {f: form.cleaned_data[f] for f in ("received_on", "amount", "method", "reference", "note")}
-        payment, _created = services.payment_record(actor=request.user, contract=form.cleaned_data["contract"], **data)
-        obj.pk = payment.pk
+        reason = (form.cleaned_data.get("void_reason") or "").strip()
+        if reason:
+            services.payment_void(
+                actor=request.user, payment=obj, expected_version=self.expected_version(form), reason=reason
+            )

@@ -10,6 +10,7 @@ from rest_framework.response import Response
 
 from accounts.api import VisibleAccountField
 from core.api import body_version
+from core.idempotency import IdempotentCreateMixin
 from users.permissions import CrmModelPermission, has_crm_perm
 from users.visibility import visible_to
 
@@ -86,6 +87,7 @@ class StatementSerializer(serializers.Serializer):
 
 
 class ContractViewSet(
+    IdempotentCreateMixin,
     mixins.ListModelMixin,
     mixins.RetrieveModelMixin,
     mixins.CreateModelMixin,
@@ -177,7 +179,7 @@ class InstallmentSerializer(serializers.ModelSerializer):
         read_only_fields = ["paid_amount", "paid_on"]
 
 
-class InstallmentViewSet(viewsets.ModelViewSet):
+class InstallmentViewSet(IdempotentCreateMixin, viewsets.ModelViewSet):
     """The payment schedule: installments with due dates and amounts; `paid_amount` follows the
     payments (oldest open installment first)."""
 
@@ -211,6 +213,7 @@ class InstallmentViewSet(viewsets.ModelViewSet):
 
 class PaymentSerializer(serializers.ModelSerializer):
     contract = VisibleContractField()
+    is_voided = serializers.BooleanField(read_only=True, help_text="A voided payment no longer counts anywhere.")
 
     class Meta:
         model = Payment
@@ -225,14 +228,36 @@ class PaymentSerializer(serializers.ModelSerializer):
             "note",
             "reconciled_at",
             "created_at",
+            "is_voided",
+            "voided_at",
+            "voided_by",
+            "void_reason",
+            "version",
         ]
-        read_only_fields = ["account", "reconciled_at", "created_at"]
+        read_only_fields = [
+            "account",
+            "reconciled_at",
+            "created_at",
+            "voided_at",
+            "voided_by",
+            "void_reason",
+            "version",
+        ]
         extra_kwargs = {"reference": {"validators": []}}
         validators = []  # idempotency on reference is the service's job, not a 400
 
 
+class PaymentVoidSerializer(serializers.Serializer):
+    version = serializers.IntegerField(min_value=1, help_text="The payment's version you read.")
+    reason = serializers.CharField(max_length=services.VOID_REASON_MAX, help_text="Why the payment is voided.")
+
+
 class PaymentViewSet(
-    mixins.ListModelMixin, mixins.RetrieveModelMixin, mixins.CreateModelMixin, viewsets.GenericViewSet
+    IdempotentCreateMixin,
+    mixins.ListModelMixin,
+    mixins.RetrieveModelMixin,
+    mixins.CreateModelMixin,
+    viewsets.GenericViewSet,
 ):
     """Payments received. Integrations POST them with the bank's `reference`: posting the same
     reference again answers 200 with the payment already recorded (201 when new)."""
@@ -254,6 +279,25 @@ class PaymentViewSet(
         payment, created = services.payment_record(actor=request.user, contract=data.pop("contract"), **data)
         code = status.HTTP_201_CREATED if created else status.HTTP_200_OK
         return Response(self.get_serializer(payment).data, status=code)
+
+    @extend_schema(request=PaymentVoidSerializer, responses={200: PaymentSerializer})
+    @action(detail=True, methods=["post"])
+    def void(self, request, pk=None):
+        """Void a wrongly recorded payment (finance): it stays listed but no longer counts; the
+        contract's other payments are allocated again, oldest installment first. Send the version
+        you read (a stale one answers 409) and the reason. A voided payment cannot be voided again."""
+        payment = self.get_object()  # another manager's payment: 404
+        if not has_crm_perm(request.user, "contracts.change_payment"):
+            self.permission_denied(request)
+        body = PaymentVoidSerializer(data=request.data)
+        body.is_valid(raise_exception=True)
+        payment = services.payment_void(
+            actor=request.user,
+            payment=payment,
+            expected_version=body.validated_data["version"],
+            reason=body.validated_data["reason"],
+        )
+        return Response(self.get_serializer(payment).data)
 
 
 def register_routes(router):

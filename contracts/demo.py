@@ -25,6 +25,7 @@ def seed_contracts(context: dict) -> None:
         contract_submit,
         contract_terminate,
         payment_record,
+        payment_void,
         schedule_generate_even,
     )
 
@@ -103,6 +104,21 @@ def seed_contracts(context: dict) -> None:
                 amount=amount + (Decimal("5000") if index == 2 and n == 0 else 0),
                 method=Payment.Method.BANK,
                 reference=f"DEMO-{contract.number}-{n + 1}",
+            )
+        if index == 3:  # a payment keyed in twice, voided by finance (the page shows it struck through)
+            duplicate, _created = payment_record(
+                actor=finance,
+                contract=contract,
+                received_on=min(today, contract.start_on),
+                amount=Decimal("1000.00"),
+                method=Payment.Method.BANK,
+                reference=f"DEMO-{contract.number}-DUP",
+            )
+            payment_void(
+                actor=finance,
+                payment=duplicate,
+                expected_version=duplicate.version,
+                reason="Keyed in twice from the same bank slip / 同一银行回单重复录入",
             )
         if index == 5:
             contract.refresh_from_db()

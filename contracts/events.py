@@ -99,6 +99,19 @@ KINDS = {
             % {"number": d.get("number"), "amount": _money(d, "amount")}
         ),
     ),
+    "payment.voided": (
+        gettext_lazy("Payment voided"),
+        "x-octagon",
+        lambda d: (
+            _("Payment of %(amount)s received on %(day)s for contract %(number)s voided: %(reason)s")
+            % {
+                "number": d.get("number"),
+                "amount": _money(d, "amount"),
+                "day": d.get("received_on", ""),
+                "reason": d.get("reason", ""),
+            }
+        ),
+    ),
 }
 
 
@@ -171,3 +184,17 @@ def payment_received_event(*, payment, actor):
     data = _contract_data(contract, amount=str(payment.amount), currency=contract.currency, payment_id=payment.pk)
     at = timezone.make_aware(datetime.datetime.combine(payment.received_on, datetime.time(12)))
     return _record(contract, "payment.received", actor=actor, data=data, occurred_at=min(at, timezone.now()))
+
+
+def payment_voided_event(*, payment, actor):
+    contract = payment.contract
+    data = _contract_data(
+        contract,
+        amount=str(payment.amount),
+        currency=contract.currency,
+        payment_id=payment.pk,
+        received_on=payment.received_on.isoformat(),
+        reference=payment.reference,
+        reason=payment.void_reason[:200],
+    )
+    return _record(contract, "payment.voided", actor=actor, data=data)

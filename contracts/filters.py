@@ -55,7 +55,8 @@ class PaymentFilter(django_filters.FilterSet):
     received_from = django_filters.DateFilter(field_name="received_on", lookup_expr="gte")
     received_to = django_filters.DateFilter(field_name="received_on", lookup_expr="lte")
     reference = django_filters.CharFilter()
+    voided = django_filters.BooleanFilter(field_name="voided_at", lookup_expr="isnull", exclude=True, label=_("Voided"))
 
     class Meta:
         model = Payment
-        fields = ["contract", "account", "method", "received_from", "received_to", "reference"]
+        fields = ["contract", "account", "method", "received_from", "received_to", "reference", "voided"]

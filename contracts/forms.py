@@ -102,6 +102,15 @@ class TerminateForm(BootstrapFormMixin, VersionedFormMixin):
     terminated_on = forms.DateField(label=_("Terminated on"), widget=DATE)
 
 
+class PaymentVoidForm(BootstrapFormMixin, VersionedFormMixin):
+    reason = forms.CharField(
+        label=_("Reason"),
+        max_length=300,
+        widget=forms.Textarea(attrs={"rows": 3}),
+        help_text=_("Why this payment was recorded wrongly, e.g. the wrong contract or amount. Kept with the payment."),
+    )
+
+
 class DecisionForm(BootstrapFormMixin, forms.Form):
     decision = forms.ChoiceField(choices=[("approve", _("Approve")), ("reject", _("Reject"))], widget=forms.HiddenInput)
     comment = forms.CharField(

@@ -360,6 +360,25 @@ class Payment(models.Model):
         related_name="+",
     )
     created_at = models.DateTimeField(_("recorded at"), auto_now_add=True)
+    # A wrongly recorded payment is voided, never deleted: it stays listed (struck through) with
+    # who voided it, when and why, and no longer counts anywhere (allocations, statements, credit).
+    voided_at = models.DateTimeField(_("voided at"), null=True, blank=True, editable=False)
+    voided_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        verbose_name=_("voided by"),
+        null=True,
+        blank=True,
+        editable=False,
+        on_delete=models.SET_NULL,
+        related_name="+",
+    )
+    void_reason = models.CharField(
+        _("reason for voiding"),
+        max_length=300,
+        blank=True,
+        help_text=_("Why this payment was recorded wrongly. Voiding cannot be undone; record the right payment anew."),
+    )
+    version = models.PositiveIntegerField(_("version"), default=1, editable=False)
     history = HistoricalRecords()
 
     class Meta:
@@ -369,13 +388,20 @@ class Payment(models.Model):
         indexes = [models.Index(fields=["contract", "received_on"])]
         constraints = [
             models.CheckConstraint(condition=models.Q(amount__gt=0), name="payment_amount_positive"),
+            # a voided payment frees its reference: the right payment may be recorded with it
             models.UniqueConstraint(
-                fields=["reference"], condition=~models.Q(reference=""), name="payment_unique_reference"
+                fields=["reference"],
+                condition=~models.Q(reference="") & models.Q(voided_at__isnull=True),
+                name="payment_unique_reference",
             ),
         ]
 
     def __str__(self):
         return f"{self.contract.number} · {self.amount} @ {self.received_on:%Y-%m-%d}"
+
+    @property
+    def is_voided(self) -> bool:
+        return self.voided_at is not None
 
 
 class Allocation(models.Model):

@@ -173,7 +173,8 @@ def parse(upload) -> list[Row]:
 def classify(*, user, rows: list[Row]) -> Result:
     """Match each good row on its reference (two queries for the whole file)."""
     refs = [r.reference for r in rows if r.status != "error"]
-    payments = {p.reference: p for p in visible_to(user, Payment.objects.filter(reference__in=refs))}
+    counted = Payment.objects.filter(reference__in=refs, voided_at__isnull=True)  # a voided one is not matched
+    payments = {p.reference: p for p in visible_to(user, counted)}
     numbers = [r.contract_number for r in rows if r.contract_number]
     contracts = {c.number: c for c in visible_to(user, Contract.objects.filter(number__in=numbers))}
     seen = set()

@@ -14,7 +14,7 @@ from django.utils import timezone
 from users.visibility import get_visible_or_404, roles_of, visible_to
 
 from .models import Allocation, Amendment, ApprovalStep, Contract, ContractDocument, Installment, Payment
-from .money import ZERO, Statement, statement, terms_for
+from .money import ZERO, Statement, allocate, statement, terms_for
 
 CONTRACT_SORTS = {
     "number": "number",
@@ -89,7 +89,7 @@ def installment_list(*, user):
 
 
 def payment_list(*, user):
-    return visible_to(user, Payment.objects.select_related("contract", "account", "recorded_by")).order_by(
+    return visible_to(user, Payment.objects.select_related("contract", "account", "recorded_by", "voided_by")).order_by(
         "-received_on", "-pk"
     )
 
@@ -128,7 +128,7 @@ def contract_statement(*, contract: Contract, as_of: datetime.date | None = None
             Prefetch("allocations", queryset=Allocation.objects.order_by("received_on", "pk"))
         )
     )
-    payments = list(contract.payments.only("received_on", "amount"))
+    payments = list(contract.payments.filter(voided_at__isnull=True).only("received_on", "amount"))
     return _statement_for(contract, installments, payments, as_of)
 
 
@@ -143,7 +143,8 @@ def statements_for(contracts: list[Contract], *, as_of: datetime.date) -> dict[i
     ):
         installments[inst.contract_id].append(inst)
     payments = defaultdict(list)
-    for p in Payment.objects.filter(contract_id__in=ids).only("contract_id", "received_on", "amount"):
+    counted = Payment.objects.filter(contract_id__in=ids, voided_at__isnull=True)
+    for p in counted.only("contract_id", "received_on", "amount"):
         payments[p.contract_id].append(p)
     return {c.pk: _statement_for(c, installments[c.pk], payments[c.pk], as_of) for c in contracts}
 
@@ -228,13 +229,42 @@ def contract_page(*, contract: Contract, as_of: datetime.date | None = None) -> 
         "statement": st,
         "lines": lines,
         "schedule_difference": contract.value - st.scheduled,
-        "payments": list(contract.payments.select_related("recorded_by").prefetch_related("allocations__installment")),
+        "payments": list(
+            contract.payments.select_related("recorded_by", "voided_by").prefetch_related("allocations__installment")
+        ),
         "amendments": list(contract.amendments.select_related("created_by")),
         "documents": list(contract.documents.filter(is_archived=False).select_related("uploaded_by")),
         "approvals": list(contract.approvals.select_related("decided_by").order_by("-round", "pk")),
         "renewal": Contract.objects.filter(renewal_of=contract).first(),
         "as_of": as_of,
     }
+
+
+def payment_void_preview(*, payment: Payment, as_of: datetime.date | None = None) -> dict:
+    """The contract's figures now and as they would be once `payment` is voided (the remaining
+    payments allocated again, oldest installment first) — what the void page shows. Three queries."""
+    as_of = as_of or timezone.localdate()
+    contract = payment.contract
+    before = contract_statement(contract=contract, as_of=as_of)
+    installments = list(contract.installments.order_by("due_on", "pk"))
+    remaining = list(
+        contract.payments.filter(voided_at__isnull=True).exclude(pk=payment.pk).order_by("received_on", "pk")
+    )
+    dates = {p.pk: p.received_on for p in remaining}
+    parts = allocate(
+        installments=[(i.pk, i.amount) for i in installments], payments=[(p.pk, p.amount) for p in remaining]
+    )
+    allocations = defaultdict(list)
+    for pid, iid, amount in parts:
+        allocations[iid].append((dates[pid], amount))
+    after = statement(
+        installments=[(i.pk, i.due_on, i.amount, sorted(allocations[i.pk])) for i in installments],
+        payments=[(p.received_on, p.amount) for p in remaining],
+        as_of=as_of,
+        terms=terms_for(contract),
+        currency=contract.currency,
+    )
+    return {"before": before, "after": after, "as_of": as_of}
 
 
 def amendment_fields(amendment: Amendment) -> list[tuple[str, str, str]]:

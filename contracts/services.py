@@ -6,13 +6,14 @@ import uuid
 from decimal import Decimal
 
 from django.conf import settings
-from django.core.exceptions import ValidationError
+from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import transaction
 from django.db.models import Max, Q
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
-from core.locking import StaleVersionError, save_versioned
+from core.locking import StaleVersionError, require_version, save_versioned
+from users.permissions import has_crm_perm
 from users.visibility import roles_of
 
 from . import events
@@ -134,6 +135,7 @@ def _validate_dates(contract: Contract) -> None:
 @transaction.atomic
 def contract_update(*, contract: Contract, actor, expected_version: int | None, data: dict) -> Contract:
     """Edit a draft (or rejected) contract; once approved, terms change only by amendment."""
+    require_version(expected_version, actor=actor)
     if not contract.is_editable:
         raise ValidationError(_("An approved contract is changed by an amendment, not edited."), code="not_editable")
     for name, value in data.items():
@@ -450,7 +452,7 @@ def _reallocate(contract: Contract) -> None:
     Recomputed from scratch (a contract has tens of rows) so a schedule edit or a back-dated
     payment always leaves the allocation as if everything had been entered in order."""
     installments = list(Installment.objects.filter(contract=contract).order_by("due_on", "pk"))
-    payments = list(Payment.objects.filter(contract=contract).order_by("received_on", "pk"))
+    payments = list(Payment.objects.filter(contract=contract, voided_at__isnull=True).order_by("received_on", "pk"))
     Allocation.objects.filter(payment__contract=contract).delete()
     parts = allocate(
         installments=[(i.pk, i.amount) for i in installments],
@@ -490,7 +492,7 @@ def payment_record(
     again answers the payment already recorded (created False) if it matches, an error if not."""
     reference = (reference or "").strip()
     if reference:
-        existing = Payment.objects.filter(reference=reference).first()
+        existing = Payment.objects.filter(reference=reference, voided_at__isnull=True).first()
         if existing is not None:
             if existing.contract_id != contract.pk or existing.amount != Decimal(amount):
                 raise ValidationError(
@@ -516,6 +518,49 @@ def payment_record(
     _reallocate(contract)
     events.payment_received_event(payment=payment, actor=actor)
     return payment, True
+
+
+VOID_REASON_MAX = 300
+
+
+def can_void_payment(*, user, payment: Payment) -> bool:
+    """Finance (and directors, administrators) void payments; account managers only read them."""
+    return payment.voided_at is None and has_crm_perm(user, "contracts.change_payment")
+
+
+@transaction.atomic
+def payment_void(*, actor, payment: Payment, expected_version: int | None, reason: str) -> Payment:
+    """Void a wrongly recorded payment. It stays on file (who, when, why) but no longer counts: its
+    allocations are undone and the contract's remaining payments are allocated again, oldest
+    installment first, so paid amounts, overdue amounts, late fees and credit are as if it had
+    never been recorded. Its reference is freed for the right payment. Cannot be undone."""
+    if not has_crm_perm(actor, "contracts.change_payment"):
+        raise PermissionDenied(_("Only finance can void a payment."))
+    reason = (reason or "").strip()
+    if not reason:
+        raise ValidationError({"reason": _("Say why this payment is voided.")}, code="required")
+    if len(reason) > VOID_REASON_MAX:
+        raise ValidationError({"reason": _("At most %(n)s characters.") % {"n": VOID_REASON_MAX}}, code="max_length")
+    contract = _lock(payment.contract)  # the same lock as payments and schedule edits
+    payment = Payment.objects.select_for_update(of=("self",)).select_related("voided_by").get(pk=payment.pk)
+    if payment.voided_at is not None:
+        raise ValidationError(
+            _("This payment was already voided on %(day)s by %(who)s.")
+            % {
+                "day": timezone.localtime(payment.voided_at).strftime("%Y-%m-%d %H:%M"),
+                "who": payment.voided_by or _("someone"),
+            },
+            code="already_voided",
+        )
+    if expected_version is not None and int(expected_version) != payment.version:
+        raise StaleVersionError()
+    payment.voided_at = timezone.now()
+    payment.voided_by = actor
+    payment.void_reason = reason
+    save_versioned(payment, expected_version=None)  # checked above, under the same row lock
+    _reallocate(contract)
+    events.payment_voided_event(payment=payment, actor=actor)
+    return payment
 
 
 # --- documents ------------------------------------------------------------------------------

@@ -27,6 +27,7 @@ urlpatterns = [
     path("accounts/<int:pk>/statement/", views.account_statement, name="account_statement"),
     path("payments/", views.payment_list, name="payments"),
     path("payments/new/", views.payment_create, name="payment_create"),
+    path("payments/<int:pk>/void/", views.payment_void, name="payment_void"),
     path("transactions/new/", views.transaction_create, name="transaction_create"),
     path("reconcile/", views.reconcile, name="reconcile"),
     path("lookup/accounts/", views.account_lookup, name="account_lookup"),

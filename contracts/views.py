@@ -4,7 +4,7 @@ import datetime
 
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
-from django.core.exceptions import ValidationError
+from django.core.exceptions import PermissionDenied, ValidationError
 from django.core.paginator import Paginator
 from django.db import transaction
 from django.http import FileResponse, Http404, QueryDict
@@ -21,6 +21,8 @@ from accounts.filters import account_search_q
 from accounts.models import Account
 from accounts.selectors import account_get_for_user
 from core.export import export_response, rows_from
+from core.forms import add_service_errors
+from core.money import format_money
 from users.permissions import crm_permission_required, has_crm_perm
 from users.visibility import visible_to
 
@@ -35,6 +37,7 @@ from .forms import (
     EvenScheduleForm,
     InstallmentForm,
     PaymentForm,
+    PaymentVoidForm,
     ReconcileForm,
     TerminateForm,
     TransactionForm,
@@ -67,14 +70,6 @@ RECEIVABLE_COLUMNS = [
     (gettext_lazy("Overdue"), lambda c: c.overdue_amount),
     (gettext_lazy("Owner"), lambda c: str(c.owner or "")),
 ]
-
-
-def _add_errors(form, exc: ValidationError):
-    if hasattr(exc, "error_dict"):
-        for name, errors in exc.message_dict.items():
-            form.add_error(name if name in form.fields else None, errors)
-    else:
-        form.add_error(None, exc.messages)
 
 
 def _flash_error(request, exc: ValidationError):
@@ -164,6 +159,7 @@ def contract_detail(request, pk):
             "can_schedule": has_crm_perm(user, "contracts.change_installment")
             and contract.status not in services.SCHEDULE_CLOSED,
             "can_pay": has_crm_perm(user, "contracts.add_payment") and contract.status in services.PAYABLE,
+            "can_void": has_crm_perm(user, "contracts.change_payment"),
             "can_upload": has_crm_perm(user, "contracts.add_contractdocument"),
             "decidable": [s for s in context["approvals"] if services.can_decide(user=user, step=s)],
             "amendment_rows": [(a, selectors.amendment_fields(a)) for a in context["amendments"]],
@@ -189,7 +185,7 @@ def contract_create(request):
         try:
             contract = services.contract_create(actor=request.user, account=data.pop("account"), **data)
         except ValidationError as exc:
-            _add_errors(form, exc)
+            add_service_errors(form, exc)
         else:
             messages.success(request, _("Contract %(number)s drafted.") % {"number": contract.number})
             return redirect(contract)
@@ -216,7 +212,7 @@ def contract_edit(request, pk):
                 data=form.service_data(),
             )
         except ValidationError as exc:
-            _add_errors(form, exc)
+            add_service_errors(form, exc)
         else:
             messages.success(request, _("Changes saved."))
             return redirect(contract)
@@ -271,7 +267,7 @@ def contract_amend(request, pk):
                 data=form.service_data(),
             )
         except ValidationError as exc:
-            _add_errors(form, exc)
+            add_service_errors(form, exc)
         else:
             messages.success(request, _("Amendment no. %(n)s recorded.") % {"n": amendment.sequence})
             return redirect(contract)
@@ -304,7 +300,7 @@ def contract_terminate(request, pk):
                 terminated_on=form.cleaned_data["terminated_on"],
             )
         except ValidationError as exc:
-            _add_errors(form, exc)
+            add_service_errors(form, exc)
         else:
             messages.success(request, _("Contract %(number)s terminated.") % {"number": contract.number})
             return redirect(contract)
@@ -359,7 +355,7 @@ def schedule_edit(request, pk):
                 messages.success(request, _("Installment added."))
                 return redirect(reverse("contracts:schedule", args=[contract.pk]))
         except ValidationError as exc:
-            _add_errors(even_form if "even" in request.POST else add_form, exc)
+            add_service_errors(even_form if "even" in request.POST else add_form, exc)
     st = selectors.contract_statement(contract=contract)
     installments = list(contract.installments.all())
     return render(
@@ -406,7 +402,7 @@ def document_upload(request, pk):
                 name=form.cleaned_data["name"],
             )
         except ValidationError as exc:
-            _add_errors(form, exc)
+            add_service_errors(form, exc)
         else:
             messages.success(request, _("Document uploaded."))
             return redirect(contract)
@@ -527,6 +523,9 @@ def payment_list(request):
         from django.db.models import Q
 
         qs = qs.filter(Q(reference__icontains=q) | Q(contract__number__icontains=q) | Q(account__name__icontains=q))
+    voided = request.GET.get("voided", "")
+    if voided in ("yes", "no"):
+        qs = qs.filter(voided_at__isnull=voided == "no")
     page = Paginator(qs, PAGE_SIZE).get_page(request.GET.get("page"))
     querystring, _s = _querystrings(request, "")
     return render(
@@ -535,8 +534,52 @@ def payment_list(request):
         {
             "page": page,
             "q": q,
+            "voided": voided,
             "querystring": querystring,
             "can_pay": has_crm_perm(request.user, "contracts.add_payment"),
+        },
+    )
+
+
+@login_required
+@crm_permission_required("contracts.view_payment")
+def payment_void(request, pk):
+    """Finance voids a wrongly recorded payment, with a reason, after seeing what changes."""
+    payment = selectors.payment_get_for_user(user=request.user, pk=pk)  # another manager's: 404
+    if not has_crm_perm(request.user, "contracts.change_payment"):
+        raise PermissionDenied
+    if payment.is_voided:
+        messages.info(request, _("This payment is already voided."))
+        return redirect(payment.contract)
+    form = PaymentVoidForm(request.POST or None, initial={"version": payment.version})
+    if request.method == "POST" and form.is_valid():
+        try:
+            services.payment_void(
+                actor=request.user,
+                payment=payment,
+                expected_version=form.cleaned_data.get("version"),
+                reason=form.cleaned_data["reason"],
+            )
+        except ValidationError as exc:
+            add_service_errors(form, exc)
+        else:
+            messages.success(
+                request,
+                _("Payment of %(amount)s received on %(day)s voided; the contract's payments were allocated again.")
+                % {
+                    "amount": format_money(payment.amount, currency=payment.contract.currency),
+                    "day": payment.received_on.strftime("%Y-%m-%d"),
+                },
+            )
+            return redirect(payment.contract)
+    return render(
+        request,
+        "contracts/payment_void.html",
+        {
+            "form": form,
+            "payment": payment,
+            "contract": payment.contract,
+            **selectors.payment_void_preview(payment=payment),
         },
     )
 
@@ -566,7 +609,7 @@ def payment_create(request):
         try:
             payment, created = services.payment_record(actor=request.user, contract=cleaned.pop("contract"), **cleaned)
         except ValidationError as exc:
-            _add_errors(form, exc)
+            add_service_errors(form, exc)
         else:
             if created:
                 messages.success(
@@ -599,7 +642,7 @@ def transaction_create(request):
                     **data,
                 )
         except ValidationError as exc:
-            _add_errors(form, exc)
+            add_service_errors(form, exc)
         else:
             messages.success(
                 request,
@@ -646,7 +689,7 @@ def reconcile(request):
         try:
             rows = reconciliation.parse(form.cleaned_data["file"])
         except ValidationError as exc:
-            _add_errors(form, exc)
+            add_service_errors(form, exc)
         else:
             result = reconciliation.classify(user=request.user, rows=rows)
             request.session[SESSION_KEY] = {"rows": [r.as_dict() for r in rows]}

@@ -67,8 +67,8 @@ def _translate(exc):
         return exceptions.ValidationError(_django_error_detail(exc))
     if isinstance(exc, Http404):
         return exceptions.NotFound()
-    if isinstance(exc, DjangoPermissionDenied):
-        return exceptions.PermissionDenied()
+    if isinstance(exc, DjangoPermissionDenied):  # a service's reason is kept (it says what to do)
+        return exceptions.PermissionDenied(str(exc) if exc.args else None)
     return exc
 
 
@@ -76,7 +76,10 @@ def _flatten(detail, prefix: str, into: dict) -> None:
     """Nested serializer errors ({"rows": [{}, {"amount": [...]}]}) as "rows.1.amount"."""
     if isinstance(detail, dict):
         for key, value in detail.items():
-            _flatten(value, f"{prefix}.{key}" if prefix else str(key), into)
+            if key == NON_FIELD and prefix:  # a nested list's or object's own error: named by it
+                _flatten(value, prefix, into)
+            else:
+                _flatten(value, f"{prefix}.{key}" if prefix else str(key), into)
     elif isinstance(detail, list) and detail and all(isinstance(d, ErrorDetail | str) for d in detail):
         into.setdefault(prefix or NON_FIELD, []).extend(
             {"message": str(d), "code": getattr(d, "code", None) or "invalid"} for d in detail

@@ -1,4 +1,5 @@
 from django import forms
+from django.core.exceptions import ValidationError
 from django.utils.translation import gettext_lazy as _
 
 ISO_DATE = "%Y-%m-%d"
@@ -64,3 +65,14 @@ class ImportUploadForm(BootstrapFormMixin, forms.Form):
         if upload.size > MAX_FILE_BYTES:  # refused before it is read into memory
             raise forms.ValidationError(_("The file is larger than %(n)s MB.") % {"n": MAX_FILE_BYTES // (1024 * 1024)})
         return upload
+
+
+def add_service_errors(form, exc: ValidationError) -> None:
+    """Show a service's refusal on the form: under the field it names when that field is shown,
+    else above the form (a hidden field such as `version` would swallow the message)."""
+    if hasattr(exc, "error_dict"):
+        for field, errors in exc.message_dict.items():
+            shown = field in form.fields and not form.fields[field].widget.is_hidden
+            form.add_error(field if shown else None, errors)
+    else:
+        form.add_error(None, exc.messages)

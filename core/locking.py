@@ -15,11 +15,38 @@ class StaleVersionError(ValidationError):
         )
 
 
+class VersionRequired(ValidationError):
+    """An update without the version it was based on: refused, it could overwrite silently."""
+
+    def __init__(self):
+        super().__init__(
+            {
+                "version": ValidationError(
+                    _(
+                        "The version is missing. Send the version you read with every change (the "
+                        "form or API field `version`); without it this save could overwrite someone "
+                        "else's changes."
+                    ),
+                    code="version_required",
+                )
+            }
+        )
+
+
+def require_version(expected_version, *, actor) -> None:
+    """Every update made by someone (page, API, admin) carries the version it was based on;
+    system work (actor None: jobs, data migrations) may go without."""
+    if actor is not None and expected_version in (None, ""):
+        raise VersionRequired()
+
+
 def save_versioned(instance, *, expected_version: int | None) -> None:
     """Save `instance` if the stored version is still `expected_version`, and bump it.
 
     Must run inside a transaction; the row is locked while we compare, so two concurrent saves
-    cannot both pass. `expected_version=None` skips the check (imports, system jobs).
+    cannot both pass. `expected_version=None` skips the check: only for changes that are not
+    edits of what someone read (archive, restore, system jobs); services of edits call
+    `require_version` first.
     """
     if not transaction.get_connection().in_atomic_block:  # a programming error, not bad input
         raise RuntimeError("save_versioned needs transaction.atomic")

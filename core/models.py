@@ -1,4 +1,5 @@
 from django.conf import settings
+from django.core.serializers.json import DjangoJSONEncoder
 from django.db import models
 from django.utils.translation import gettext_lazy as _
 
@@ -17,6 +18,70 @@ class Heartbeat(models.Model):
 
     def __str__(self):
         return f"{self.name} @ {self.last_run_at:%Y-%m-%d %H:%M:%S}"
+
+
+class Lease(models.Model):
+    """A single-flight lock held in the database (`core.jobs.single_flight`): one holder at a
+    time per name; a holder that stops stamping `progress_at` (its worker died) loses it after
+    `JOB_ABANDONED_AFTER`."""
+
+    name = models.CharField(_("name"), max_length=100, unique=True)
+    holder = models.CharField(_("holder"), max_length=200, blank=True)
+    acquired_at = models.DateTimeField(_("acquired at"), null=True, blank=True)
+    progress_at = models.DateTimeField(_("last progress at"), null=True, blank=True)
+
+    class Meta:
+        verbose_name = _("lock")
+        verbose_name_plural = _("locks")
+
+    def __str__(self):
+        return f"{self.name}: {self.holder or '-'}"
+
+
+class PeriodicRun(models.Model):
+    """One row per scheduled job and period (`core.jobs.run_periodic`): a period that finished
+    is never run again, however often beat (or a second beat) delivers it."""
+
+    name = models.CharField(_("job"), max_length=100)
+    period = models.CharField(_("period"), max_length=40)
+    started_at = models.DateTimeField(_("started at"))
+    finished_at = models.DateTimeField(_("finished at"), null=True, blank=True)
+    runs = models.PositiveIntegerField(_("attempts"), default=1)
+    hostname = models.CharField(_("worker host"), max_length=255, blank=True)
+    result = models.CharField(_("result"), max_length=300, blank=True)
+
+    class Meta:
+        ordering = ["-started_at", "-id"]
+        verbose_name = _("scheduled run")
+        verbose_name_plural = _("scheduled runs")
+        constraints = [models.UniqueConstraint(fields=["name", "period"], name="periodicrun_unique_period")]
+
+    def __str__(self):
+        return f"{self.name} [{self.period}]"
+
+
+class IdempotencyKey(models.Model):
+    """A create request answered once (`core.idempotency`): the caller's key, a hash of the
+    request and the stored answer, replayed for the same key until it expires."""
+
+    user = models.ForeignKey(
+        settings.AUTH_USER_MODEL, verbose_name=_("user"), on_delete=models.CASCADE, related_name="+"
+    )
+    key = models.CharField(_("key"), max_length=255)
+    request_hash = models.CharField(_("request hash"), max_length=64)
+    path = models.CharField(_("path"), max_length=300)
+    status_code = models.PositiveSmallIntegerField(_("status code"))
+    response = models.JSONField(_("response"), null=True, blank=True, encoder=DjangoJSONEncoder)
+    created_at = models.DateTimeField(_("created at"), auto_now_add=True)
+    expires_at = models.DateTimeField(_("expires at"), db_index=True)
+
+    class Meta:
+        verbose_name = _("idempotency key")
+        verbose_name_plural = _("idempotency keys")
+        constraints = [models.UniqueConstraint(fields=["user", "key"], name="idempotencykey_unique_user_key")]
+
+    def __str__(self):
+        return self.key
 
 
 class ImportJob(models.Model):

@@ -11,6 +11,7 @@ from rest_framework.response import Response
 from accounts.api import VisibleAccountField
 from accounts.models import Competitor, Contact
 from core.api import body_version
+from core.idempotency import IdempotentCreateMixin
 from users.permissions import CrmModelPermission, has_crm_perm
 
 from . import selectors, services
@@ -114,6 +115,7 @@ class ContactRoleSerializer(serializers.Serializer):
 
 
 class OpportunityViewSet(
+    IdempotentCreateMixin,
     mixins.ListModelMixin,
     mixins.RetrieveModelMixin,
     mixins.CreateModelMixin,
@@ -254,6 +256,7 @@ VERSION_BODY = inline_serializer("QuoteVersion", {"version": serializers.Integer
 
 
 class QuoteViewSet(
+    IdempotentCreateMixin,
     mixins.ListModelMixin,
     mixins.RetrieveModelMixin,
     mixins.CreateModelMixin,

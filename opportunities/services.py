@@ -22,7 +22,7 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from contracts import services as contract_services
-from core.locking import StaleVersionError, save_versioned
+from core.locking import StaleVersionError, require_version, save_versioned
 from users.roles import Role
 from users.visibility import roles_of
 
@@ -200,6 +200,7 @@ def opportunity_update(*, opportunity: Opportunity, actor, expected_version: int
 
     `probability` in `data` sets it by hand; `None` goes back to the stage's default.
     `competitors` replaces the competitors in the deal."""
+    require_version(expected_version, actor=actor)
     opportunity = _lock(opportunity)
     competitors = data.pop("competitors", None)
     if "probability" in data:

@@ -20,6 +20,7 @@ from accounts.filters import account_search_q
 from accounts.models import Account
 from accounts.selectors import account_get_for_user
 from core.export import export_response, rows_from
+from core.forms import add_service_errors
 from users.permissions import crm_permission_required, has_crm_perm
 from users.visibility import visible_to
 
@@ -53,14 +54,6 @@ EXPORT_COLUMNS = [
     (gettext_lazy("Won/lost reason"), lambda o: o.get_close_reason_display()),
     (gettext_lazy("Closed on"), lambda o: o.closed_on),
 ]
-
-
-def _add_errors(form, exc: ValidationError):
-    if hasattr(exc, "error_dict"):
-        for name, errors in exc.message_dict.items():
-            form.add_error(name if name in form.fields else None, errors)
-    else:
-        form.add_error(None, exc.messages)
 
 
 def _flash_error(request, exc: ValidationError):
@@ -155,7 +148,7 @@ def move(request, pk):
                 context = _board_context(request)
                 context["board_error"] = " ".join(exc.messages)
                 return render(request, "opportunities/_board.html", context)
-            _add_errors(form, exc)
+            add_service_errors(form, exc)
         else:
             message = _("“%(title)s” moved to %(stage)s.") % {"title": opportunity.title, "stage": stage.label}
             if request.htmx:
@@ -260,7 +253,7 @@ def opportunity_create(request):
         try:
             opportunity = services.opportunity_create(actor=request.user, account=data.pop("account"), **data)
         except ValidationError as exc:
-            _add_errors(form, exc)
+            add_service_errors(form, exc)
         else:
             messages.success(request, _("Opportunity “%(title)s” opened.") % {"title": opportunity.title})
             return redirect(opportunity)
@@ -287,7 +280,7 @@ def opportunity_edit(request, pk):
                 data=data,
             )
         except ValidationError as exc:
-            _add_errors(form, exc)
+            add_service_errors(form, exc)
         else:
             messages.success(request, _("Changes saved."))
             return redirect(opportunity)
@@ -473,7 +466,7 @@ def quote_create(request, pk):
                 lines=_lines_from(formset),
             )
         except ValidationError as exc:
-            _add_errors(form, exc)
+            add_service_errors(form, exc)
         else:
             messages.success(request, _("Quote %(number)s drafted.") % {"number": quote.number})
             return redirect(quote)
@@ -507,7 +500,7 @@ def quote_edit(request, pk):
                 lines=_lines_from(formset),
             )
         except ValidationError as exc:
-            _add_errors(form, exc)
+            add_service_errors(form, exc)
         else:
             messages.success(request, _("Changes saved."))
             return redirect(quote)
@@ -635,7 +628,7 @@ def quote_accept(request, pk):
                 expected_version=form.cleaned_data.get("version"),
             )
         except ValidationError as exc:
-            _add_errors(form, exc)
+            add_service_errors(form, exc)
         else:
             messages.success(
                 request,

@@ -1,6 +1,7 @@
 """REST API: /api/notifications/ (the caller's own; mark read) and /api/webhooks/ (administrators:
 endpoints, their deliveries, replay). Thin: the selectors read, the services write."""
 
+from django.conf import settings
 from django.db import transaction
 from drf_spectacular.utils import OpenApiParameter, extend_schema
 from rest_framework import mixins, serializers, viewsets
@@ -56,9 +57,65 @@ class MarkedSerializer(serializers.Serializer):
     marked = serializers.IntegerField()
 
 
+class ChannelSerializer(serializers.Serializer):
+    rule = serializers.ChoiceField(choices=[], help_text="The rule's code, e.g. birthday.")
+    label = serializers.CharField(read_only=True, help_text="The rule's name in the caller's language.")
+    enabled = serializers.BooleanField(read_only=True, help_text="Whether the rule is on (administrators decide).")
+    in_app = serializers.BooleanField(help_text="Show these reminders in the app (the bell and the inbox).")
+    email = serializers.BooleanField(help_text="Send these reminders by e-mail (alone or in the daily digest).")
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["rule"].choices = [(spec.code, spec.code) for spec in RULES]
+
+    def validate(self, attrs):
+        if "rule" not in attrs:  # a PATCH may leave out the booleans, never the rule
+            raise serializers.ValidationError({"rule": ["This field is required."]})
+        return attrs
+
+
+class ReminderSettingsSerializer(serializers.Serializer):
+    language = serializers.ChoiceField(
+        choices=[("", "The site's default"), *settings.LANGUAGES],
+        allow_blank=True,
+        help_text="The language of the caller's reminder e-mails; empty: the site's default.",
+    )
+    email_digest = serializers.BooleanField(
+        help_text="One e-mail each evening with all reminders instead of one e-mail per reminder."
+    )
+    channels = ChannelSerializer(
+        many=True,
+        max_length=100,
+        help_text="Channels per rule. In a PATCH, only the rules listed change; the others keep their choice.",
+    )
+
+    def validate_channels(self, value):
+        codes = [item["rule"] for item in value]
+        if len(codes) != len(set(codes)):
+            raise serializers.ValidationError("Each rule at most once.")
+        return value
+
+
+def _settings_body(current: dict) -> dict:
+    return {
+        "language": current["language"],
+        "email_digest": current["email_digest"],
+        "channels": [
+            {
+                "rule": r["code"],
+                "label": str(r["label"]),
+                "enabled": r["enabled"],
+                "in_app": r["in_app"],
+                "email": r["email"],
+            }
+            for r in current["rules"]
+        ],
+    }
+
+
 class NotificationViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.GenericViewSet):
     """The caller's reminders, newest first. `?unread=true` for the unread only, `?rule=<code>` for
-    one kind. `POST /api/notifications/{id}/read/` marks one read (`/unread/` undoes it);
+    one kind, `?q=` to search what they say. `POST /api/notifications/{id}/read/` marks one read (`/unread/` undoes it);
     `POST /api/notifications/read-all/` marks all read."""
 
     serializer_class = NotificationSerializer
@@ -71,7 +128,12 @@ class NotificationViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, view
     def get_queryset(self):
         unread = self.request.query_params.get("unread", "").lower() in {"1", "true", "yes"}
         rule = self.request.query_params.get("rule")
-        return selectors.inbox(user=self.request.user, unread_only=unread, rule=rule if rule in RULES else None)
+        return selectors.inbox(
+            user=self.request.user,
+            unread_only=unread,
+            rule=rule if rule in RULES else None,
+            q=self.request.query_params.get("q", ""),
+        )
 
     def get_object(self):
         return selectors.notification_get_for_user(user=self.request.user, pk=self.kwargs["pk"])
@@ -80,6 +142,9 @@ class NotificationViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, view
         parameters=[
             OpenApiParameter("unread", bool, description="Only the unread ones."),
             OpenApiParameter("rule", str, description="Only this kind (a rule's code)."),
+            OpenApiParameter(
+                "q", str, description="Text search: names, titles and numbers the reminders carry, the account's name."
+            ),
         ]
     )
     def list(self, request, *args, **kwargs):
@@ -101,6 +166,32 @@ class NotificationViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, view
     @action(detail=False, methods=["post"], url_path="read-all")
     def read_all(self, request):
         return Response({"marked": services.notifications_mark_all_read(actor=request.user)})
+
+    @extend_schema(methods=["GET"], request=None, responses={200: ReminderSettingsSerializer})
+    @extend_schema(methods=["PATCH"], request=ReminderSettingsSerializer, responses={200: ReminderSettingsSerializer})
+    @action(detail=False, methods=["get", "patch"], url_path="settings", pagination_class=None, filter_backends=[])
+    def reminder_settings(self, request):
+        """The caller's own delivery settings (nobody else's can be read or changed): the language
+        of their e-mails, the daily digest, and per rule whether to remind in the app and by e-mail.
+        PATCH changes what it names; rules left out of `channels` keep their choice."""
+        current = selectors.settings_for(user=request.user)
+        if request.method == "GET":
+            return Response(ReminderSettingsSerializer(_settings_body(current)).data)
+        body = ReminderSettingsSerializer(data=request.data, partial=True)
+        body.is_valid(raise_exception=True)
+        data = body.validated_data
+        known = {r["code"]: r for r in current["rules"]}
+        channels = {}
+        for item in data.get("channels", []):
+            was = known.get(item["rule"], {"in_app": True, "email": False})
+            channels[item["rule"]] = (item.get("in_app", was["in_app"]), item.get("email", was["email"]))
+        services.settings_update(
+            actor=request.user,
+            language=data.get("language", current["language"]),
+            email_digest=data.get("email_digest", current["email_digest"]),
+            channels=channels,
+        )
+        return Response(ReminderSettingsSerializer(_settings_body(selectors.settings_for(user=request.user))).data)
 
 
 # --- webhooks (administrators) -----------------------------------------------------------------

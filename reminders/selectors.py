@@ -1,6 +1,9 @@
 """Read queries of reminders. A notification belongs to its recipient: nobody else reads it (the
 one access function answers 404 for anyone else's), whatever their role."""
 
+from django.db import connection
+from django.db.models import F, Func, JSONField, Q, TextField, Value
+from django.db.models.functions import Cast
 from django.http import Http404
 
 from .models import ChannelChoice, Notification, Rule, UserSettings, WebhookDelivery, WebhookEndpoint
@@ -14,13 +17,36 @@ def notification_get_for_user(*, user, pk) -> Notification:
         raise Http404 from None
 
 
-def inbox(*, user, unread_only: bool = False, rule: str | None = None):
+def inbox(*, user, unread_only: bool = False, rule: str | None = None, q: str = ""):
+    """The person's reminders in the app, newest first: unread only, one kind, and a text search
+    (`q`) over what the reminders say — names, titles and numbers they carry, the account's name,
+    and the kind's label in the reader's language."""
     qs = Notification.objects.filter(recipient_id=user.pk, in_app=True).order_by("-created_at", "-id")
     if unread_only:
         qs = qs.filter(read_at__isnull=True)
     if rule:
         qs = qs.filter(rule=rule)
-    return qs
+    q = (q or "").strip()[:100]
+    return _search(qs, q) if q else qs
+
+
+def _search(qs, term: str):
+    """A reminder's stored details (jsonb as text: the names, titles, numbers and dates its sentence
+    is built from), its account's name, or a kind whose label contains the term."""
+    kinds = [spec.code for spec in RULES if term.lower() in str(spec.label).lower()]
+    matches = Q(details_text__icontains=term) | Q(account__name__icontains=term)
+    if kinds:
+        matches |= Q(rule__in=kinds)
+    return qs.annotate(details_text=_values_text()).filter(matches)
+
+
+def _values_text():
+    """The details' values as one text (not their keys: "account" must not match every reminder).
+    On PostgreSQL the jsonb values as an array; elsewhere (the embedded SQLite) the whole JSON."""
+    if connection.vendor == "postgresql":
+        values = Func(F("data"), Value("$.*"), function="jsonb_path_query_array", output_field=JSONField())
+        return Cast(values, TextField())
+    return Cast("data", TextField())
 
 
 def unread_count(*, user) -> int:

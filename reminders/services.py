@@ -9,7 +9,7 @@ from django.db import transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
-from core.locking import save_versioned
+from core.locking import require_version, save_versioned
 from users.roles import Role
 from users.visibility import has_role
 
@@ -146,6 +146,7 @@ def _require_admin(actor) -> None:
 
 def rule_update(*, actor, rule: Rule, data: dict, expected_version: int | None) -> Rule:
     """On/off, lead time, recipients, e-mail by default."""
+    require_version(expected_version, actor=actor)
     if not (actor.is_superuser or has_role(actor, Role.ADMIN, Role.DIRECTOR)):
         raise PermissionDenied
     recipients = data.get("recipients", rule.recipients)
@@ -188,6 +189,7 @@ def webhook_endpoint_create(*, actor, name: str, url: str, events: list[str], is
 
 
 def webhook_endpoint_update(*, actor, endpoint: WebhookEndpoint, data: dict, expected_version: int | None):
+    require_version(expected_version, actor=actor)
     _require_admin(actor)
     for field in ("name", "url", "events", "is_active", "secret"):
         if field in data:

@@ -5,7 +5,8 @@ warning) and the same figures: both render one `ReportResult`."""
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.urls import path
 from drf_spectacular.types import OpenApiTypes
-from drf_spectacular.utils import OpenApiParameter, extend_schema
+from drf_spectacular.utils import OpenApiParameter, extend_schema, inline_serializer
+from rest_framework import serializers
 from rest_framework.permissions import IsAuthenticated
 from rest_framework.response import Response
 from rest_framework.views import APIView
@@ -31,10 +32,23 @@ def _check(request):
         raise PermissionDenied
 
 
+# the list answers an array of the reports the caller may read (not an object)
+REPORT_LIST = inline_serializer(
+    "ReportSummary",
+    {
+        "name": serializers.CharField(),
+        "title": serializers.CharField(),
+        "description": serializers.CharField(),
+        "filters": serializers.ListField(child=serializers.CharField()),
+    },
+    many=True,
+)
+
+
 class ReportListView(APIView):
     permission_classes = [IsAuthenticated]
 
-    @extend_schema(summary="Reports", responses={200: OpenApiTypes.OBJECT})
+    @extend_schema(summary="Reports", responses={200: REPORT_LIST})
     def get(self, request):
         _check(request)
         return Response(

@@ -1,7 +1,7 @@
 from django.contrib import admin
 from simple_history.admin import SimpleHistoryAdmin
 
-from users.admin_mixins import VisibilityAdminMixin
+from users.admin_mixins import ServiceAdminMixin, VisibilityAdminMixin
 
 from . import services
 from .models import Attachment, Comment, Escalation, ServiceCalendar, ServiceRequest
@@ -36,7 +36,7 @@ class EscalationInline(ReadOnlyInline):
 
 
 @admin.register(ServiceRequest)
-class ServiceRequestAdmin(VisibilityAdminMixin, SimpleHistoryAdmin):
+class ServiceRequestAdmin(ServiceAdminMixin, VisibilityAdminMixin, SimpleHistoryAdmin):
     """Requests are worked on their own pages; here admins find, read and correct them. Saves go
     through the services (intake rules, targets, version)."""
 
@@ -119,7 +119,9 @@ class ServiceRequestAdmin(VisibilityAdminMixin, SimpleHistoryAdmin):
             obj.pk, obj.number, obj.version = created.pk, created.number, created.version
         elif data:
             fresh = ServiceRequest.objects.get(pk=obj.pk)
-            services.request_update(request=fresh, actor=request.user, expected_version=obj.version, data=data)
+            services.request_update(
+                request=fresh, actor=request.user, expected_version=self.expected_version(form), data=data
+            )
 
     def has_delete_permission(self, request, obj=None):
         return False

@@ -8,6 +8,7 @@ from rest_framework.response import Response
 
 from accounts.api import VisibleAccountField
 from accounts.models import Contact
+from core.idempotency import IdempotentCreateMixin
 from users.models import Department
 from users.permissions import CrmModelPermission
 from users.visibility import visible_to
@@ -151,6 +152,7 @@ class AttachmentSerializer(serializers.ModelSerializer):
 
 
 class ServiceRequestViewSet(
+    IdempotentCreateMixin,
     mixins.ListModelMixin,
     mixins.RetrieveModelMixin,
     mixins.CreateModelMixin,

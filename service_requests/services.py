@@ -21,7 +21,7 @@ from django.utils.translation import gettext as _
 
 from accounts.models import Account, Contact, Tier
 from accounts.services import account_update
-from core.locking import save_versioned
+from core.locking import require_version, save_versioned
 from tiering.selectors import tier_benefits_for
 
 from . import events, sla
@@ -267,6 +267,7 @@ def request_open(
 @transaction.atomic
 def request_update(*, request: ServiceRequest, actor, expected_version, data: dict) -> ServiceRequest:
     """Edit what the request is about. A new priority recomputes its targets (same tier at intake)."""
+    require_version(expected_version, actor=actor)
     if not request.is_open:
         raise ValidationError(_("Reopen the request before changing it."))
     old_priority = request.priority

@@ -13,6 +13,7 @@ from django.views.decorators.vary import vary_on_headers
 from accounts.models import Account
 from accounts.selectors import account_get_for_user
 from core.export import export_response, rows_from
+from core.forms import add_service_errors
 from core.pagination import CappedPaginator
 from users.permissions import crm_permission_required, has_crm_perm
 from users.visibility import visible_to
@@ -112,14 +113,6 @@ def request_export(request, fmt):
     )
 
 
-def _form_errors(form, exc: ValidationError) -> None:
-    if hasattr(exc, "error_dict"):
-        for field, errors in exc.message_dict.items():
-            form.add_error(field if field in form.fields else None, errors)
-    else:
-        form.add_error(None, exc.messages)
-
-
 @login_required
 @crm_permission_required(ADD)
 def request_create(request):
@@ -154,7 +147,7 @@ def request_create(request):
                 **data,
             )
         except ValidationError as exc:
-            _form_errors(form, exc)
+            add_service_errors(form, exc)
         else:
             messages.success(request, _("Request %(number)s opened.") % {"number": sr.number})
             return redirect(sr)
@@ -202,7 +195,7 @@ def request_edit(request, pk):
                 request=fresh, actor=request.user, expected_version=form.cleaned_data["version"], data=data
             )
         except ValidationError as exc:
-            _form_errors(form, exc)
+            add_service_errors(form, exc)
         else:
             messages.success(request, _("Request saved."))
             return redirect(fresh)

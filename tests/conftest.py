@@ -83,3 +83,32 @@ def _celery_queue_per_test_process(worker_id):
     for cached in ("queues", "default_queue", "router"):  # rebuilt from the setting on next use
         app.amqp.__dict__.pop(cached, None)
     yield
+
+
+@pytest.fixture
+def broker_of_its_own(monkeypatch):
+    """The project's Celery app sends to a Redis of this test (`redis-server` on a free port),
+    which the test may stop; the app's connection pools are rebuilt around it."""
+    from config.celery import app as celery_app
+    from tests.faults import redis_server
+
+    def reset_pools():
+        if celery_app._pool is not None:
+            celery_app._pool.force_close_all()
+        celery_app._pool = None
+        celery_app.amqp._producer_pool = None
+
+    with redis_server() as redis:
+        monkeypatch.setitem(celery_app.conf, "broker_url", redis.url)
+        monkeypatch.setitem(celery_app.conf, "broker_write_url", redis.url)
+        reset_pools()
+        try:
+            yield redis
+        finally:
+            reset_pools()
+
+
+@pytest.fixture
+def integration(make_user):
+    """The billing system's service account: it pushes revenue under source_system "billing"."""
+    return make_user(Role.FINANCE, username="billing", is_service_account=True)

@@ -4,10 +4,13 @@ from django.utils.translation import gettext_lazy as _
 from django.utils.translation import ngettext
 from simple_history.admin import SimpleHistoryAdmin
 
+from core.jobs import BrokerUnavailable
 from users.admin_mixins import ServiceAdminMixin
 
 from . import services
 from .models import AccountScore, RecomputeJob, TierBenefit, TierChange, TierOverride, TierPolicy
+
+QUEUE_DOWN = _("The job queue is not answering; nothing was started (the job is marked failed). Try again later.")
 
 
 @admin.register(TierPolicy)
@@ -57,11 +60,18 @@ class TierPolicyAdmin(admin.ModelAdmin):
         except ValidationError as exc:
             messages.error(request, " ".join(exc.messages))
             return
+        except BrokerUnavailable:
+            messages.error(request, QUEUE_DOWN)
+            return
         messages.success(request, _("Recompute #%(id)s queued.") % {"id": job.pk})
 
     @admin.action(description=_("Dry run: count the moves without writing"))
     def dry_run(self, request, queryset):
-        job = services.recompute_job_request(actor=request.user, dry_run=True, trigger="admin")
+        try:
+            job = services.recompute_job_request(actor=request.user, dry_run=True, trigger="admin")
+        except BrokerUnavailable:
+            messages.error(request, QUEUE_DOWN)
+            return
         messages.success(request, _("Dry run #%(id)s queued.") % {"id": job.pk})
 
 
@@ -188,7 +198,7 @@ class RecomputeJobAdmin(admin.ModelAdmin):
     list_filter = ["status", "dry_run", "trigger"]
     list_select_related = ["policy", "requested_by"]
     readonly_fields = [f.name for f in RecomputeJob._meta.fields]
-    actions = ["recompute_now"]
+    actions = ["recompute_now", "mark_failed"]
 
     def has_add_permission(self, request):
         return False
@@ -200,4 +210,21 @@ class RecomputeJobAdmin(admin.ModelAdmin):
         except ValidationError as exc:
             messages.error(request, " ".join(exc.messages))
             return
+        except BrokerUnavailable:
+            messages.error(request, QUEUE_DOWN)
+            return
         messages.success(request, _("Recompute #%(id)s queued.") % {"id": job.pk})
+
+    @admin.action(description=_("Mark as failed (its worker is gone)"))
+    def mark_failed(self, request, queryset):
+        """Ends queued or running jobs that will not finish; a finished job is left as it is."""
+        ended = []
+        for job in queryset.order_by("pk"):
+            try:
+                services.recompute_job_mark_failed(job=job, actor=request.user)
+            except ValidationError as exc:
+                messages.warning(request, " ".join(exc.messages))
+            else:
+                ended.append(f"#{job.pk}")
+        if ended:
+            messages.success(request, _("Marked failed: %(jobs)s.") % {"jobs": ", ".join(ended)})

@@ -3,6 +3,7 @@
 import django_filters
 from django.shortcuts import get_object_or_404
 from django.urls import path
+from django.utils.translation import gettext as _
 from drf_spectacular.utils import (
     OpenApiParameter,
     OpenApiResponse,
@@ -11,16 +12,24 @@ from drf_spectacular.utils import (
     extend_schema_view,
 )
 from rest_framework import serializers, status, viewsets
+from rest_framework.exceptions import APIException
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from accounts.models import TIER_LEVEL, Tier
 from core.api import Conflict, ErrorSerializer, FastReadMixin, SparseFieldsMixin, SparseFieldsViewMixin
 from core.filters import IsoDateTimeFilter
+from core.jobs import BrokerUnavailable
 
 from . import selectors, services
 from .models import RecomputeJob, TierBenefit, TierChange, TierPolicy
 from .reasons import job_step_label
+
+
+class ServiceUnavailable(APIException):
+    status_code = status.HTTP_503_SERVICE_UNAVAILABLE
+    default_code = "broker_unavailable"
+
 
 # who starts recomputes and reads their jobs (the role table: administrators and directors)
 RECOMPUTE_PERMS = ["tiering.add_recomputejob"]
@@ -181,6 +190,7 @@ class RecomputeView(APIView):
             409: OpenApiResponse(
                 RecomputeConflictSerializer, description="Another real recompute is already queued or running."
             ),
+            503: OpenApiResponse(description="The job queue is not answering; nothing was started."),
         },
     )
     def post(self, request):
@@ -192,6 +202,13 @@ class RecomputeView(APIView):
                 dry_run=body.validated_data["dry_run"],
                 trigger=RecomputeJob.Trigger.API,
             )
+        except BrokerUnavailable as exc:
+            raise ServiceUnavailable(
+                _(
+                    "The job queue is not answering, so the recompute could not be started (it is "
+                    "marked failed). Try again in a few minutes."
+                )
+            ) from exc
         except services.RecomputeInProgress as exc:
             raise Conflict(
                 detail=exc.messages[0], code="recompute_in_progress", extra={"job": exc.job.pk if exc.job else None}

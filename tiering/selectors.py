@@ -19,6 +19,7 @@ from django.utils.formats import date_format
 from django.utils.translation import gettext, ngettext
 
 from accounts.models import TIER_ORDER, AbcClass, Account, Tier
+from core.jobs import abandoned_after
 from users.roles import Role
 from users.visibility import has_role, manager_scope, sees_all, visible_to
 
@@ -33,9 +34,6 @@ from .models import (
     TierOverride,
     TierPolicy,
 )
-
-#: a queued or running recompute older than this no longer blocks a new one (its worker died)
-STALE_JOB_AFTER = datetime.timedelta(hours=2)
 
 
 def tier_policy_active() -> TierPolicy | None:
@@ -209,13 +207,17 @@ def last_recompute() -> RecomputeJob | None:
 def active_recompute(*, now: datetime.datetime | None = None) -> RecomputeJob | None:
     """The real (not dry-run) recompute that is queued or running, if any.
 
-    A job that has sat queued or running for longer than `STALE_JOB_AFTER` counts as abandoned
-    (its worker died or never came) and blocks nothing.
+    A job that made no progress (no step stamped) for `core.jobs.abandoned_after()` counts as
+    abandoned (its worker was killed or never came) and blocks nothing.
     """
-    since = (now or timezone.now()) - STALE_JOB_AFTER
+    since = (now or timezone.now()) - abandoned_after()
     return (
         RecomputeJob.objects.filter(dry_run=False, status__in=[RecomputeJob.Status.QUEUED, RecomputeJob.Status.RUNNING])
-        .filter(Q(started_at__gte=since) | Q(started_at__isnull=True, created_at__gte=since))
+        .filter(
+            Q(progress_at__gte=since)
+            | Q(progress_at__isnull=True, started_at__gte=since)
+            | Q(progress_at__isnull=True, started_at__isnull=True, created_at__gte=since)
+        )
         .select_related("requested_by")
         .order_by("-created_at", "-id")
         .first()

@@ -9,7 +9,7 @@ import datetime
 import logging
 
 from django.core.exceptions import ValidationError
-from django.db import connection, transaction
+from django.db import DatabaseError, InterfaceError, OperationalError, connection, transaction
 from django.db.models import Max
 from django.utils import timezone
 from django.utils.translation import gettext as _
@@ -17,6 +17,7 @@ from django.utils.translation import gettext_noop
 
 from accounts.models import Account, Tier
 from core.db import execute
+from core.jobs import enqueue_on_commit
 
 from . import events, recompute, window
 from .models import (
@@ -108,16 +109,15 @@ def tier_benefit_update(*, benefit: TierBenefit, actor, data: dict) -> TierBenef
 
 
 @transaction.atomic
-def recompute_job_request(
+def recompute_job_claim(
     *, actor=None, dry_run: bool = False, trigger: str = RecomputeJob.Trigger.MANUAL
 ) -> RecomputeJob:
-    """Queue a recompute in the background (a worker runs it after this transaction commits).
+    """Create a recompute job under the single-flight lock of recomputes.
 
-    A real recompute is refused (`RecomputeInProgress`) while another real one is queued or
-    running; dry runs write nothing and are always accepted.
+    The manual request, the admin action, the API and the nightly run all come through here:
+    a real recompute is refused (`RecomputeInProgress`) while another real one is queued or
+    running and not abandoned; dry runs write nothing and are always accepted.
     """
-    from .tasks import run_recompute_job
-
     if not dry_run:
         if connection.vendor == "postgresql":  # two quick clicks: the second waits, then sees the first
             execute("SELECT pg_advisory_xact_lock(%(key)s)", {"key": REQUEST_LOCK_KEY})
@@ -131,19 +131,67 @@ def recompute_job_request(
                 % {"id": active.pk},
                 job=active,
             )
-    job = RecomputeJob.objects.create(
-        dry_run=bool(dry_run), trigger=trigger, requested_by=actor, step=gettext_noop("Queued")
+    return RecomputeJob.objects.create(
+        dry_run=bool(dry_run),
+        trigger=trigger,
+        requested_by=actor,
+        step=gettext_noop("Queued"),
+        progress_at=timezone.now(),
     )
-    transaction.on_commit(lambda: run_recompute_job.delay(job.pk))
+
+
+@transaction.atomic
+def recompute_job_request(
+    *, actor=None, dry_run: bool = False, trigger: str = RecomputeJob.Trigger.MANUAL
+) -> RecomputeJob:
+    """Queue a recompute in the background (a worker runs it after this transaction commits).
+
+    Refused like `recompute_job_claim`. When the broker does not take the task, the job is
+    marked failed and `core.jobs.BrokerUnavailable` is raised (pages and API answer 503).
+    """
+    from .tasks import run_recompute_job
+
+    job = recompute_job_claim(actor=actor, dry_run=dry_run, trigger=trigger)
+    enqueue_on_commit(run_recompute_job, job.pk, on_failure=lambda exc: _job_not_sent(job, exc))
+    return job
+
+
+def _job_not_sent(job: RecomputeJob, exc: Exception) -> None:
+    RecomputeJob.objects.filter(pk=job.pk).update(
+        status=RecomputeJob.Status.FAILED,
+        step=gettext_noop("Failed"),
+        error=f"The job queue did not answer; nothing was sent. {exc}"[:2000],
+        finished_at=timezone.now(),
+    )
+    job.status = RecomputeJob.Status.FAILED
+
+
+@transaction.atomic
+def recompute_job_mark_failed(*, job: RecomputeJob, actor, reason: str = "") -> RecomputeJob:
+    """An administrator ends a job that will not finish (its worker is gone)."""
+    job = RecomputeJob.objects.select_for_update().get(pk=job.pk)
+    if job.is_finished:
+        raise ValidationError(
+            _("Recompute #%(id)s has already finished (%(status)s).")
+            % {"id": job.pk, "status": job.get_status_display()}
+        )
+    who = getattr(actor, "username", "") or "-"
+    job.status = RecomputeJob.Status.FAILED
+    job.step = gettext_noop("Failed")
+    job.error = (f"Marked failed by {who}. {reason}").strip()
+    job.finished_at = timezone.now()
+    job.save(update_fields=["status", "step", "error", "finished_at"])
     return job
 
 
 def _progress(job: RecomputeJob, progress: int, step: str, **extra) -> None:
+    """Record a step and stamp the progress time (a job that stops stamping is abandoned)."""
     job.progress = progress
     job.step = step
+    job.progress_at = timezone.now()
     for key, value in extra.items():
         setattr(job, key, value)
-    job.save(update_fields=["progress", "step", *extra.keys()])
+    job.save(update_fields=["progress", "step", "progress_at", *extra.keys()])
 
 
 # --- the recompute as a job ------------------------------------------------------------------
@@ -156,9 +204,14 @@ def tiers_recompute(
     job: RecomputeJob | None = None,
     now: datetime.datetime | None = None,
     trigger: str = RecomputeJob.Trigger.MANUAL,
+    retry_transient: bool = False,
 ) -> RecomputeJob:
     """Recompute every live account's tier, scores and classes in one set-based pass
     (the engine: `tiering.recompute`), as `job` (created when not given), recording its progress.
+
+    With `retry_transient` (the worker task), a transient database error (connection lost,
+    serialization failure) puts the job back to queued and re-raises, so the task's retry runs
+    it again; any other error marks the job failed and re-raises.
 
     Writes `Account.tier` / `abc_class` / `rfm_segment` / `revenue_12m`, a `TierChange` and a
     timeline event for each account whose tier changes, and the latest `AccountScore`s.
@@ -205,7 +258,13 @@ def tiers_recompute(
         recompute.drop_scratch()
     except Exception as exc:
         logger.exception("tier recompute %s failed", job.pk)
-        recompute.drop_scratch()
+        try:
+            recompute.drop_scratch()
+        except DatabaseError:
+            logger.warning("scratch table not dropped (the session is gone with it)")
+        if retry_transient and isinstance(exc, OperationalError | InterfaceError):
+            _job_retrying(job, exc)
+            raise
         _progress(
             job,
             job.progress,
@@ -225,6 +284,24 @@ def tiers_recompute(
         finished_at=timezone.now(),
     )
     return job
+
+
+def _job_retrying(job: RecomputeJob, exc: Exception) -> None:
+    """Back to queued after a transient error, so the task's retry runs it again."""
+    from django.db import close_old_connections
+
+    if not connection.in_atomic_block:
+        close_old_connections()  # a dead connection is replaced before we write
+    try:
+        _progress(
+            job,
+            0,
+            gettext_noop("Retrying after a database error"),
+            status=RecomputeJob.Status.QUEUED,
+            error=f"{type(exc).__name__}: {exc}",
+        )
+    except DatabaseError:
+        logger.warning("recompute %s: could not record the retry", job.pk, exc_info=True)
 
 
 def _last_real_job() -> RecomputeJob | None:

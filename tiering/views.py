@@ -15,6 +15,7 @@ from django.views.decorators.vary import vary_on_headers
 
 from accounts.models import Account
 from core.export import export_response, rows_from
+from core.jobs import BrokerUnavailable
 from users.permissions import crm_permission_required, has_crm_perm
 from users.visibility import get_visible_or_404, visible_to
 
@@ -171,6 +172,16 @@ def recompute_start(request):
     form.is_valid()
     try:
         job = services.recompute_job_request(actor=request.user, dry_run=form.cleaned_data.get("dry_run", False))
+    except BrokerUnavailable:
+        refused = _(
+            "The job queue is not answering, so the recompute could not be started (it is marked "
+            "failed). Try again in a few minutes; if it persists, tell your administrator."
+        )
+        if request.htmx:  # htmx swaps only 2xx answers: the message comes as a fragment
+            return render(request, "tiering/_job_status.html", {"job": None, "refused": refused})
+        response = render(request, "tiering/recompute_unavailable.html", {"message": refused}, status=503)
+        response["Retry-After"] = "60"
+        return response
     except ValidationError as exc:
         running = getattr(exc, "job", None)
         if request.htmx:

@@ -5,7 +5,7 @@ from django.core.exceptions import ValidationError
 from django.utils.translation import gettext_lazy as _
 from simple_history.admin import SimpleHistoryAdmin
 
-from users.admin_mixins import VisibilityAdminMixin
+from users.admin_mixins import ServiceAdminMixin, VisibilityAdminMixin
 
 from . import services
 from .models import CalendarFeed, Callback, CoverageTarget, FollowUp, Note, Visit
@@ -23,7 +23,7 @@ class ServiceErrorsMixin:
 
 
 @admin.register(Visit)
-class VisitAdmin(ServiceErrorsMixin, VisibilityAdminMixin, SimpleHistoryAdmin):
+class VisitAdmin(ServiceErrorsMixin, ServiceAdminMixin, VisibilityAdminMixin, SimpleHistoryAdmin):
     list_display = ("purpose", "account", "kind", "status", "planned_start", "owner", "satisfaction")
     list_filter = ("status", "kind", "planned_start")
     search_fields = ("purpose", "account__name", "account__number", "outcome")
@@ -55,7 +55,9 @@ class VisitAdmin(ServiceErrorsMixin, VisibilityAdminMixin, SimpleHistoryAdmin):
     def save_model(self, request, obj, form, change):
         data = {f: form.cleaned_data[f] for f in services.VISIT_EDITABLE if f in form.cleaned_data}
         if change:
-            saved = services.visit_update(visit=obj, actor=request.user, expected_version=None, data=data)
+            saved = services.visit_update(
+                visit=obj, actor=request.user, expected_version=self.expected_version(form), data=data
+            )
         else:
             saved = services.visit_create(actor=request.user, account=form.cleaned_data["account"], **data)
         obj.pk = saved.pk
@@ -66,7 +68,7 @@ class VisitAdmin(ServiceErrorsMixin, VisibilityAdminMixin, SimpleHistoryAdmin):
             services.visit_update(
                 visit=visit,
                 actor=request.user,
-                expected_version=None,
+                expected_version=visit.version,  # just saved (or made) by save_model in this request
                 data={},
                 participants=form.cleaned_data.get("participants", []),
                 contacts=form.cleaned_data.get("contacts", []),
@@ -147,7 +149,7 @@ class NoteAdmin(VisibilityAdminMixin, SimpleHistoryAdmin):
 
 
 @admin.register(FollowUp)
-class FollowUpAdmin(VisibilityAdminMixin, SimpleHistoryAdmin):
+class FollowUpAdmin(ServiceAdminMixin, VisibilityAdminMixin, SimpleHistoryAdmin):
     list_display = ("title", "account", "assignee", "due_on", "done_at")
     list_filter = ("due_on", ("done_at", admin.EmptyFieldListFilter))
     search_fields = ("title", "account__name", "account__number")
@@ -161,7 +163,9 @@ class FollowUpAdmin(VisibilityAdminMixin, SimpleHistoryAdmin):
     def save_model(self, request, obj, form, change):
         data = {f: form.cleaned_data[f] for f in services.FOLLOW_UP_EDITABLE if f in form.cleaned_data}
         if change:
-            services.follow_up_update(follow_up=obj, actor=request.user, expected_version=None, data=data)
+            services.follow_up_update(
+                follow_up=obj, actor=request.user, expected_version=self.expected_version(form), data=data
+            )
         else:
             saved = services.follow_up_create(
                 actor=request.user,

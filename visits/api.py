@@ -7,6 +7,7 @@ from rest_framework.response import Response
 
 from accounts.api import VisibleAccountField
 from accounts.models import Contact
+from core.idempotency import IdempotentCreateMixin
 from users.models import User
 from users.permissions import CrmModelPermission, has_crm_perm
 from users.visibility import visible_to
@@ -100,6 +101,7 @@ class VisitStatusSerializer(serializers.Serializer):
 
 
 class VisitViewSet(
+    IdempotentCreateMixin,
     mixins.ListModelMixin,
     mixins.RetrieveModelMixin,
     mixins.CreateModelMixin,
@@ -206,6 +208,7 @@ class CallbackSerializer(serializers.ModelSerializer):
 
 
 class CallbackViewSet(
+    IdempotentCreateMixin,
     mixins.ListModelMixin,
     mixins.RetrieveModelMixin,
     mixins.CreateModelMixin,
@@ -270,6 +273,7 @@ class FollowUpSerializer(serializers.ModelSerializer):
 
 
 class FollowUpViewSet(
+    IdempotentCreateMixin,
     mixins.ListModelMixin,
     mixins.RetrieveModelMixin,
     mixins.CreateModelMixin,

@@ -11,7 +11,7 @@ from django.utils.translation import gettext as _
 
 from accounts.models import Account, Contact, Feedback
 from accounts.services import account_touch_contact, feedback_create
-from core.locking import save_versioned
+from core.locking import require_version, save_versioned
 from service_requests.models import ServiceRequest
 from service_requests.services import request_open
 
@@ -106,6 +106,7 @@ def visit_update(
     """Change a planned or confirmed visit. A confirmed visit whose time moves needs confirming again."""
     if not visit.is_open:
         raise ValidationError(_("Only a planned or confirmed visit can be changed."))
+    require_version(expected_version, actor=actor)
     old_start, old_end = visit.planned_start, visit.planned_end
     for field, value in data.items():
         if field not in VISIT_EDITABLE:
@@ -412,6 +413,7 @@ def follow_up_create(
 
 @transaction.atomic
 def follow_up_update(*, follow_up: FollowUp, actor, expected_version: int | None, data: dict) -> FollowUp:
+    require_version(expected_version, actor=actor)
     if follow_up.is_done:
         raise ValidationError(_("This follow-up is done; it cannot be changed."))
     for field, value in data.items():

@@ -18,6 +18,7 @@ from django.views.decorators.vary import vary_on_headers
 from accounts.models import Contact, Tier
 from accounts.selectors import account_get_for_user
 from core.export import export_response, rows_from
+from core.forms import add_service_errors
 from users.permissions import crm_permission_required, has_crm_perm
 from users.roles import Role
 from users.visibility import has_role
@@ -39,14 +40,6 @@ from .models import CalendarFeed, Callback, Visit
 TIER_LABELS = dict(Tier.choices)
 
 PAGE_SIZE = 25
-
-
-def _add_errors(form, exc: ValidationError) -> None:
-    if hasattr(exc, "error_dict"):
-        for field, errors in exc.message_dict.items():
-            form.add_error(field if field in form.fields else None, errors)
-    else:
-        form.add_error(None, exc.messages)
 
 
 def _querystrings(request, default_sort: str) -> tuple[str, str, str]:
@@ -163,7 +156,7 @@ def visit_create(request):
                 **form.service_data(),
             )
         except ValidationError as exc:
-            _add_errors(form, exc)
+            add_service_errors(form, exc)
         else:
             messages.success(request, _("Visit planned."))
             return redirect(visit)
@@ -212,7 +205,7 @@ def visit_edit(request, pk):
                 contacts=form.cleaned_data.get("contacts") or [],
             )
         except ValidationError as exc:
-            _add_errors(form, exc)
+            add_service_errors(form, exc)
         else:
             messages.success(request, _("Visit saved."))
             return redirect(visit)
@@ -247,7 +240,7 @@ def visit_complete(request, pk):
                 **form.service_data(),
             )
         except ValidationError as exc:
-            _add_errors(form, exc)
+            add_service_errors(form, exc)
         else:
             messages.success(request, _("Visit recorded. Thank you."))
             return redirect(visit)
@@ -269,7 +262,7 @@ def visit_cancel(request, pk):
                 expected_version=form.cleaned_data.get("version"),
             )
         except ValidationError as exc:
-            _add_errors(form, exc)
+            add_service_errors(form, exc)
         else:
             messages.success(request, _("Visit marked %(status)s.") % {"status": visit.get_status_display().lower()})
             return redirect(visit)
@@ -407,7 +400,7 @@ def follow_up_create(request):
                 notes=form.cleaned_data["notes"],
             )
         except ValidationError as exc:
-            _add_errors(form, exc)
+            add_service_errors(form, exc)
         else:
             messages.success(request, _("Follow-up added."))
             return redirect(follow_up)
@@ -433,7 +426,7 @@ def follow_up_detail(request, pk):
                     data={k: form.cleaned_data[k] for k in services.FOLLOW_UP_EDITABLE},
                 )
             except ValidationError as exc:
-                _add_errors(form, exc)
+                add_service_errors(form, exc)
             else:
                 messages.success(request, _("Follow-up saved."))
                 return redirect(follow_up)
@@ -749,7 +742,7 @@ def compose(request, pk):
         else:
             saved = _save_visit_outcome(request, account, data)
     except ValidationError as exc:
-        _add_errors(form, exc)
+        add_service_errors(form, exc)
         return _composer(request, account=account, mode=mode, form=form, lookup=bool(request.POST.get("lookup")))
     response = _composer(
         request,

@@ -60,13 +60,15 @@ class TestAccountsApi:
         assert response.status_code == 400 and response.json()["fields"]["owner"][0]["code"] == "owner_not_assignable"
         assert not Account.objects.filter(name="Handover").exists()
         mine = AccountFactory(owner=manager)
-        response = api.patch(f"/api/accounts/{mine.pk}/", {"owner": other_manager.pk}, format="json")
-        assert response.status_code == 400
+        response = api.patch(f"/api/accounts/{mine.pk}/", {"owner": other_manager.pk, "version": 1}, format="json")
+        assert response.status_code == 400 and "owner" in response.json()["fields"]
         mine.refresh_from_db()
         assert mine.owner == manager
         # a director may hand any account to any account manager
         assert (
-            api_for(director).patch(f"/api/accounts/{mine.pk}/", {"owner": other_manager.pk}, format="json").status_code
+            api_for(director)
+            .patch(f"/api/accounts/{mine.pk}/", {"owner": other_manager.pk, "version": 1}, format="json")
+            .status_code
             == 200
         )
 
@@ -129,9 +131,9 @@ class TestTransactionsApi:
             ]
         }
 
-    def test_bulk_push_twice_creates_once(self, api_for, finance_user):
+    def test_bulk_push_twice_creates_once(self, api_for, integration):
         account = AccountFactory()
-        api = api_for(finance_user)
+        api = api_for(integration)
         first = api.post("/api/transactions/bulk/", self.payload(account, ["1", "2"]), format="json")
         assert first.status_code == 200
         assert first.json() == {"created": ["1", "2"], "existing": []}
@@ -139,39 +141,39 @@ class TestTransactionsApi:
         assert second.json() == {"created": [], "existing": ["1", "2"]}
         assert Transaction.objects.filter(source_system="billing").count() == 2
 
-    def test_bulk_with_a_bad_row_stores_nothing(self, api_for, finance_user):
+    def test_bulk_with_a_bad_row_stores_nothing(self, api_for, integration):
         account = AccountFactory()
         payload = self.payload(account, ["1", "2"])
         payload["rows"][1]["amount"] = "-5"
-        response = api_for(finance_user).post("/api/transactions/bulk/", payload, format="json")
+        response = api_for(integration).post("/api/transactions/bulk/", payload, format="json")
         assert response.status_code == 400
         assert "amount" in str(response.json())
         assert Transaction.objects.count() == 0
 
-    def test_bulk_over_1000_rows_is_refused(self, api_for, finance_user):
+    def test_bulk_over_1000_rows_is_refused(self, api_for, integration):
         account = AccountFactory()
-        response = api_for(finance_user).post(
+        response = api_for(integration).post(
             "/api/transactions/bulk/", self.payload(account, [str(i) for i in range(1001)]), format="json"
         )
         assert response.status_code == 400
 
-    def test_a_row_dated_in_the_future_stores_nothing(self, api_for, finance_user):
+    def test_a_row_dated_in_the_future_stores_nothing(self, api_for, integration):
         account = AccountFactory()
         payload = self.payload(account, ["1", "2"])
         payload["rows"][1]["occurred_at"] = (timezone.now() + datetime.timedelta(days=2)).isoformat()
-        response = api_for(finance_user).post("/api/transactions/bulk/", payload, format="json")
+        response = api_for(integration).post("/api/transactions/bulk/", payload, format="json")
         assert response.status_code == 400
         assert "future" in str(response.json())
         assert Transaction.objects.count() == 0
         # a few hours ahead (another system's clock or time zone) is accepted
         row = self.payload(account, ["3"])["rows"][0]
         row["occurred_at"] = (timezone.now() + datetime.timedelta(hours=9)).isoformat()
-        assert api_for(finance_user).post("/api/transactions/", row, format="json").status_code == 201
+        assert api_for(integration).post("/api/transactions/", row, format="json").status_code == 201
 
-    def test_single_push_is_idempotent(self, api_for, finance_user):
+    def test_single_push_is_idempotent(self, api_for, integration):
         account = AccountFactory()
         row = self.payload(account, ["77"])["rows"][0]
-        api = api_for(finance_user)
+        api = api_for(integration)
         assert api.post("/api/transactions/", row, format="json").status_code == 201
         assert api.post("/api/transactions/", row, format="json").status_code == 200
         assert Transaction.objects.count() == 1

@@ -1,5 +1,6 @@
 import pytest
 from celery.contrib.testing.worker import start_worker
+from celery.schedules import crontab
 
 from config.celery import app
 from core.models import Heartbeat
@@ -23,4 +24,14 @@ def test_beat_schedule_sends_the_heartbeat_every_minute():
 
     entry = settings.CELERY_BEAT_SCHEDULE["heartbeat"]
     assert entry["task"] == "core.tasks.heartbeat"
-    assert entry["schedule"] == 60.0
+    # on the minute: two beat processes send it within the same minute, which runs once
+    assert str(entry["schedule"]) == str(crontab(minute="*"))
+
+
+@pytest.mark.django_db
+def test_a_second_beat_or_a_duplicate_delivery_stamps_the_heartbeat_once_a_minute():
+    """Two beat processes sent every schedule twice (the heartbeat ran twice a minute)."""
+    first = heartbeat.apply().get()
+    second = heartbeat.apply().get()
+    assert first is not None and second is None
+    assert Heartbeat.objects.get(name="beat").run_count == 1

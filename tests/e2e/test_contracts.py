@@ -68,3 +68,61 @@ def test_draft_approve_and_pay_a_contract(browser, live_server):
     assert "Payment of 1500.50 recorded" in page.content()
     assert "BANK-E2E-1" in page.content()
     context.close()
+
+
+def _contract_with_payments(finance_user_name):
+    from decimal import Decimal
+
+    from contracts import services
+    from tests.contracts.factories import ContractFactory
+
+    cash = UserFactory(username=finance_user_name, password=PASSWORD, role=Role.FINANCE)
+    contract = ContractFactory(account=AccountFactory(name="恒通能源有限公司"), value=Decimal("3000.00"))
+    services.schedule_generate_even(contract=contract, actor=cash, count=3, first_due_on=datetime.date(2026, 1, 1))
+    for day, amount, ref in ((1, "1000.00", "BANK-V1"), (20, "1500.00", "BANK-V2")):
+        services.payment_record(
+            actor=cash,
+            contract=contract,
+            received_on=datetime.date(2026, 1, day),
+            amount=Decimal(amount),
+            reference=ref,
+        )
+    return contract
+
+
+def test_finance_voids_a_payment_on_a_phone(browser, live_server):
+    contract = _contract_with_payments("voider")
+    context, page = _signed_in(browser, live_server, "voider", width=375)
+    page.goto(f"{live_server.url}{contract.get_absolute_url()}")
+    page.locator("tr", has_text="BANK-V2").get_by_role("link", name="Void").click()
+    page.wait_for_selector("[data-testid=void-preview]")
+    page.fill("#id_reason", "Entered twice / 重复登记")
+    page.click("[data-testid=void-submit]")  # the confirmation is accepted
+    page.wait_for_load_state("networkidle")
+    assert page.url.endswith(contract.get_absolute_url())
+    voided = page.locator("[data-testid=voided-payment]")
+    assert voided.count() == 1 and "重复登记" in voided.inner_text() and "BANK-V2" in voided.inner_text()
+    context.close()
+
+
+@pytest.mark.parametrize("lang", ["en", "zh-hans"])
+def test_the_void_page_passes_axe(browser, live_server, lang):
+    from axe_core_python.sync_playwright import Axe
+
+    contract = _contract_with_payments(f"axe-void-{lang}")
+    payment = contract.payments.get(reference="BANK-V2")
+    context = browser.new_context(viewport={"width": 1366, "height": 900}, locale="en-US")
+    context.add_cookies([{"name": "django_language", "value": lang, "url": live_server.url}])
+    page = context.new_page()
+    page.goto(f"{live_server.url}/auth/login/")
+    page.fill("#id_username", f"axe-void-{lang}")
+    page.fill("#id_password", PASSWORD)
+    page.click("[data-testid=sign-in]")
+    page.wait_for_load_state("networkidle")
+    for path in (f"/contracts/payments/{payment.pk}/void/", contract.get_absolute_url(), "/contracts/payments/"):
+        page.goto(f"{live_server.url}{path}")
+        page.wait_for_load_state("networkidle")
+        result = Axe().run(page, context="main")
+        serious = [v["id"] for v in result["violations"] if v["impact"] in ("serious", "critical")]
+        assert serious == [], (path, serious)
+    context.close()

@@ -2,6 +2,7 @@
 none after "mark all as read"."""
 
 import pytest
+from playwright.sync_api import expect
 
 from tests.accounts.factories import AccountFactory
 from tests.reminders.factories import NotificationFactory
@@ -47,7 +48,7 @@ def test_the_pages_pass_axe(browser, live_server, lang):
     page.click("[data-testid=sign-in]")
     page.wait_for_load_state("networkidle")
     axe = Axe()
-    for path in ("/reminders/", "/reminders/?show=unread", "/reminders/settings/"):
+    for path in ("/reminders/", "/reminders/?show=unread", "/reminders/?q=nothing-like-it", "/reminders/settings/"):
         page.goto(f"{live_server.url}{path}")
         page.wait_for_load_state("networkidle")
         for scope in ("main", "[data-testid=bell]"):  # the bell (the rest of the menu bar has its own tests)
@@ -59,3 +60,21 @@ def test_the_pages_pass_axe(browser, live_server, lang):
             ]
             assert serious == [], (path, scope, serious)
     context.close()
+
+
+def test_the_search_narrows_the_inbox_and_the_export_follows(page, sign_in, live_server):
+    manager = UserFactory(username="searcher", password="Pw-123456!", role=Role.MANAGER)
+    NotificationFactory.create_batch(2, account=AccountFactory(owner=manager, name="Hengtong Energy"))
+    NotificationFactory(account=AccountFactory(owner=manager, name="华为技术"))
+    sign_in("searcher", "Pw-123456!")
+    page.goto(f"{live_server.url}/reminders/")
+    assert page.locator("[data-testid=notification]").count() == 3
+    page.fill("[data-testid=inbox-search]", "华为")
+    page.press("[data-testid=inbox-search]", "Enter")
+    expect(page.locator("[data-testid=notification]")).to_have_count(1)
+    page.wait_for_url("**q=%E5%8D%8E%E4%B8%BA**")
+    assert "q=%E5%8D%8E%E4%B8%BA" in page.url
+    assert "q=%E5%8D%8E%E4%B8%BA" in page.locator("[data-testid=export-csv]").get_attribute("href")
+    with page.expect_download() as download:
+        page.click("[data-testid=export-xlsx]")
+    assert download.value.suggested_filename.startswith("reminders-")

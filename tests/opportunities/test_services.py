@@ -149,7 +149,7 @@ class TestUpdate:
         opp = _open(manager)
         with pytest.raises(ValidationError, match="cannot be changed here"):
             services.opportunity_update(
-                opportunity=opp, actor=manager, expected_version=None, data={"stage": stage("won")}
+                opportunity=opp, actor=manager, expected_version=opp.version, data={"stage": stage("won")}
             )
 
     def test_stale_update_is_refused(self, manager):
@@ -368,4 +368,6 @@ def test_a_manager_cannot_hand_an_opportunity_to_a_stranger(manager, other_manag
     opp = _open(director, account=AccountFactory(owner=manager), owner=other_manager)
     assert opp.owner == other_manager
     with pytest.raises(ValidationError, match="cannot make this person the owner"):
-        services.opportunity_update(opportunity=opp, actor=manager, expected_version=None, data={"owner": director})
+        services.opportunity_update(
+            opportunity=opp, actor=manager, expected_version=opp.version, data={"owner": director}
+        )

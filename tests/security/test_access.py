@@ -62,7 +62,9 @@ class TestGrantsPerModel:
 class TestOwnerAndTeamRule:
     def test_a_manager_cannot_drop_the_owner_over_the_api(self, api_for, manager):
         account = AccountFactory(owner=manager)
-        response = api_for(manager).patch(f"/api/accounts/{account.pk}/", {"owner": None}, format="json")
+        response = api_for(manager).patch(
+            f"/api/accounts/{account.pk}/", {"owner": None, "version": account.version}, format="json"
+        )
         assert response.status_code == 400
         assert response.json()["fields"]["owner"][0]["code"] == "owner_required"
         account.refresh_from_db()
@@ -74,10 +76,14 @@ class TestOwnerAndTeamRule:
         other_team = TeamFactory()
         account = AccountFactory(owner=manager)
         response = api_for(manager).patch(
-            f"/api/accounts/{account.pk}/", {"owner": None, "team": other_team.pk}, format="json"
+            f"/api/accounts/{account.pk}/",
+            {"owner": None, "team": other_team.pk, "version": account.version},
+            format="json",
         )
         assert response.status_code == 400
-        response = api_for(manager).patch(f"/api/accounts/{account.pk}/", {"team": other_team.pk}, format="json")
+        response = api_for(manager).patch(
+            f"/api/accounts/{account.pk}/", {"team": other_team.pk, "version": account.version}, format="json"
+        )
         assert response.status_code == 400
         assert response.json()["fields"]["team"][0]["code"] == "team_not_allowed"
         # the team leader still sees it
@@ -95,7 +101,7 @@ class TestOwnerAndTeamRule:
         account = AccountFactory(owner=manager)
         with pytest.raises(services.ValidationError, match="You cannot give this account to that account manager"):
             services.account_update(
-                account=account, actor=manager, expected_version=None, data={"owner": other_manager}
+                account=account, actor=manager, expected_version=account.version, data={"owner": other_manager}
             )
         with pytest.raises(services.ValidationError, match="Choose the account manager who owns this account"):
             services.account_create(actor=manager, name="X", category="high_value", industry="telecom")
@@ -104,7 +110,7 @@ class TestOwnerAndTeamRule:
         account = services.account_create(
             actor=director, name="Y", category="high_value", industry="telecom", owner=manager
         )
-        services.account_update(account=account, actor=director, expected_version=None, data={"owner": None})
+        services.account_update(account=account, actor=director, expected_version=account.version, data={"owner": None})
         assert Account.objects.get(pk=account.pk).owner is None
 
 
@@ -136,7 +142,9 @@ class TestFeedbackContact:
         contact = ContactFactory(account=AccountFactory(owner=manager))
         other = AccountFactory(owner=manager)
         with pytest.raises(services.ValidationError, match="A contact cannot move to another account"):
-            services.contact_update(contact=contact, actor=manager, expected_version=None, data={"account": other})
+            services.contact_update(
+                contact=contact, actor=manager, expected_version=contact.version, data={"account": other}
+            )
 
 
 class TestAnonymous:

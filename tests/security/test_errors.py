@@ -70,4 +70,5 @@ class TestOneErrorShape:
         row = {"account": account.pk, "amount": "-1", "occurred_at": "2026-11-01T10:00:00+08:00", "external_ref": "a"}
         response = api_for(finance_user).post("/api/transactions/bulk/", {"rows": [row, row]}, format="json")
         assert response.status_code == 400
-        assert "rows.0.amount" in response.json()["fields"]
+        messages = [e["message"] for e in response.json()["fields"]["rows"]]
+        assert messages[0].startswith("Row 1, amount:") and messages[1].startswith("Row 2, amount:")

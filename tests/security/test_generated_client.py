@@ -54,7 +54,7 @@ def test_a_generated_client_pushes_a_transaction_batch(live_server, tmp_path, mo
                 amount="1200.50",
                 occurred_at=when,
                 kind=models.TransactionKindEnum.RECHARGE,
-                source_system="billing",
+                source_system="billing-bot",  # an integration pushes under its own name
                 external_ref=f"INV-{n}",
             )
             for n in (1, 2)
@@ -64,4 +64,4 @@ def test_a_generated_client_pushes_a_transaction_batch(live_server, tmp_path, mo
         result = bulk.sync(client=http, body=body)
     assert isinstance(result, models.BulkTransactionResult), result
     assert sorted(result.created) == ["INV-1", "INV-2"]
-    assert Transaction.objects.filter(account=account, source_system="billing").count() == 2
+    assert Transaction.objects.filter(account=account, source_system="billing-bot").count() == 2

@@ -94,3 +94,16 @@ def test_the_list_makes_a_constant_number_of_queries(api_for, director, django_a
         ServiceRequestFactory()
     with django_assert_max_num_queries(8):
         assert len(client.get(URL).json()["results"]) == 23
+
+
+def test_the_same_post_with_the_same_idempotency_key_opens_one_request(api_for, manager, benefits):
+    account = AccountFactory(owner=manager)
+    client = api_for(manager)
+    body = {"account": account.pk, "subject": "Invoice copy", "channel": "api"}
+    first = client.post(URL, body, format="json", HTTP_IDEMPOTENCY_KEY="crm-42")
+    again = client.post(URL, body, format="json", HTTP_IDEMPOTENCY_KEY="crm-42")
+    assert (first.status_code, again.status_code) == (201, 201)
+    assert again.json()["id"] == first.json()["id"] and again["Idempotent-Replayed"] == "true"
+    assert ServiceRequest.objects.filter(account=account).count() == 1
+    other = client.post(URL, {**body, "subject": "Something else"}, format="json", HTTP_IDEMPOTENCY_KEY="crm-42")
+    assert other.status_code == 422 and ServiceRequest.objects.filter(account=account).count() == 1

@@ -73,7 +73,7 @@ def test_director_starts_a_dry_run_and_reads_its_status(
     api_for, director, django_capture_on_commit_callbacks, monkeypatch
 ):
     sent = []
-    monkeypatch.setattr(tasks.run_recompute_job, "delay", lambda job_id: sent.append(job_id))
+    monkeypatch.setattr(tasks.run_recompute_job, "apply_async", lambda args=(), **kw: sent.append(args[0]))
     client = api_for(director)
     with django_capture_on_commit_callbacks(execute=True):
         response = client.post("/api/tiering/recompute/", {"dry_run": True}, format="json")
@@ -110,7 +110,7 @@ def test_schema_includes_tiering_endpoints(api_for, admin_user):
 
 def test_second_real_recompute_answers_409_with_the_reason(api_for, director, monkeypatch):
     """While a real recompute is queued or running, another is refused (409), a dry run is not."""
-    monkeypatch.setattr(tasks.run_recompute_job, "delay", lambda job_id: None)
+    monkeypatch.setattr(tasks.run_recompute_job, "apply_async", lambda args=(), **kw: None)
     client = api_for(director)
     first = client.post("/api/tiering/recompute/", {}, format="json")
     assert first.status_code == 202

@@ -472,7 +472,7 @@ def test_a_real_recompute_is_refused_while_another_is_queued(django_capture_on_c
     from tiering import tasks
     from tiering.services import RecomputeInProgress, recompute_job_request
 
-    monkeypatch.setattr(tasks.run_recompute_job, "delay", lambda job_id: None)
+    monkeypatch.setattr(tasks.run_recompute_job, "apply_async", lambda args=(), **kw: None)
     first = recompute_job_request()
     with pytest.raises(RecomputeInProgress, match=r"Another recompute \(#\d+\) is already queued or running") as exc:
         recompute_job_request()
@@ -498,7 +498,7 @@ def test_an_abandoned_job_does_not_block_forever(monkeypatch):
     from tiering import tasks
     from tiering.services import recompute_job_request
 
-    monkeypatch.setattr(tasks.run_recompute_job, "delay", lambda job_id: None)
+    monkeypatch.setattr(tasks.run_recompute_job, "apply_async", lambda args=(), **kw: None)
     long_ago = timezone.now() - datetime.timedelta(hours=3)
     queued = RecomputeJob.objects.create(status="queued")
     running = RecomputeJob.objects.create(status="running", started_at=long_ago)

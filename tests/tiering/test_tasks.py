@@ -35,7 +35,7 @@ def test_nightly_recompute_runs_and_is_idempotent():
 
 def test_requested_job_is_enqueued_on_commit_and_run(director, django_capture_on_commit_callbacks, monkeypatch):
     sent = []
-    monkeypatch.setattr(tasks.run_recompute_job, "delay", lambda job_id: sent.append(job_id))
+    monkeypatch.setattr(tasks.run_recompute_job, "apply_async", lambda args=(), **kw: sent.append(args[0]))
     with django_capture_on_commit_callbacks(execute=True):
         job = recompute_job_request(actor=director, dry_run=True)
     assert sent == [job.pk]

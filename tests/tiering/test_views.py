@@ -65,7 +65,7 @@ def test_recompute_button_starts_a_job_and_job_fragment_polls(
     client_for, admin_user, django_capture_on_commit_callbacks, monkeypatch
 ):
     sent = []
-    monkeypatch.setattr(tasks.run_recompute_job, "delay", lambda job_id: sent.append(job_id))
+    monkeypatch.setattr(tasks.run_recompute_job, "apply_async", lambda args=(), **kw: sent.append(args[0]))
     client = client_for(admin_user)
     with django_capture_on_commit_callbacks(execute=True):
         response = client.post(reverse("tiering:recompute"), {"dry_run": "on"}, HTTP_HX_REQUEST="true")
@@ -254,7 +254,7 @@ def test_recompute_button_asks_first_and_disables_itself(client_for, director):
 
 def test_second_recompute_click_is_refused_on_the_page(client_for, director, monkeypatch):
     """The second click shows the message and the job already under way; no second job."""
-    monkeypatch.setattr(tasks.run_recompute_job, "delay", lambda job_id: None)
+    monkeypatch.setattr(tasks.run_recompute_job, "apply_async", lambda args=(), **kw: None)
     client = client_for(director)
     client.post(reverse("tiering:recompute"), HTTP_HX_REQUEST="true")
     response = client.post(reverse("tiering:recompute"), HTTP_HX_REQUEST="true")

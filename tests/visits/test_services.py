@@ -265,7 +265,9 @@ class TestNotesAndFollowUps:
         with pytest.raises(ValidationError, match="already done"):
             services.follow_up_complete(follow_up=follow_up, actor=manager)
         with pytest.raises(ValidationError, match="it cannot be changed"):
-            services.follow_up_update(follow_up=follow_up, actor=manager, expected_version=None, data={"title": "x"})
+            services.follow_up_update(
+                follow_up=follow_up, actor=manager, expected_version=follow_up.version, data={"title": "x"}
+            )
         assert AccountEvent.objects.filter(kind="followup.done").count() == 1
 
     def test_follow_up_for_someone_who_left_is_refused(self, manager, make_user):

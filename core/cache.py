@@ -1,0 +1,96 @@
+"""A Redis cache that degrades to "miss" while Redis is down.
+
+The cache holds nothing that is only there: sessions are written through to the database,
+throttle counters and cached fragments are rebuilt. So when Redis does not answer, a read is a
+miss, a write is dropped, and the page goes on. After a failure the cache is skipped for a few
+seconds (a small circuit breaker), so a host that does not answer at all costs one short
+connect timeout, not one per call.
+"""
+
+import logging
+import threading
+import time
+
+from django.core.cache.backends.base import DEFAULT_TIMEOUT
+from django.core.cache.backends.redis import RedisCache
+
+logger = logging.getLogger(__name__)
+
+try:  # redis-py is installed wherever this backend is configured
+    from redis.exceptions import ConnectionError as RedisConnectionError
+    from redis.exceptions import TimeoutError as RedisTimeoutError
+
+    DOWN_ERRORS: tuple[type[BaseException], ...] = (RedisConnectionError, RedisTimeoutError, OSError)
+except ImportError:  # pragma: no cover
+    DOWN_ERRORS = (OSError,)
+
+#: seconds the cache is skipped after Redis failed to answer
+SKIP_SECONDS = 5.0
+
+
+class ResilientRedisCache(RedisCache):
+    """`django.core.cache.backends.redis.RedisCache` that answers "miss" instead of raising
+    when Redis cannot be reached (connection refused, timeout)."""
+
+    def __init__(self, server, params):
+        options = params.setdefault("OPTIONS", {})
+        # fail fast: a cache that needs longer than this is of no use to a web request
+        options.setdefault("socket_connect_timeout", 0.5)
+        options.setdefault("socket_timeout", 1.0)
+        super().__init__(server, params)
+        self._down_until = 0.0
+        self._lock = threading.Lock()
+
+    def _guard(self, default, fn, *args, **kwargs):
+        if time.monotonic() < self._down_until:
+            return default
+        try:
+            return fn(*args, **kwargs)
+        except DOWN_ERRORS as exc:
+            with self._lock:
+                first = time.monotonic() >= self._down_until
+                self._down_until = time.monotonic() + SKIP_SECONDS
+            if first:
+                logger.warning("cache unavailable, serving without it for %ss: %s", SKIP_SECONDS, exc)
+            return default
+
+    @property
+    def is_down(self) -> bool:
+        return time.monotonic() < self._down_until
+
+    def add(self, key, value, timeout=DEFAULT_TIMEOUT, version=None):
+        return self._guard(False, super().add, key, value, timeout, version)
+
+    def get(self, key, default=None, version=None):
+        return self._guard(default, super().get, key, default, version)
+
+    def set(self, key, value, timeout=DEFAULT_TIMEOUT, version=None):
+        return self._guard(None, super().set, key, value, timeout, version)
+
+    def touch(self, key, timeout=DEFAULT_TIMEOUT, version=None):
+        return self._guard(False, super().touch, key, timeout, version)
+
+    def delete(self, key, version=None):
+        return self._guard(False, super().delete, key, version)
+
+    def get_many(self, keys, version=None):
+        return self._guard({}, super().get_many, keys, version)
+
+    def has_key(self, key, version=None):
+        return self._guard(False, super().has_key, key, version)
+
+    def incr(self, key, delta=1, version=None):
+        missing = object()
+        result = self._guard(missing, super().incr, key, delta, version)
+        if result is missing:  # as if the key were not there: callers start a new counter
+            raise ValueError(f"Key {key!r} not found (cache unavailable).")
+        return result
+
+    def set_many(self, data, timeout=DEFAULT_TIMEOUT, version=None):
+        return self._guard(list(data), super().set_many, data, timeout, version)
+
+    def delete_many(self, keys, version=None):
+        return self._guard(None, super().delete_many, keys, version)
+
+    def clear(self):
+        return self._guard(False, super().clear)
