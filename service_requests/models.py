@@ -130,7 +130,9 @@ class ServiceRequest(models.Model):
         help_text=_("Who raised it, if known."),
     )
     channel = models.CharField(_("channel"), max_length=10, choices=Channel, default=Channel.PHONE)
-    category = models.CharField(pgettext_lazy("request category", "category"), max_length=15, choices=Category, default=Category.CONSULTATION)
+    category = models.CharField(
+        pgettext_lazy("request category", "category"), max_length=15, choices=Category, default=Category.CONSULTATION
+    )
     priority = models.CharField(_("priority"), max_length=10, choices=Priority, default=Priority.NORMAL)
     subject = models.CharField(_("subject"), max_length=200)
     description = models.TextField(_("description"), blank=True)
