@@ -102,6 +102,8 @@ def main() -> int:
     args = parser.parse_args()
 
     password = os.environ.get("DEMO_PASSWORD") or secrets.token_urlsafe(12)
+    # the run serves with DEBUG off, which needs a secret key: a throwaway one unless given
+    os.environ.setdefault("DJANGO_SECRET_KEY", secrets.token_urlsafe(50))
     token = _prepare(args.accounts, args.transactions, password)
     port = _free_port()
     env = {
