@@ -192,6 +192,13 @@ def run_periodic(name: str, *, period: str, fn: Callable[[LeaseHandle], Any], ho
         lease_release(lease)
 
 
+def run_scheduled(name: str, *, every: datetime.timedelta, fn: Callable[[], Any], skipped: Any = None) -> Any:
+    """A beat job's body: `fn()` once per period of length `every` (local time), under the job's
+    single-flight lock. A duplicate delivery or a second beat gets `skipped` and does nothing."""
+    ran, result = run_periodic(name, period=period_key(every=every), fn=lambda lease: fn())
+    return result if ran else skipped
+
+
 def periodic_runs_purge(*, older_than: datetime.timedelta = datetime.timedelta(days=30)) -> int:
     """Drop the ledger rows of old periods (they can no longer be delivered again)."""
     deleted, _ = PeriodicRun.objects.filter(started_at__lt=timezone.now() - older_than).delete()

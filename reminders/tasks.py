@@ -1,6 +1,7 @@
 """Celery tasks: thin, idempotent wrappers around the services (acks_late: a task of a worker that
 died is delivered again; the ledger and the row locks make the rerun harmless)."""
 
+import datetime
 import logging
 
 from celery import shared_task
@@ -19,9 +20,13 @@ log = logging.getLogger(__name__)
 def sweep_daily() -> dict:
     """Beat, each morning: every date-based rule (birthdays, follow-ups, visits, installments,
     contracts, contact cadence, tier changes). Run twice, or beside another, it sends nothing twice."""
+    from core.jobs import run_scheduled
+
     from .services import sweeps_run
 
-    return sweeps_run(schedule="daily")
+    return run_scheduled(
+        "reminders.sweep_daily", every=datetime.timedelta(days=1), fn=lambda: sweeps_run(schedule="daily"), skipped={}
+    )
 
 
 @shared_task(
@@ -33,9 +38,16 @@ def sweep_daily() -> dict:
 )
 def sweep_frequent() -> dict:
     """Beat, every few minutes: service requests at 80% and breached (from their escalations)."""
+    from core.jobs import run_scheduled
+
     from .services import sweeps_run
 
-    return sweeps_run(schedule="frequent")
+    return run_scheduled(
+        "reminders.sweep_frequent",
+        every=datetime.timedelta(minutes=5),
+        fn=lambda: sweeps_run(schedule="frequent"),
+        skipped={},
+    )
 
 
 @shared_task(
@@ -67,9 +79,11 @@ def deliver_notifications() -> int:
 )
 def send_digests() -> int:
     """Beat, each evening: one e-mail per person who chose the daily digest."""
+    from core.jobs import run_scheduled
+
     from .delivery import send_digests as run
 
-    return run()
+    return run_scheduled("reminders.send_digests", every=datetime.timedelta(days=1), fn=run, skipped=0)
 
 
 @shared_task(

@@ -22,8 +22,13 @@ def test_sweep_task_moves_contracts_and_is_harmless_to_rerun():
     assert Contract.objects.get(pk=ended.pk).status == Contract.Status.EXPIRED
     assert Contract.objects.get(pk=soon.pk).status == Contract.Status.EXPIRING
     events = AccountEvent.objects.filter(kind="contract.status_changed").count()
-    assert sweep_contract_statuses.apply().get() == {"expiring": 0, "expired": 0, "renewed": 0}
+    # a duplicate delivery or a second beat the same day does nothing
+    assert sweep_contract_statuses.apply().get() == {"skipped": "already ran today"}
     assert AccountEvent.objects.filter(kind="contract.status_changed").count() == events
+    # and the sweep itself, run again, changes nothing more
+    from contracts.services import contracts_sweep_statuses
+
+    assert contracts_sweep_statuses() == {"expiring": 0, "expired": 0, "renewed": 0}
 
 
 def test_the_sweep_is_scheduled_daily(settings):

@@ -98,3 +98,13 @@ def test_concurrent_deliveries_run_the_period_once():
         t.join()
     assert sorted(results) == [False] * 7 + [True]
     assert PeriodicRun.objects.filter(name="race").count() == 1
+
+
+def test_run_scheduled_runs_once_per_period_and_answers_skipped_after():
+    from core.jobs import run_scheduled
+
+    calls = []
+    every = datetime.timedelta(days=1)
+    assert run_scheduled("test.scheduled", every=every, fn=lambda: calls.append(1) or 7, skipped=0) == 7
+    assert run_scheduled("test.scheduled", every=every, fn=lambda: calls.append(1) or 7, skipped=0) == 0
+    assert calls == [1]
