@@ -6,8 +6,8 @@
 Prepares the database named in DATABASE_URL (migrates; loads demo data with `--accounts`
 accounts when it has none), starts gunicorn with config/gunicorn.conf.py on a free port, runs
 bench/locustfile.py for the given time and prints: requests, errors, p50/p95/p99 overall and per
-request kind, p95 over each third of the run (drift), and the web workers' memory (RSS) before
-and after. Needs `pip install locust` (not a dependency of the product).
+request kind, p95 over each third of the run (drift), and the web workers' memory (RSS) at boot,
+after a warm-up minute, through the run and at the end. Needs `pip install locust` (not a dependency of the product).
 """
 
 import argparse
@@ -154,7 +154,7 @@ def main() -> int:
             "LOAD_RATE_PER_USER": str(args.rate / args.users),
         }
         started = time.monotonic()
-        subprocess.run(
+        locust = subprocess.Popen(
             [
                 sys.executable,
                 "-m",
@@ -178,8 +178,14 @@ def main() -> int:
                 "WARNING",
             ],
             env=locust_env,
-            check=False,
         )
+        # the workers' memory every 30 s: growth after the warm-up minute is what would be a leak
+        samples: list[tuple[float, list[float]]] = []
+        while locust.poll() is None:
+            time.sleep(2)
+            moment = time.monotonic() - started
+            if moment >= 60 and (not samples or moment - samples[-1][0] >= 30):
+                samples.append((moment, _rss_mb(web.pid)))
         elapsed = time.monotonic() - started
         after = _rss_mb(web.pid)
         total, rows = _read_stats(prefix)
@@ -204,6 +210,14 @@ def main() -> int:
     if drift:
         print(f"p95 by third of the run (ms): {' / '.join(drift)}")
     print(f"web workers' RSS before (MB): {before}; after: {after}")
+    if samples:
+        warm = samples[0][1]
+        thirds = [samples[len(samples) * k // 3][1] for k in (1, 2)] if len(samples) >= 3 else []
+        print(
+            f"web workers' RSS after the warm-up minute (MB): {warm}; at 1/3 and 2/3 of the run: "
+            f"{' and '.join(str(t) for t in thirds) or '-'}; at the end: {after} "
+            f"(growth after warm-up: {round(sum(after) - sum(warm), 1)} MB in all)"
+        )
     print(f"raw Locust CSV: {out}")
     return 0 if failures == 0 else 1
 
