@@ -2,7 +2,10 @@
 time each at 100,000 accounts and 1,000,000 transactions, with a bounded number of queries).
 
     DATABASE_URL=postgres://.../crm_bench python -m bench.reports_bench [--accounts 100000]
-        [--transactions 1000000] [--requests 5] [--reuse]
+        [--transactions 1000000] [--requests 5] [--reuse] [--apps]
+
+`--apps` also times the everyday lists of visits, service requests and contracts (issues 12-14:
+pages at 100,000 accounts) and their sweeps (SLA escalations, contract statuses) once each.
 
 It flushes the database named in DATABASE_URL and seeds it with the demo seeder (COPY), unless
 `--reuse` finds accounts already there. Server time in-process with Django's test client, after
@@ -27,6 +30,7 @@ def main() -> int:
     parser.add_argument("--transactions", type=int, default=1_000_000)
     parser.add_argument("--requests", type=int, default=5, help="requests per measured page")
     parser.add_argument("--reuse", action="store_true", help="keep the data already loaded")
+    parser.add_argument("--apps", action="store_true", help="also the visits, requests and contracts lists")
     args = parser.parse_args()
 
     import django
@@ -76,6 +80,10 @@ def main() -> int:
     cases.append(("report churn API (director)", users["director"], "/api/reports/churn/"))
     cases.append(("report composition API (director)", users["director"], "/api/reports/composition/"))
     cases.append(("report scorecard CSV (director)", users["director"], "/reports/scorecard/?export=csv"))
+    if args.apps:
+        for label, url, who in APP_PAGES:
+            for name in who:
+                cases.append((f"{label} ({name})", users[name], url))
 
     rows = []
     print(f"load average before measuring: {load_average()}")
@@ -109,7 +117,36 @@ def main() -> int:
     for label, median, worst, nq, load in rows:
         verdict = "≤ 1000 " + ("ok" if median <= TARGET_MS else "NO")
         print(f"| {label:40} | {median:9.1f} | {worst:8.1f} | {verdict:>9} | {nq:7d} | {load:17} |")
+    if args.apps:
+        _time_sweeps(load_average)
     return 0
+
+
+APP_PAGES = [
+    ("visits list", "/visits/list/", ("director", "manager")),
+    ("callbacks list", "/visits/callbacks/", ("director", "service")),
+    ("follow-ups list", "/visits/follow-ups/", ("director", "manager")),
+    ("contact overdue", "/visits/overdue/", ("director", "manager")),
+    ("coverage", "/visits/coverage/", ("director",)),
+    ("requests list", "/requests/", ("director", "service", "manager")),
+    ("requests list, search", "/requests/?q=invoice", ("service",)),
+    ("contracts list", "/contracts/", ("director", "finance", "manager")),
+    ("receivables", "/contracts/receivables/", ("finance",)),
+    ("payments list", "/contracts/payments/", ("finance",)),
+]
+
+
+def _time_sweeps(load_average) -> None:
+    """The beat sweeps' bodies, once each (a first run does the work a day's data needs)."""
+    from contracts.services import contracts_sweep_statuses
+    from service_requests.services import escalations_sweep
+
+    print()
+    for label, fn in (("SLA escalation sweep", escalations_sweep), ("contract status sweep", contracts_sweep_statuses)):
+        load = load_average()
+        started = time.perf_counter()
+        result = fn()
+        print(f"{label}: {time.perf_counter() - started:.2f} s ({result}); load {load}")
 
 
 if __name__ == "__main__":
