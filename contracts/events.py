@@ -19,7 +19,9 @@ def _status_label(code):
 
 
 def _money(data, key="value"):
-    return f"{data.get('currency', 'CNY')} {data.get(key, '')}"
+    from core.money import format_money
+
+    return format_money(data.get(key, ""), currency=data.get("currency"))
 
 
 KINDS = {
