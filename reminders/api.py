@@ -8,6 +8,7 @@ from rest_framework import mixins, serializers, viewsets
 from rest_framework.decorators import action
 from rest_framework.response import Response
 
+from core.idempotency import IdempotentCreateMixin
 from users.permissions import CrmModelPermission
 
 from . import selectors, services
@@ -240,6 +241,7 @@ class WebhookDeliverySerializer(serializers.ModelSerializer):
 
 
 class WebhookEndpointViewSet(
+    IdempotentCreateMixin,
     mixins.ListModelMixin,
     mixins.RetrieveModelMixin,
     mixins.CreateModelMixin,

@@ -79,6 +79,17 @@ class TestWebhooks:
         assert ok.status_code == 200 and ok.json()["is_active"] is False and ok.json()["version"] == 2
         assert api.get(f"/api/webhooks/{body['id']}/deliveries/").json()["results"] == []
 
+    def test_the_same_create_with_one_idempotency_key_makes_one_endpoint(self, api_for, admin_user):
+        from reminders.models import WebhookEndpoint
+
+        api = api_for(admin_user)
+        body = {"name": "ERP", "url": "https://erp.example.com/hook", "events": ["account.created"]}
+        first = api.post("/api/webhooks/", body, format="json", HTTP_IDEMPOTENCY_KEY="hook-1")
+        again = api.post("/api/webhooks/", body, format="json", HTTP_IDEMPOTENCY_KEY="hook-1")
+        assert first.status_code == 201 and again.status_code == 201
+        assert again.json()["id"] == first.json()["id"]
+        assert WebhookEndpoint.objects.filter(name="ERP").count() == 1
+
     def test_replay(self, api_for, admin_user):
         from reminders.models import OutboundEvent
 
