@@ -17,6 +17,82 @@ import time
 os.environ.setdefault("DJANGO_SETTINGS_MODULE", "config.settings")
 
 
+PARTS = ("pages", "http", "recompute", "import", "flat")
+
+# the pages whose figures cover every visible account: they must not grow with the accounts
+FIGURES_PAGES = (
+    "dashboard (director)",
+    "dashboard (director), figures recomputed",
+    "dashboard (manager)",
+    "dashboard (manager), figures recomputed",
+    "tier overview (director)",
+    "tier overview (manager)",
+    "RFM grid",
+    "ABC list",
+)
+
+
+def measure_pages(cases, *, requests: int) -> list[tuple]:
+    """(label, median ms, p95 ms, queries, load) per case: server time in-process, after a warm-up."""
+    from django.db import connection
+    from django.test import Client
+    from django.test.utils import CaptureQueriesContext
+
+    from bench import http_bench
+
+    rows = []
+    for label, user, url in cases:
+        client = Client()
+        client.force_login(user, backend="users.auth.PersonBackend")
+        client.get(url)  # warm up
+        times, queries = [], []
+        load = http_bench.load_average()
+        for _ in range(requests):
+            with CaptureQueriesContext(connection) as ctx:
+                started = time.perf_counter()
+                response = client.get(url)
+                times.append((time.perf_counter() - started) * 1000)
+            assert response.status_code == 200, (url, response.status_code)
+            queries.append(len(ctx.captured_queries))
+        times.sort()
+        p95 = times[max(0, int(round(0.95 * len(times))) - 1)]
+        rows.append((label, statistics.median(times), p95, max(queries), load))
+    return rows
+
+
+def flat_database_url(url: str) -> str:
+    """The same server, the database's name + "_flat"."""
+    base, _slash, name = url.rpartition("/")
+    name, _q, query = name.partition("?")
+    return f"{base}/{name}_flat" + (f"?{query}" if query else "")
+
+
+def run_flat(args) -> dict:
+    """Seed (once) a second database with --flat-accounts accounts and time the figures pages
+    there, in a child process; returns {label: (median, p95, queries)} of the small data set."""
+    import json
+    import subprocess
+    import tempfile
+
+    import psycopg
+    from django.db import connection
+
+    small_url = flat_database_url(os.environ["DATABASE_URL"])
+    name = connection.settings_dict["NAME"] + "_flat"
+    with psycopg.connect(os.environ["DATABASE_URL"], autocommit=True) as admin:
+        if not admin.execute("SELECT 1 FROM pg_database WHERE datname = %s", [name]).fetchone():
+            admin.execute(f'CREATE DATABASE "{name}"')
+    with tempfile.NamedTemporaryFile(suffix=".json") as out:
+        command = [
+            sys.executable, "-m", "bench", "--reuse", "--parts", "pages", "--figures-only",
+            "--accounts", str(args.flat_accounts), "--transactions", str(args.flat_accounts * 10),
+            "--requests", str(args.requests), "--json", out.name,
+        ]  # fmt: skip
+        subprocess.run(command, check=True, env={**os.environ, "DATABASE_URL": small_url}, stdout=subprocess.DEVNULL)
+        with open(out.name) as small:
+            return {row[0]: row[1:4] for row in json.load(small)}
+
+
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument("--accounts", type=int, default=100_000)
@@ -27,7 +103,23 @@ def main() -> int:
     parser.add_argument("--skip-loop", action="store_true", help="time the set-based recompute only (no slow loop)")
     parser.add_argument("--no-http", action="store_true", help="skip the gunicorn + wrk hello-world ratios")
     parser.add_argument("--http-seconds", type=int, default=10, help="seconds per wrk run")
+    parser.add_argument(
+        "--flat-accounts",
+        type=int,
+        default=10_000,
+        help="also time the figures pages on a second database (this one's name + _flat) seeded "
+        "with this many accounts, to show they stay flat as accounts grow (0: skip)",
+    )
+    parser.add_argument("--parts", default=",".join(PARTS), help=f"what to run, of: {', '.join(PARTS)}")
+    parser.add_argument("--figures-only", action="store_true", help=argparse.SUPPRESS)
+    parser.add_argument("--json", help="also write the page figures to this file (the flat comparison reads it)")
     args = parser.parse_args()
+    parts = {p.strip() for p in args.parts.split(",") if p.strip()}
+    unknown = parts - set(PARTS)
+    if unknown:
+        parser.error(f"unknown parts: {', '.join(sorted(unknown))}")
+    if args.no_http:
+        parts.discard("http")
 
     import django
 
@@ -38,7 +130,7 @@ def main() -> int:
     from django.core.management import call_command
     from django.db import connection
     from django.test import Client
-    from django.test.utils import CaptureQueriesContext, setup_test_environment
+    from django.test.utils import setup_test_environment
 
     if connection.vendor != "postgresql":
         print("bench needs PostgreSQL: set DATABASE_URL", file=sys.stderr)
@@ -108,30 +200,28 @@ def main() -> int:
         ("visits API", director, "/api/visits/"),
         ("callbacks API, filtered", director, "/api/callbacks/?problem=any"),
     ]
-    for label, user, url in cases:
-        client = Client()
-        client.force_login(user, backend="users.auth.PersonBackend")
-        client.get(url)  # warm up
-        times, queries = [], []
-        load = http_bench.load_average()
-        for _ in range(args.requests):
-            with CaptureQueriesContext(connection) as ctx:
-                started = time.perf_counter()
-                response = client.get(url)
-                times.append((time.perf_counter() - started) * 1000)
-            assert response.status_code == 200, (url, response.status_code)
-            queries.append(len(ctx.captured_queries))
-        times.sort()
-        p95 = times[max(0, int(round(0.95 * len(times))) - 1)]
-        rows.append((label, statistics.median(times), p95, max(queries), load))
+    cases += [
+        ("dashboard (director), figures recomputed", director, "/?refresh=1"),
+        ("dashboard (manager), figures recomputed", manager, "/?refresh=1"),
+    ]
+    if args.figures_only:
+        cases = [case for case in cases if case[0] in FIGURES_PAGES]
+    if "pages" in parts:
+        rows = measure_pages(cases, requests=args.requests)
+    if args.json:
+        import json
+
+        with open(args.json, "w") as out:
+            json.dump(rows, out)
+    flat = run_flat(args) if "flat" in parts and args.flat_accounts else {}
 
     http_rows = []
-    if not args.no_http:
+    if "http" in parts:
         from rest_framework.authtoken.models import Token
 
         token, _created = Token.objects.get_or_create(user=director)
         session_client = Client()
-        session_client.force_login(director, backend="django.contrib.auth.backends.ModelBackend")
+        session_client.force_login(director, backend="users.auth.PersonBackend")
         session_id = session_client.cookies[settings.SESSION_COOKIE_NAME].value
         cookie = {"Cookie": f"{settings.SESSION_COOKIE_NAME}={session_id}"}
         api = {"Authorization": f"Token {token.key}"}
@@ -146,8 +236,10 @@ def main() -> int:
         )
 
     # last: it resets every tier to small before timing a first-run recompute
-    recompute = tiering_bench.run(report=print, loop=not args.skip_loop)
-    imported = import_bench.run(report=print, rows=args.import_rows)
+    recompute = tiering_bench.run(report=print, loop=not args.skip_loop) if "recompute" in parts else None
+    imported = import_bench.run(report=print, rows=args.import_rows) if "import" in parts else None
+    if args.figures_only:
+        return 0
 
     print()
     print(
@@ -172,6 +264,27 @@ def main() -> int:
             print(
                 f"| {r['label']:42} | {r['rate']:9.0f} | {r['hello']:8.0f} | {ratio:>8} | {target:>7} | {r['load']} |"
             )
+    if flat:
+        big = Account.objects.count()
+        print()
+        print(f"| {'figures pages, p95 ms':42} | {args.flat_accounts:>9,} | {big:>8,} | {'growth':>8} | target  |")
+        print(f"|{'-' * 44}|{'-' * 11}|{'-' * 10}|{'-' * 10}|{'-' * 9}|")
+        for label, _median, p95, nq, _load in rows:
+            if label not in flat:
+                continue
+            small_p95, small_queries = flat[label][1], flat[label][2]
+            # flat: within noise (at most 1.5x or 10 ms more) and no query added
+            ok = (p95 <= small_p95 * 1.5 or p95 - small_p95 <= 10) and nq <= small_queries
+            growth = f"{p95 / small_p95:.2f}x" if small_p95 else "-"
+            print(f"| {label:42} | {small_p95:9.1f} | {p95:8.1f} | {growth:>8} | {'flat ok' if ok else 'flat NO':7} |")
+    if recompute:
+        print_recompute(recompute)
+    if imported:
+        print_import(imported)
+    return 0
+
+
+def print_recompute(recompute) -> None:
     print()
     print(f"| {'tier recompute, 100k accounts':42} | {'seconds':>9} |")
     print(f"|{'-' * 44}|{'-' * 11}|")
@@ -183,6 +296,9 @@ def main() -> int:
     if recompute.get("loop_seconds"):
         print(f"| {'per-account Python loop':42} | {recompute['loop_seconds']:9.2f} |")
         print(f"\nloop / set-based: {recompute['ratio']:.1f}x; identical tiers: {recompute['identical']}")
+
+
+def print_import(imported) -> None:
     print()
     print(f"| {'account import, ' + format(imported['rows'], ',') + ' rows':42} | {'check s':>9} | {'import s':>8} |")
     print(f"|{'-' * 44}|{'-' * 11}|{'-' * 10}|")
@@ -190,7 +306,6 @@ def main() -> int:
     print(
         f"| {'changes to the same accounts':42} | {imported['check_update']:9.2f} | {imported['import_update']:8.2f} |"
     )
-    return 0
 
 
 if __name__ == "__main__":

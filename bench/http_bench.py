@@ -15,6 +15,7 @@ import socket
 import subprocess
 import sys
 import time
+import urllib.error
 import urllib.request
 
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
@@ -73,6 +74,24 @@ def stop(proc: subprocess.Popen) -> None:
         os.killpg(proc.pid, signal.SIGKILL)
 
 
+class _NoRedirect(urllib.request.HTTPRedirectHandler):
+    def redirect_request(self, *args, **kwargs):
+        return None
+
+
+def check_answers_200(url: str, headers: dict) -> None:
+    """wrk counts a redirect as a success: a target that sends the bench to the sign-in page
+    would measure the redirect. Refuse to measure anything but the page itself."""
+    opener = urllib.request.build_opener(_NoRedirect)
+    try:
+        with opener.open(urllib.request.Request(url, headers=headers), timeout=30) as response:
+            status = response.status
+    except urllib.error.HTTPError as error:
+        status = error.code
+    if status != 200:
+        raise RuntimeError(f"{url} answered {status}, not 200: the bench would measure the wrong page")
+
+
 def wrk(url: str, headers: dict, seconds: int) -> dict:
     cmd = ["wrk", "-t2", f"-c{CONNECTIONS}", f"-d{seconds}s", "--latency"]
     for key, value in headers.items():
@@ -99,6 +118,7 @@ def run(targets: list[tuple[str, str, dict, float]], *, seconds: int = 10, repor
     base = f"http://127.0.0.1:{port}"
     try:
         for _label, path, headers, _want in targets:  # warm every worker's caches and pools
+            check_answers_200(base + path, headers)
             wrk(base + path, headers, 2)
         hello = [wrk(base + "/bench/hello/", {}, seconds)]
         report(f"  hello world: {hello[-1]['rate']:.0f} req/s (load {hello[-1]['load']})")

@@ -325,6 +325,8 @@ SESSION_COOKIE_HTTPONLY = True
 # sessions are read from the cache (Redis in production) and written through to the database:
 # no session query on most requests, and sign-out still ends the session server-side
 SESSION_ENGINE = "core.sessions"
+# the dashboard's figures over many accounts are kept this long per user (the page says "as of")
+FIGURES_CACHE_SECONDS = env.int("FIGURES_CACHE_SECONDS", default=60)
 SESSION_CACHE_SECONDS = 300  # a sign-out during a Redis outage takes effect within this after it
 X_FRAME_OPTIONS = "DENY"
 # Content-Security-Policy (django-csp): our own files only; no inline script, handler or style

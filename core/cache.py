@@ -94,3 +94,26 @@ class ResilientRedisCache(RedisCache):
 
     def clear(self):
         return self._guard(False, super().clear)
+
+
+def cached_figures(key: str, compute, *, refresh: bool = False):
+    """Figures that add up many accounts (the dashboard's), kept for FIGURES_CACHE_SECONDS per
+    key so that reloading a page does not add up tens of thousands of rows again. Returns
+    `(figures, as_of)`: the page says how fresh they are and offers a refresh (`refresh=True`
+    recomputes). The key must name everything the figures depend on — the user (their
+    visibility), the day, any filter. With FIGURES_CACHE_SECONDS = 0 (the tests) every call
+    computes."""
+    from django.conf import settings
+    from django.core.cache import cache
+    from django.utils import timezone
+
+    seconds = getattr(settings, "FIGURES_CACHE_SECONDS", 60)
+    full_key = f"figures:{key}"
+    if seconds > 0 and not refresh:
+        kept = cache.get(full_key)
+        if kept is not None:
+            return kept
+    kept = (compute(), timezone.now())
+    if seconds > 0:
+        cache.set(full_key, kept, seconds)
+    return kept

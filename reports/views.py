@@ -3,9 +3,11 @@ from django.http import Http404, HttpResponse, HttpResponsePermanentRedirect
 from django.shortcuts import render
 from django.templatetags.static import static
 from django.utils import timezone
+from django.utils.http import urlencode
 from django.utils.text import slugify
 from django.views.decorators.cache import cache_control
 
+from core.cache import cached_figures
 from core.export import XLSX_CONTENT_TYPE, export_response, write_xlsx_sheets
 from users.permissions import crm_permission_required, has_crm_perm
 from users.visibility import roles_of
@@ -22,7 +24,8 @@ VIEW_REPORTS = "reports.view_report"
 def dashboard(request):
     """The home page: the dashboard of the user's role (`?view=` picks another of their roles')."""
     user = request.user
-    context = dashboard_data(user=user, with_heartbeat=has_crm_perm(user, "core.view_heartbeat"))
+    refresh = request.GET.get("refresh") == "1"
+    context = dashboard_data(user=user, with_heartbeat=has_crm_perm(user, "core.view_heartbeat"), refresh=refresh)
     context["roles"] = sorted(roles_of(user))
     kinds = role_dashboards.dashboards_for(user)
     kind = request.GET.get("view") if request.GET.get("view") in kinds else (kinds[0] if kinds else "")
@@ -33,7 +36,7 @@ def dashboard(request):
         today=timezone.localdate(),
     )
     if kind == "manager":
-        context["board"] = role_dashboards.manager_dashboard(user=user)
+        context["board"] = role_dashboards.manager_dashboard(user=user, refresh=refresh)
     elif kind == "service":
         context["board"] = role_dashboards.service_dashboard(user=user)
     elif kind == "finance":
@@ -42,8 +45,14 @@ def dashboard(request):
         teams = list(selectable_teams(user))
         team_id = _int(request.GET.get("team"))
         team_id = team_id if any(t.pk == team_id for t in teams) else None
-        context["board"] = role_dashboards.director_kpis(user=user, team_id=team_id)
+        context["board"], as_of = cached_figures(
+            f"director:{user.pk}:{team_id}:{timezone.localdate()}",
+            lambda: role_dashboards.director_kpis(user=user, team_id=team_id),
+            refresh=refresh,
+        )
+        context["figures_as_of"] = min(as_of, context["figures_as_of"])
         context["teams"] = teams
+    context["refresh_query"] = urlencode({**request.GET.dict(), "refresh": "1"})
     return render(request, "reports/dashboard.html", context)
 
 

@@ -6,6 +6,7 @@ from django.utils import timezone
 
 from accounts.models import Account
 from accounts.selectors import account_list, accounts_summary, feedback_list
+from core.cache import cached_figures
 from core.models import Heartbeat
 from users.visibility import sees_all
 
@@ -21,11 +22,16 @@ def heartbeat_state(heartbeat: Heartbeat | None, *, now: datetime.datetime | Non
     return "stale" if now - heartbeat.last_run_at > HEARTBEAT_STALE_AFTER else "ok"
 
 
-def dashboard_data(*, user, with_heartbeat: bool = False) -> dict:
-    """`with_heartbeat`: the caller may see the beat's health (the view asks the role table)."""
+def dashboard_data(*, user, with_heartbeat: bool = False, refresh: bool = False) -> dict:
+    """`with_heartbeat`: the caller may see the beat's health (the view asks the role table).
+    The summary adds up every visible account: it is kept a minute (`refresh` recomputes)."""
     heartbeat = Heartbeat.objects.filter(name="beat").first() if with_heartbeat else None
+    summary, as_of = cached_figures(
+        f"summary:{user.pk}:{timezone.localdate()}", lambda: accounts_summary(user=user), refresh=refresh
+    )
     return {
-        "summary": accounts_summary(user=user),
+        "summary": summary,
+        "figures_as_of": as_of,
         # "My accounts" only where the figure is the user's own book; the others see everyone's
         "sees_all_accounts": sees_all(user, Account),
         "top_accounts": list(account_list(user=user, sort="-revenue")[:10]),

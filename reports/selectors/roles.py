@@ -15,6 +15,7 @@ from django.db.models import Count, F, Q, Sum
 from django.utils import timezone
 
 from accounts.models import Account, MonthlyRevenue
+from core.cache import cached_figures
 from contracts.models import Installment
 from contracts.selectors import contracts_expiring
 from service_requests.models import ServiceRequest
@@ -64,10 +65,15 @@ def _installments_overdue(*, user, as_of: datetime.date):
     return visible_to(user, qs).select_related("contract__account").order_by("due_on", "pk")
 
 
-def manager_dashboard(*, user, today: datetime.date | None = None) -> dict:
+def manager_dashboard(*, user, today: datetime.date | None = None, refresh: bool = False) -> dict:
     today = today or timezone.localdate()
     tiers, tier_totals = tier_summary(user=user)
-    overdue_count, overdue = _count_and_first(overdue_accounts(user=user, today=today))
+    # a team leader's overdue accounts are found among tens of thousands: kept a minute
+    (overdue_count, overdue), _as_of = cached_figures(
+        f"overdue:{user.pk}:{today}",
+        lambda: _count_and_first(overdue_accounts(user=user, today=today)),
+        refresh=refresh,
+    )
     mine_q = Q(account__owner_id=user.pk)
     now = timezone.now()
     at_risk_count, at_risk = _count_and_first(

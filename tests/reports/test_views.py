@@ -56,3 +56,48 @@ class TestDashboard:
         beat.save()
         html = client.get("/").content.decode()
         assert 'data-testid="heartbeat-stale"' in html and "is the worker running" in html
+
+
+class TestDashboardFiguresCache:
+    """The figures that add up every visible account are kept a minute per user; the page says
+    when they were computed and a refresh recomputes them."""
+
+    @pytest.fixture(autouse=True)
+    def _own_cache(self, settings):
+        settings.CACHES = {"default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache", "LOCATION": "figures"}}
+        settings.FIGURES_CACHE_SECONDS = 60
+
+    def test_a_reload_reads_the_kept_figures_and_refresh_recomputes(self, client_for, manager):
+        AccountFactory(owner=manager)
+        client = client_for(manager)
+        first = client.get("/")
+        assert first.context["summary"]["accounts"] == 1
+        assert 'data-testid="figures-as-of"' in first.content.decode()
+        AccountFactory(owner=manager)
+        assert client.get("/").context["summary"]["accounts"] == 1  # kept
+        assert client.get("/?refresh=1").context["summary"]["accounts"] == 2
+
+    def test_another_user_never_sees_the_kept_figures_of_the_first(self, client_for, manager, other_manager):
+        AccountFactory(owner=manager)
+        assert client_for(manager).get("/").context["summary"]["accounts"] == 1
+        assert client_for(other_manager).get("/").context["summary"]["accounts"] == 0
+
+    def test_the_director_board_is_kept_per_team(self, client_for, director):
+        from users.models import Team
+
+        team = Team.objects.create(name="East")
+        AccountFactory()
+        client = client_for(director)
+        assert client.get("/?view=director").context["board"]["accounts"] == 1
+        assert client.get(f"/?view=director&team={team.pk}").context["board"]["accounts"] == 0
+        AccountFactory()
+        assert client.get("/?view=director").context["board"]["accounts"] == 1
+        assert client.get("/?view=director&refresh=1").context["board"]["accounts"] == 2
+
+    def test_without_a_cache_time_every_load_computes(self, client_for, manager, settings):
+        settings.FIGURES_CACHE_SECONDS = 0
+        AccountFactory(owner=manager)
+        client = client_for(manager)
+        assert client.get("/").context["summary"]["accounts"] == 1
+        AccountFactory(owner=manager)
+        assert client.get("/").context["summary"]["accounts"] == 2
