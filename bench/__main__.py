@@ -10,7 +10,6 @@ import argparse
 import io
 import os
 import platform
-import statistics
 import sys
 import time
 
@@ -30,34 +29,6 @@ FIGURES_PAGES = (
     "RFM grid",
     "ABC list",
 )
-
-
-def measure_pages(cases, *, requests: int) -> list[tuple]:
-    """(label, median ms, p95 ms, queries, load) per case: server time in-process, after a warm-up."""
-    from django.db import connection
-    from django.test import Client
-    from django.test.utils import CaptureQueriesContext
-
-    from bench import http_bench
-
-    rows = []
-    for label, user, url in cases:
-        client = Client()
-        client.force_login(user, backend="users.auth.PersonBackend")
-        client.get(url)  # warm up
-        times, queries = [], []
-        load = http_bench.load_average()
-        for _ in range(requests):
-            with CaptureQueriesContext(connection) as ctx:
-                started = time.perf_counter()
-                response = client.get(url)
-                times.append((time.perf_counter() - started) * 1000)
-            assert response.status_code == 200, (url, response.status_code)
-            queries.append(len(ctx.captured_queries))
-        times.sort()
-        p95 = times[max(0, int(round(0.95 * len(times))) - 1)]
-        rows.append((label, statistics.median(times), p95, max(queries), load))
-    return rows
 
 
 def flat_database_url(url: str) -> str:
@@ -124,6 +95,7 @@ def main() -> int:
     import django
 
     from bench import http_bench, import_bench, tiering_bench
+    from bench.pages import measure_pages
 
     django.setup()
     from django.conf import settings
@@ -207,7 +179,7 @@ def main() -> int:
     if args.figures_only:
         cases = [case for case in cases if case[0] in FIGURES_PAGES]
     if "pages" in parts:
-        rows = measure_pages(cases, requests=args.requests)
+        rows = [row[:5] for row in measure_pages(cases, requests=args.requests)]
     if args.json:
         import json
 

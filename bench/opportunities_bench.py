@@ -117,11 +117,11 @@ def main() -> int:
     from django.conf import settings
     from django.core.management import call_command
     from django.db import connection
-    from django.test import Client
     from django.test.utils import CaptureQueriesContext, setup_test_environment
     from django.utils import timezone
 
     from bench.http_bench import load_average
+    from bench.pages import measure_pages
 
     if connection.vendor != "postgresql":
         print("bench needs PostgreSQL: set DATABASE_URL", file=sys.stderr)
@@ -178,22 +178,9 @@ def main() -> int:
 
     rows = []
     print(f"load average before measuring: {load_average()}")
-    for label, user, url in cases:
-        client = Client()
-        client.force_login(user, backend="users.auth.PersonBackend")
-        client.get(url)  # warm up
-        times, queries = [], []
-        load = load_average()
-        for _ in range(args.requests):
-            with CaptureQueriesContext(connection) as ctx:
-                started = time.perf_counter()
-                response = client.get(url)
-                times.append((time.perf_counter() - started) * 1000)
-            assert response.status_code == 200, (url, response.status_code)
-            queries.append(len(ctx.captured_queries))
-        times.sort()
-        rows.append((label, statistics.median(times), times[-1], max(queries), load))
-        print(f"  {label}: median {statistics.median(times):.0f} ms, max {times[-1]:.0f} ms, {max(queries)} queries")
+    for label, median, _p95, nq, load, worst in measure_pages(cases, requests=args.requests):
+        rows.append((label, median, worst, nq, load))
+        print(f"  {label}: median {median:.0f} ms, max {worst:.0f} ms, {nq} queries")
 
     today = timezone.localdate()
     for label, call in (

@@ -15,9 +15,9 @@ from django.db.models import Count, F, Q, Sum
 from django.utils import timezone
 
 from accounts.models import Account, MonthlyRevenue
-from core.cache import cached_figures
 from contracts.models import Installment
 from contracts.selectors import contracts_expiring
+from core.cache import cached_figures
 from service_requests.models import ServiceRequest
 from service_requests.selectors import OPEN, queue_counts, request_list
 from tiering.selectors import tier_summary

@@ -64,7 +64,8 @@ class TestDashboardFiguresCache:
 
     @pytest.fixture(autouse=True)
     def _own_cache(self, settings):
-        settings.CACHES = {"default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache", "LOCATION": "figures"}}
+        locmem = "django.core.cache.backends.locmem.LocMemCache"
+        settings.CACHES = {"default": {"BACKEND": locmem, "LOCATION": "figures"}}
         settings.FIGURES_CACHE_SECONDS = 60
 
     def test_a_reload_reads_the_kept_figures_and_refresh_recomputes(self, client_for, manager):
