@@ -12,10 +12,10 @@ import datetime
 from dataclasses import dataclass
 from decimal import ROUND_HALF_UP, Decimal
 
-from django.db.models import Case, Count, Q, When
+from django.db.models import Count, Q
 from django.utils import timezone
 
-from accounts.models import Account, Contact
+from accounts.models import TIER_RANK, Account, Contact
 from accounts.search import phone_digits
 from tiering.models import TierBenefit
 from users.models import Team, User
@@ -169,9 +169,6 @@ def _nulls_first(field):
     from django.db.models import F
 
     return F(field).asc(nulls_first=True)
-
-
-TIER_RANK = Case(When(tier="vip", then=0), When(tier="regular", then=1), default=2)
 
 
 def callbacks_due(*, user, today: datetime.date | None = None, qs=None):

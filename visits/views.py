@@ -19,6 +19,7 @@ from accounts.models import Contact, Tier
 from accounts.selectors import account_get_for_user
 from core.export import export_response, rows_from
 from core.forms import add_service_errors
+from core.pagination import CappedPaginator
 from users.permissions import crm_permission_required, has_crm_perm
 from users.roles import Role
 from users.visibility import has_role
@@ -40,6 +41,8 @@ from .models import CalendarFeed, Callback, Visit
 TIER_LABELS = dict(Tier.choices)
 
 PAGE_SIZE = 25
+# the worklist and the overdue list can hold most accounts: counting stops here ("more than")
+LONG_LIST_CAP = 10_000
 
 
 def _querystrings(request, default_sort: str) -> tuple[str, str, str]:
@@ -466,7 +469,7 @@ def worklist(request):
     tier = request.GET.get("tier")
     if tier:
         rows = rows.filter(tier=tier)
-    paginator = Paginator(rows, PAGE_SIZE)
+    paginator = CappedPaginator(rows, PAGE_SIZE, cap=LONG_LIST_CAP)
     page = paginator.get_page(request.GET.get("page"))
     page.object_list = selectors.with_due_dates(page.object_list)
     context = {"page": page, "tier": tier, "querystring": f"tier={tier}" if tier else "", "today": timezone.localdate()}
@@ -518,7 +521,7 @@ def _overdue_rows(request):
 @vary_on_headers("HX-Request")
 def overdue(request):
     filterset, rows = _overdue_rows(request)
-    paginator = Paginator(rows, PAGE_SIZE)
+    paginator = CappedPaginator(rows, PAGE_SIZE, cap=LONG_LIST_CAP)
     page = paginator.get_page(request.GET.get("page"))
     cadence = selectors.cadences()
     page.object_list = selectors.with_due_dates(page.object_list, cadence=cadence)

@@ -298,3 +298,29 @@ class TestCalendarHtmx:
         client = client_for(manager)
         response = client.get("/visits/calendar/?view=week&date=2026-06-03", HTTP_HX_REQUEST="true")
         assert b"<html" not in response.content and b"2026-06-01" in response.content
+
+
+class TestLongListsCountUpToACap:
+    """The worklist and the overdue list can hold most accounts: counting stops at the cap and
+    the page says "more than" instead of counting every match."""
+
+    @pytest.fixture(autouse=True)
+    def _small_cap(self, monkeypatch):
+        monkeypatch.setattr("visits.views.LONG_LIST_CAP", 2)
+
+    def test_overdue_list_says_more_than_the_cap(self, client_for, director):
+        for _ in range(3):
+            AccountFactory(tier="regular", last_contact_at=None)
+        html = client_for(director).get("/visits/overdue/").content.decode()
+        assert "More than 2 accounts overdue" in html
+
+    def test_worklist_says_more_than_the_cap(self, client_for, service_agent):
+        for _ in range(3):
+            AccountFactory(tier="vip", last_contact_at=None)
+        html = client_for(service_agent).get("/visits/worklist/").content.decode()
+        assert "More than 2 accounts to call back" in html
+
+    def test_under_the_cap_the_count_is_exact(self, client_for, director):
+        AccountFactory(tier="regular", last_contact_at=None)
+        html = client_for(director).get("/visits/overdue/").content.decode()
+        assert "1 account overdue" in html
