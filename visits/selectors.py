@@ -249,34 +249,49 @@ def coverage(*, user, month: datetime.date, by: str, accounts: Q | None = None) 
     """The share of live accounts contacted (a visit done or a callback) in the local month,
     grouped by tier, category or account manager, with the configured target. `accounts`
     narrows the accounts counted further (a report's team and account-manager filters)."""
+    return coverage_by(user=user, month=month, dimensions=(by,), accounts=accounts)[by]
+
+
+def coverage_by(
+    *, user, month: datetime.date, dimensions=tuple(COVERAGE_DIMENSIONS), accounts: Q | None = None
+) -> dict[str, list[CoverageRow]]:
+    """`coverage` for several groupings at once from one pass over the accounts: counted by
+    every combination of the groupings asked for (a few dozen groups), then added up per grouping."""
     start, end = month_bounds(month)
-    field = COVERAGE_DIMENSIONS[by]
     qs = visible_to(user, Account.objects.filter(is_archived=False))
     if accounts is not None:
         qs = qs.filter(accounts)
-    hit = Count("id", filter=contacted_in(start, end))
-    if by == "owner":
-        rows = qs.values("owner_id", "owner__full_name", "owner__username").annotate(accounts=Count("id"), hit=hit)
-    else:
-        rows = qs.values(field).annotate(accounts=Count("id"), hit=hit)
-    targets = {t.value: t.percent for t in CoverageTarget.objects.filter(dimension=by)}
+    columns = []
+    for by in dimensions:
+        columns += ["owner_id", "owner__full_name", "owner__username"] if by == "owner" else [COVERAGE_DIMENSIONS[by]]
+    groups = list(qs.values(*columns).annotate(accounts=Count("id"), hit=Count("id", filter=contacted_in(start, end))))
+    targets = {}
+    for target in CoverageTarget.objects.filter(dimension__in=dimensions):
+        targets.setdefault(target.dimension, {})[target.value] = target.percent
+    return {by: _coverage_rows(by, groups, targets.get(by, {})) for by in dimensions}
+
+
+def _coverage_rows(by: str, groups: list[dict], targets: dict) -> list[CoverageRow]:
     default = targets.get("")
+    field = "owner_id" if by == "owner" else COVERAGE_DIMENSIONS[by]
+    totals: dict = {}
+    for group in groups:
+        key = group[field]
+        accounts, hit = totals.get(key, (0, 0))
+        totals[key] = (accounts + group["accounts"], hit + group["hit"])
     result = []
     if by == "owner":
-        for r in rows:
-            key = str(r["owner_id"] or "")
-            label = r["owner__full_name"] or r["owner__username"] or "—"
-            target = targets.get(r["owner__username"] or "", default)
-            result.append(CoverageRow(key, label, r["accounts"], r["hit"], target))
+        names = {g["owner_id"]: (g["owner__full_name"], g["owner__username"]) for g in groups}
+        for owner_id, (accounts, hit) in totals.items():
+            full_name, username = names[owner_id]
+            label = full_name or username or "—"
+            result.append(CoverageRow(str(owner_id or ""), label, accounts, hit, targets.get(username or "", default)))
         result.sort(key=lambda row: (row.label is None, row.label))
     else:
         choices = dict(Account._meta.get_field(field).choices)
         order = list(choices)
-        for r in rows:
-            code = r[field]
-            result.append(
-                CoverageRow(code, str(choices.get(code, code)), r["accounts"], r["hit"], targets.get(code, default))
-            )
+        for code, (accounts, hit) in totals.items():
+            result.append(CoverageRow(code, str(choices.get(code, code)), accounts, hit, targets.get(code, default)))
         result.sort(key=lambda row: order.index(row.key) if row.key in order else len(order))
     return result
 

@@ -572,12 +572,13 @@ def _shift_month(month: datetime.date, delta: int) -> datetime.date:
 def coverage(request):
     month = _month_param(request.GET.get("month"))
     tables = []
+    by_dimension = selectors.coverage_by(user=request.user, month=month)
     for by, title in [
         ("tier", _("By tier")),
         ("category", _("By category")),
         ("owner", _("By account manager")),
     ]:
-        rows = selectors.coverage(user=request.user, month=month, by=by)
+        rows = by_dimension[by]
         tables.append({"by": by, "title": title, "rows": rows, "total": selectors.coverage_total(rows)})
     context = {
         "month": month,

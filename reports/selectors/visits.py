@@ -4,7 +4,7 @@ category, against the configured targets), as report tables."""
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy, pgettext_lazy
 
-from visits.selectors import coverage, coverage_total
+from visits.selectors import coverage_by, coverage_total
 
 from ..registry import INT, PERCENT, Column, Table
 from .common import account_filter_q
@@ -35,8 +35,11 @@ def coverage_tables(*, user, params) -> list[Table]:
     """Coverage in the period's last month, of the accounts the report's filters keep."""
     month = params.end.replace(day=1)
     tables = []
+    by_dimension = coverage_by(
+        user=user, month=month, dimensions=("tier", "category"), accounts=account_filter_q(params)
+    )
     for by, title in (("tier", _("Coverage by tier, %(month)s")), ("category", _("Coverage by category, %(month)s"))):
-        rows = coverage(user=user, month=month, by=by, accounts=account_filter_q(params))
+        rows = by_dimension[by]
         total = _row(coverage_total(rows))
         total["target"] = None
         tables.append(
