@@ -67,12 +67,16 @@ class AccountFilter(django_filters.FilterSet):
     def search(self, queryset, name, value):
         return queryset.filter(account_search_q(value)) if value.strip() else queryset
 
+    @staticmethod
+    def unfiltered(queryset):
+        """Archived accounts leave every list unless asked for."""
+        return queryset.filter(is_archived=False)
+
     @property
     def qs(self):
         qs = super().qs
-        # archived accounts leave every list unless asked for
         if getattr(self.form, "cleaned_data", {}).get("archived") is None:
-            qs = qs.filter(is_archived=False)
+            qs = self.unfiltered(qs)
         return qs
 
 

@@ -6,6 +6,7 @@ import django_filters
 from django.core.exceptions import ValidationError
 from django.utils.translation import gettext_lazy as _
 from django_filters.fields import IsoDateTimeField
+from django_filters.rest_framework import DjangoFilterBackend
 
 
 class UtcIsoDateTimeField(IsoDateTimeField):
@@ -26,3 +27,20 @@ class UtcIsoDateTimeField(IsoDateTimeField):
 
 class IsoDateTimeFilter(django_filters.IsoDateTimeFilter):
     field_class = UtcIsoDateTimeField
+
+
+# query parameters of the API that are not filters (pagination, ordering, sparse fields)
+NOT_FILTERS = frozenset({"page", "page_size", "ordering", "fields", "count", "format"})
+
+
+class FilterBackend(DjangoFilterBackend):
+    """django-filter's backend, minus the cost of building and validating a form on a request
+    that names no filter (the common "give me the next page"): the queryset goes on as it is,
+    or through the filter set's `unfiltered(queryset)` where it has defaults of its own."""
+
+    def filter_queryset(self, request, queryset, view):
+        filterset_class = self.get_filterset_class(view, queryset)
+        if filterset_class is not None and request.query_params.keys() <= NOT_FILTERS:
+            unfiltered = getattr(filterset_class, "unfiltered", None)
+            return unfiltered(queryset) if unfiltered is not None else queryset
+        return super().filter_queryset(request, queryset, view)

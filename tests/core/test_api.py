@@ -88,3 +88,28 @@ def test_fast_reads_write_what_drf_writes(director):
         assert AccountSerializer(obj).data == Plain(obj).data
     fast = AccountSerializer(account).data
     assert fast["parent"] == parent.pk and fast["revenue_12m"] == "12.50" and fast["tier"] == "small"
+
+
+class TestFilterBackend:
+    """A request that names no filter skips building the filter form, and still gets the
+    filter set's defaults (archived accounts hidden); one that names a filter is filtered."""
+
+    def test_no_filter_named_no_form_built_and_archived_still_hidden(self, api_for, director, monkeypatch):
+        from accounts.filters import AccountFilter
+
+        AccountFactory(name="Live")
+        AccountFactory(name="Gone", is_archived=True)
+
+        def refuse(*args, **kwargs):
+            raise AssertionError("the filter form was built for a request without filters")
+
+        monkeypatch.setattr(AccountFilter, "__init__", refuse)
+        body = api_for(director).get("/api/accounts/", {"page_size": 10, "ordering": "name"}).json()
+        assert [a["name"] for a in body["results"]] == ["Live"]
+
+    def test_a_named_filter_filters(self, api_for, director):
+        AccountFactory(name="Live")
+        AccountFactory(name="Gone", is_archived=True)
+        api = api_for(director)
+        assert [a["name"] for a in api.get("/api/accounts/", {"archived": "true"}).json()["results"]] == ["Gone"]
+        assert api.get("/api/accounts/", {"tier": "nonsense"}).status_code == 400
