@@ -12,12 +12,15 @@ language. Services raise Django's ValidationError (400), `core.locking.StaleVers
 (409) or PermissionDenied (403); views never translate them by hand.
 """
 
+import copy
+
 import orjson
 from django.core.exceptions import PermissionDenied as DjangoPermissionDenied
 from django.core.exceptions import ValidationError as DjangoValidationError
 from django.db.models import ForeignKey
 from django.http import Http404
 from django.utils import timezone
+from django.utils.translation import get_language
 from django.utils.translation import gettext as _
 from rest_framework import exceptions, fields, pagination, relations, renderers, serializers, status
 from rest_framework.exceptions import APIException, ErrorDetail, NotFound
@@ -315,7 +318,21 @@ class FastReadMixin:
     """A serializer's output as DRF writes it, with less work per row: the readable fields are
     looked at once per serializer (not once per row and field), plain columns are read straight
     from the instance and a foreign key's id from its `_id` attribute. Any other field goes
-    through DRF's own `get_attribute` / `to_representation`."""
+    through DRF's own `get_attribute` / `to_representation`.
+
+    A ModelSerializer works out its fields from the model on every instance (every request);
+    here that is done once per class and each instance gets a copy, as DRF copies declared
+    fields: the fields depend on the class and the model only, never on the instance — and on
+    the language (DRF formats a few messages, e.g. "already exists", when it builds the field)."""
+
+    _field_prototypes: dict = {}
+
+    def get_fields(self):
+        key = (type(self), get_language())
+        prototype = FastReadMixin._field_prototypes.get(key)
+        if prototype is None:
+            prototype = FastReadMixin._field_prototypes[key] = super().get_fields()
+        return copy.deepcopy(prototype)
 
     def to_representation(self, instance):
         plan = self.__dict__.get("_fast_plan")

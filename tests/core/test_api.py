@@ -113,3 +113,22 @@ class TestFilterBackend:
         api = api_for(director)
         assert [a["name"] for a in api.get("/api/accounts/", {"archived": "true"}).json()["results"]] == ["Gone"]
         assert api.get("/api/accounts/", {"tier": "nonsense"}).status_code == 400
+
+
+def test_kept_field_prototypes_keep_each_requests_language():
+    """Serializer fields are worked out once per class and language: a message DRF formats when
+    it builds a field (a unique field's "already exists") must not leak into another language."""
+    from django.utils import translation
+
+    from accounts.api import CompetitorSerializer
+
+    def unique_message():
+        validators = CompetitorSerializer().fields["name"].validators
+        return next(str(v.message) for v in validators if type(v).__name__ == "UniqueValidator")
+
+    with translation.override("zh-hans"):
+        chinese = unique_message()
+    with translation.override("en"):
+        english = unique_message()
+    assert english != chinese
+    assert "already exists" in english
