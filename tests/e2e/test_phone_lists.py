@@ -10,7 +10,9 @@ from django.core.management import call_command
 
 from accounts.models import Account
 from tests.reminders.factories import NotificationFactory
+from tests.users.factories import UserFactory
 from users.models import User
+from users.roles import Role
 
 pytestmark = [pytest.mark.e2e, pytest.mark.django_db(transaction=True)]
 
@@ -97,3 +99,31 @@ def test_the_filters_sit_open_on_a_wide_screen(phone, live_server):
 def test_the_filter_count_shows_on_the_button(phone, live_server):
     phone.goto(f"{live_server.url}/contracts/?status=active&type=")
     assert phone.locator("[data-testid=filters-active]").inner_text().startswith("1")
+
+
+def test_the_sign_in_page_names_the_product_on_a_phone(browser, live_server):
+    context = browser.new_context(viewport={"width": WIDTH, "height": HEIGHT}, locale="en-US")
+    page = context.new_page()
+    page.goto(f"{live_server.url}/auth/login/")
+    name = page.locator("[data-testid=product-name]")
+    assert name.is_visible() and name.inner_text() == "Key-account CRM"
+    context.close()
+
+
+def test_the_search_shortcut_hint_shows_from_md_up_only(browser, live_server):
+    UserFactory(username="sun", password="Pw-123456!", role=Role.SERVICE)
+    context = browser.new_context(viewport={"width": WIDTH, "height": HEIGHT}, locale="en-US")
+    phone = context.new_page()
+    phone.goto(f"{live_server.url}/auth/login/")
+    phone.fill("#id_username", "sun")
+    phone.fill("#id_password", "Pw-123456!")
+    phone.click("[data-testid=sign-in]")
+    phone.wait_for_load_state("networkidle")
+    hint = phone.locator("[data-testid=search-shortcut]")
+    assert "/" not in phone.locator("[data-testid=global-search]").get_attribute("placeholder")
+    assert not hint.is_visible()
+    phone.set_viewport_size({"width": 1366, "height": 900})
+    assert hint.is_visible() and hint.inner_text() == "/"
+    phone.fill("[data-testid=global-search]", "13")
+    assert not hint.is_visible()  # gone once the box has text (or focus)
+    context.close()
