@@ -50,16 +50,9 @@ def demo(settings):
 
 
 @pytest.fixture
-def phone(browser, live_server, demo):
-    context = browser.new_context(viewport={"width": WIDTH, "height": HEIGHT}, locale="en-US")
-    page = context.new_page()
-    page.goto(f"{live_server.url}/auth/login/")
-    page.fill("#id_username", "admin")
-    page.fill("#id_password", PASSWORD)
-    page.click("[data-testid=sign-in]")
-    page.wait_for_load_state("networkidle")
-    yield page
-    context.close()
+def phone(page, sign_in, demo):
+    page.set_viewport_size({"width": WIDTH, "height": HEIGHT})
+    return sign_in("admin", PASSWORD)
 
 
 def test_every_list_folds_its_filters_and_shows_a_result_on_the_first_screen(phone, live_server):
@@ -101,24 +94,17 @@ def test_the_filter_count_shows_on_the_button(phone, live_server):
     assert phone.locator("[data-testid=filters-active]").inner_text().startswith("1")
 
 
-def test_the_sign_in_page_names_the_product_on_a_phone(browser, live_server):
-    context = browser.new_context(viewport={"width": WIDTH, "height": HEIGHT}, locale="en-US")
-    page = context.new_page()
+def test_the_sign_in_page_names_the_product_on_a_phone(page, live_server):
+    page.set_viewport_size({"width": WIDTH, "height": HEIGHT})
     page.goto(f"{live_server.url}/auth/login/")
     name = page.locator("[data-testid=product-name]")
     assert name.is_visible() and name.inner_text() == "Key-account CRM"
-    context.close()
 
 
-def test_the_search_shortcut_hint_shows_from_md_up_only(browser, live_server):
+def test_the_search_shortcut_hint_shows_from_md_up_only(page, sign_in):
     UserFactory(username="sun", password="Pw-123456!", role=Role.SERVICE)
-    context = browser.new_context(viewport={"width": WIDTH, "height": HEIGHT}, locale="en-US")
-    phone = context.new_page()
-    phone.goto(f"{live_server.url}/auth/login/")
-    phone.fill("#id_username", "sun")
-    phone.fill("#id_password", "Pw-123456!")
-    phone.click("[data-testid=sign-in]")
-    phone.wait_for_load_state("networkidle")
+    page.set_viewport_size({"width": WIDTH, "height": HEIGHT})
+    phone = sign_in("sun", "Pw-123456!")
     hint = phone.locator("[data-testid=search-shortcut]")
     assert "/" not in phone.locator("[data-testid=global-search]").get_attribute("placeholder")
     assert not hint.is_visible()
@@ -126,4 +112,3 @@ def test_the_search_shortcut_hint_shows_from_md_up_only(browser, live_server):
     assert hint.is_visible() and hint.inner_text() == "/"
     phone.fill("[data-testid=global-search]", "13")
     assert not hint.is_visible()  # gone once the box has text (or focus)
-    context.close()
