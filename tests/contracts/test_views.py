@@ -18,6 +18,14 @@ pytestmark = pytest.mark.django_db
 TODAY = timezone.localdate()
 
 
+@pytest.fixture(autouse=True)
+def _today_at_each_test():
+    """Today as each test starts: a run that crosses midnight in Shanghai must not keep the day
+    the module was imported on."""
+    global TODAY
+    TODAY = timezone.localdate()
+
+
 @pytest.fixture
 def mine(manager):
     # ends well after any "expiring within 30 days" window, whatever day the suite runs

@@ -25,7 +25,18 @@ TODAY = timezone.localdate()
 YESTERDAY = TODAY - datetime.timedelta(days=1)
 
 
-def _quote(manager, *, status=Quote.Status.DRAFT, valid_until=YESTERDAY):
+@pytest.fixture(autouse=True)
+def _today_at_each_test():
+    """Today as each test starts: a run that crosses midnight in Shanghai must not keep the day
+    the module was imported on."""
+    global TODAY
+    global YESTERDAY
+    TODAY = timezone.localdate()
+    YESTERDAY = TODAY - datetime.timedelta(days=1)
+
+
+def _quote(manager, *, status=Quote.Status.DRAFT, valid_until=None):
+    valid_until = YESTERDAY if valid_until is None else valid_until
     opportunity = OpportunityFactory(account=AccountFactory(owner=manager))
     quote = QuoteFactory(opportunity=opportunity, status=status, valid_until=valid_until, created_by=manager)
     QuoteLineFactory(quote=quote)
