@@ -12,7 +12,8 @@ import datetime
 from dataclasses import dataclass
 from decimal import ROUND_HALF_UP, Decimal
 
-from django.db.models import Count, Q
+from django.db.models import Count, F, Q, Window
+from django.db.models.functions import RowNumber, TruncDate
 from django.utils import timezone
 
 from accounts.models import TIER_RANK, Account, Contact
@@ -321,42 +322,65 @@ def calendar_teams(*, user):
     return Team.objects.filter(leader_id=user.pk).order_by("name")
 
 
-def visits_between(*, user, start: datetime.date, end: datetime.date, person=None, team=None):
-    """Visits (not cancelled) that overlap local days [start, end), for one person or a team."""
+def _calendar_visits(*, user, start: datetime.date, end: datetime.date, person=None, team=None):
+    """Visits (not cancelled) that overlap local days [start, end), for one person (led or
+    joined) or a team, each once: participants are matched by subquery, not by a join."""
     qs = Visit.objects.filter(planned_start__lt=local_midnight(end), planned_end__gte=local_midnight(start)).exclude(
         status=Visit.Status.CANCELLED
     )
+    joined = Visit.participants.through.objects
     if person is not None:
-        qs = qs.filter(Q(owner=person) | Q(participants=person))
+        qs = qs.filter(Q(owner=person) | Q(pk__in=joined.filter(user=person).values("visit_id")))
     elif team is not None:
         members = team.members.values("pk")
-        qs = qs.filter(Q(owner__in=members) | Q(participants__in=members) | Q(account__team=team))
-    return visible_to(user, qs).select_related("account", "owner").distinct().order_by("planned_start", "id")
+        qs = qs.filter(
+            Q(owner__in=members) | Q(pk__in=joined.filter(user__in=members).values("visit_id")) | Q(account__team=team)
+        )
+    return visible_to(user, qs)
 
 
-def month_grid(month: datetime.date, visits) -> list[list[dict]]:
-    """Weeks (Monday first) of days, each with the visits that start that local day."""
-    by_day: dict[datetime.date, list] = {}
-    for visit in visits:
-        by_day.setdefault(timezone.localdate(visit.planned_start), []).append(visit)
+def visits_between(*, user, start: datetime.date, end: datetime.date, person=None, team=None):
+    """Visits (not cancelled) that overlap local days [start, end), for one person or a team."""
+    qs = _calendar_visits(user=user, start=start, end=end, person=person, team=team)
+    return qs.select_related("account", "owner").order_by("planned_start", "id")
+
+
+def calendar_days(*, user, start: datetime.date, end: datetime.date, person=None, team=None, per_day: int):
+    """What a calendar page draws, whatever the number of visits: per local day the number of
+    visits that start that day and the first `per_day` of them. Two queries."""
+    day = TruncDate("planned_start", tzinfo=timezone.get_current_timezone())
+    qs = _calendar_visits(user=user, start=start, end=end, person=person, team=team)
+    counts = dict(qs.annotate(day=day).values("day").annotate(n=Count("pk")).values_list("day", "n"))
+    first = (
+        qs.annotate(day=day, place=Window(RowNumber(), partition_by=[day], order_by=[F("planned_start"), F("id")]))
+        .filter(place__lte=per_day)
+        .select_related("account", "owner")
+        .order_by("planned_start", "id")
+    )
+    shown: dict[datetime.date, list] = {}
+    for visit in first:
+        shown.setdefault(visit.day, []).append(visit)
+    return {d: {"count": n, "visits": shown.get(d, []), "more": n - len(shown.get(d, []))} for d, n in counts.items()}
+
+
+def month_grid(month: datetime.date, days: dict) -> list[list[dict]]:
+    """Weeks (Monday first) of days, each with what `calendar_days` found for it."""
     cal = pycalendar.Calendar(firstweekday=0)
     today = timezone.localdate()
     return [
-        [
-            {"date": day, "in_month": day.month == month.month, "today": day == today, "visits": by_day.get(day, [])}
-            for day in week
-        ]
+        [{"date": day, "in_month": day.month == month.month, "today": day == today, **_day(days, day)} for day in week]
         for week in cal.monthdatescalendar(month.year, month.month)
     ]
 
 
-def week_days(monday: datetime.date, visits) -> list[dict]:
-    by_day: dict[datetime.date, list] = {}
-    for visit in visits:
-        by_day.setdefault(timezone.localdate(visit.planned_start), []).append(visit)
+def week_days(monday: datetime.date, days: dict) -> list[dict]:
     today = timezone.localdate()
-    days = [monday + datetime.timedelta(days=i) for i in range(7)]
-    return [{"date": d, "today": d == today, "visits": by_day.get(d, [])} for d in days]
+    dates = [monday + datetime.timedelta(days=i) for i in range(7)]
+    return [{"date": d, "today": d == today, **_day(days, d)} for d in dates]
+
+
+def _day(days: dict, day: datetime.date) -> dict:
+    return days.get(day, {"count": 0, "visits": [], "more": 0})
 
 
 def feed_visits(*, user):

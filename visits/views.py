@@ -41,6 +41,9 @@ from .models import CalendarFeed, Callback, Visit
 TIER_LABELS = dict(Tier.choices)
 
 PAGE_SIZE = 25
+# visits a calendar draws per day before "+N more" (month cell, week row)
+MONTH_DAY_VISITS = 4
+WEEK_DAY_VISITS = 30
 # the worklist and the overdue list can hold most accounts: counting stops here ("more than")
 LONG_LIST_CAP = 10_000
 
@@ -629,16 +632,20 @@ def calendar_view(request):
         start = day - datetime.timedelta(days=day.weekday())
         end = start + datetime.timedelta(days=7)
         previous, following = start - datetime.timedelta(days=7), start + datetime.timedelta(days=7)
-    visits = list(selectors.visits_between(user=request.user, start=start, end=end, person=person, team=team))
+    # a day cell draws a few visits and says how many more; the week lists more per day
+    per_day = MONTH_DAY_VISITS if view == "month" else WEEK_DAY_VISITS
+    days = selectors.calendar_days(user=request.user, start=start, end=end, person=person, team=team, per_day=per_day)
     who = {"team": team.pk} if team else {"person": person.pk}
     context = {
         "view": view,
         "day": day,
         "start": start,
         "end": end - datetime.timedelta(days=1),
-        "weeks": selectors.month_grid(day.replace(day=1), visits) if view == "month" else None,
-        "days": selectors.week_days(start, visits) if view == "week" else None,
-        "visits": visits,
+        "weeks": selectors.month_grid(day.replace(day=1), days) if view == "month" else None,
+        "days": selectors.week_days(start, days) if view == "week" else None,
+        "visit_count": sum(d["count"] for d in days.values()),
+        # the visit list shows a day's visits past the calendar's cap
+        "list_filter": f"team={team.pk}" if team else f"owner={person.pk}",
         "people": people,
         "teams": teams,
         "person": person,

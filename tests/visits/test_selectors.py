@@ -148,9 +148,12 @@ class TestCalendar:
             )
         )
         assert len(visits) == 1
-        weeks = selectors.month_grid(datetime.date(2026, 6, 1), visits)
+        days = selectors.calendar_days(
+            user=director, start=datetime.date(2026, 6, 1), end=datetime.date(2026, 6, 8), person=manager, per_day=4
+        )
+        weeks = selectors.month_grid(datetime.date(2026, 6, 1), days)
         day = next(d for week in weeks for d in week if d["date"] == datetime.date(2026, 6, 1))
-        assert day["visits"] == visits
+        assert day["visits"] == visits and day["count"] == 1 and day["more"] == 0
         may = selectors.visits_between(
             user=director, start=datetime.date(2026, 5, 31), end=datetime.date(2026, 6, 1), person=manager
         )
@@ -190,3 +193,33 @@ class TestCallerLookup:
 
         ContactFactory(account=AccountFactory(owner=other_manager), phone="13700001111")
         assert selectors.caller_matches(user=manager, phone="13700001111") == []
+
+
+class TestCalendarCap:
+    """A calendar page draws a bounded number of visits per day, whatever the number of visits,
+    and says how many more there are; a visit a person leads and joins counts once."""
+
+    def test_a_busy_day_shows_the_first_visits_and_how_many_more(self, director, manager):
+        account = AccountFactory(owner=manager)
+        june_2 = datetime.date(2026, 6, 2)
+        for hour in range(8, 15):  # seven visits on one day
+            VisitFactory(account=account, owner=manager, planned_start=local(june_2, hour, 0))
+        VisitFactory(account=account, owner=manager, planned_start=local(datetime.date(2026, 6, 3), 9, 0))
+        days = selectors.calendar_days(
+            user=director, start=datetime.date(2026, 6, 1), end=datetime.date(2026, 6, 8), person=manager, per_day=4
+        )
+        busy = days[june_2]
+        assert busy["count"] == 7 and busy["more"] == 3
+        assert [timezone.localtime(v.planned_start).hour for v in busy["visits"]] == [8, 9, 10, 11]
+        assert days[datetime.date(2026, 6, 3)]["count"] == 1
+
+    def test_a_visit_led_and_joined_counts_once(self, director, manager):
+        visit = VisitFactory(
+            account=AccountFactory(owner=manager), owner=manager, planned_start=local(datetime.date(2026, 6, 2), 9, 0)
+        )
+        visit.participants.add(manager)
+        days = selectors.calendar_days(
+            user=director, start=datetime.date(2026, 6, 1), end=datetime.date(2026, 6, 8), person=manager, per_day=4
+        )
+        assert days[datetime.date(2026, 6, 2)]["count"] == 1
+        assert len(days[datetime.date(2026, 6, 2)]["visits"]) == 1

@@ -324,3 +324,26 @@ class TestLongListsCountUpToACap:
         AccountFactory(tier="regular", last_contact_at=None)
         html = client_for(director).get("/visits/overdue/").content.decode()
         assert "1 account overdue" in html
+
+
+class TestCalendarDrawsABoundedDay:
+    def test_month_cell_says_how_many_more_and_the_week_links_to_the_list(self, client_for, manager):
+        account = AccountFactory(owner=manager)
+        day = datetime.date(2026, 6, 3)
+        for hour in range(8, 15):  # seven visits on one day
+            VisitFactory(
+                account=account, owner=manager, planned_start=timezone.make_aware(datetime.datetime(2026, 6, 3, hour))
+            )
+        client = client_for(manager)
+        month = client.get("/visits/calendar/?view=month&date=2026-06-03").content.decode()
+        assert "+3 more" in month and "7 visits in this view." in month
+        week = client.get("/visits/calendar/?view=week&date=2026-06-03")
+        assert week.context["days"][2]["count"] == 7 and week.context["days"][2]["more"] == 0
+        import visits.views
+
+        visits.views.WEEK_DAY_VISITS, kept = 5, visits.views.WEEK_DAY_VISITS
+        try:
+            html = client.get("/visits/calendar/?view=week&date=2026-06-03").content.decode()
+        finally:
+            visits.views.WEEK_DAY_VISITS = kept
+        assert f"date_from={day:%Y-%m-%d}&amp;date_to={day:%Y-%m-%d}" in html and "+2 more in the visit list" in html
