@@ -1,7 +1,9 @@
 """The OpenAPI schema documents the one error shape on every operation (DEFAULT_SCHEMA_CLASS)."""
 
+from django.core.exceptions import FieldDoesNotExist
 from drf_spectacular.openapi import AutoSchema
 from drf_spectacular.utils import OpenApiResponse
+from rest_framework import serializers
 
 from .api import ErrorSerializer
 
@@ -10,8 +12,34 @@ def _error(description: str) -> OpenApiResponse:
     return OpenApiResponse(ErrorSerializer, description=description)
 
 
+def _model_allows_blank(field) -> bool:
+    model = getattr(getattr(field.parent, "Meta", None), "model", None)
+    if model is None or not isinstance(field.source, str) or "." in field.source:
+        return False
+    try:
+        return bool(model._meta.get_field(field.source).blank)
+    except FieldDoesNotExist:
+        return False
+
+
 class CrmAutoSchema(AutoSchema):
     """Documents the answers every endpoint can give besides its success: the error shape."""
+
+    def _map_serializer_field(self, field, direction, bypass_extensions=False):
+        schema = super()._map_serializer_field(field, direction, bypass_extensions)
+        # DRF drops `allow_blank` from a model choice field listed in read_only_fields, so the
+        # enum would leave out the "" that a blank=True column answers (an opportunity's
+        # close_reason before it closes): say so
+        if (
+            isinstance(field, serializers.ChoiceField)
+            and not isinstance(field, serializers.MultipleChoiceField)
+            and field.read_only
+            and "" not in schema.get("enum", [""])
+            and _model_allows_blank(field)
+        ):
+            choices = [choice for choice in schema["enum"] if choice is not None]
+            schema["enum"] = [*choices, "", *([None] if None in schema["enum"] else [])]
+        return schema
 
     def _get_response_bodies(self, direction="response"):
         responses = super()._get_response_bodies(direction)
@@ -31,3 +59,39 @@ class CrmAutoSchema(AutoSchema):
             if code not in responses:
                 responses[code] = self._get_response_for_code(_error(description), code, direction=direction)
         return responses
+
+
+def link_creates_to_their_objects(result, generator, request, public):
+    """drf-spectacular postprocessing hook: OpenAPI links from each create to the operations on
+    the object it made. A POST to `/api/<things>/` that answers the object (201, or 200 where an
+    idempotent replay answers the existing one) links to every operation under
+    `/api/<things>/{id}/`, passing the answer's `id`, so that clients and schemathesis' stateful
+    run can chain create -> read -> update -> delete -> actions. Routes added later are linked
+    the day they appear."""
+    paths = result.get("paths", {})
+    for collection, item in paths.items():
+        create = item.get("post")
+        if create is None:
+            continue
+        prefix = f"{collection}{{id}}/"
+        targets = [
+            (method, operation)
+            for path, path_item in sorted(paths.items())
+            if path.startswith(prefix)
+            for method, operation in path_item.items()
+            if isinstance(operation, dict) and "operationId" in operation
+        ]
+        if not targets:
+            continue
+        for code in ("201", "200"):
+            answer = create.get("responses", {}).get(code)
+            if answer is None or "content" not in answer:
+                continue
+            links = answer.setdefault("links", {})
+            for method, operation in targets:
+                links[operation["operationId"]] = {
+                    "operationId": operation["operationId"],
+                    "parameters": {"id": "$response.body#/id"},
+                    "description": f"{method.upper()} the object this request made or answered.",
+                }
+    return result

@@ -8,10 +8,6 @@ import os
 
 import pytest
 import schemathesis
-from django.core.signals import request_started
-from django.core.wsgi import get_wsgi_application
-from django.db import close_old_connections
-from drf_spectacular.generators import SchemaGenerator
 from hypothesis import HealthCheck, settings
 from rest_framework.authtoken.models import Token
 from schemathesis import checks
@@ -25,19 +21,7 @@ pytestmark = [pytest.mark.contract, pytest.mark.django_db]
 EXAMPLES = int(os.environ.get("SCHEMATHESIS_EXAMPLES", "3"))
 
 
-@pytest.fixture
-def api_schema():
-    document = SchemaGenerator().get_schema(request=None, public=True)
-    schema = schemathesis.openapi.from_dict(document)
-    schema.app = get_wsgi_application()
-    # as Django's test client does: the request must not close the test's connection (it holds
-    # the test's transaction, rolled back at the end)
-    request_started.disconnect(close_old_connections)
-    yield schema
-    request_started.connect(close_old_connections)
-
-
-schema = schemathesis.pytest.from_fixture("api_schema")
+schema = schemathesis.pytest.from_fixture("api_schema")  # tests/security/conftest.py
 
 
 def _token_header(role) -> dict:

@@ -5,7 +5,7 @@ import pytest
 
 from users.roles import Role
 
-from .test_schemathesis import HYPOTHESIS, LENIENT, _token_header, api_schema, schema  # noqa: F401 - the fixture
+from .test_schemathesis import HYPOTHESIS, LENIENT, _token_header, schema
 
 pytestmark = [pytest.mark.contract, pytest.mark.django_db]
 
