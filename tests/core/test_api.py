@@ -128,3 +128,30 @@ def test_a_moment_before_1901_is_refused_where_the_api_reads_moments(api_for, di
     field = ApiDateTimeField()
     assert field.to_internal_value("1901-01-01T00:00:00Z").year == 1901
     assert serializers.ModelSerializer.serializer_field_mapping[models.DateTimeField] is ApiDateTimeField
+
+
+@pytest.mark.parametrize(
+    ("bounds", "taken", "refused"),
+    [
+        ({"min_value": Decimal("0.01")}, ["0.01", "1", "1.", ".5", "0.10", "9" * 12], ["0", "0.00", "-1", "", "."]),
+        ({"min_value": Decimal("0.01"), "max_value": Decimal("1000000")}, ["999999.99"], ["1000000.5", "9999999"]),
+        ({"min_value": Decimal("0")}, ["0", "0.0", "5.5", ".5"], ["-1", "", ".", "1.234"]),
+        ({}, ["-1", "0"], ["", "-", "."]),
+    ],
+)
+def test_the_schema_says_which_amounts_a_request_may_send(bounds, taken, refused):
+    # drf-spectacular's pattern took "", "." and "-" and any sign whatever the minimum: 400s for
+    # requests the schema called valid
+    import re
+
+    from rest_framework import serializers
+
+    from core.schema import _decimal_pattern
+
+    field = serializers.DecimalField(max_digits=14, decimal_places=2, **bounds)
+    pattern = _decimal_pattern(field)
+    for text in taken:
+        assert re.search(pattern, text), text
+        field.run_validation(text)  # what the pattern takes, the field takes
+    for text in refused:
+        assert not re.search(pattern, text), text

@@ -2,7 +2,8 @@
 against the schema (schemathesis' response checks). Random inputs reach these answers only by luck,
 so each is made on purpose: a field declared a string that comes back null (owner_name, actor,
 policy_version), a read-only choice that is blank until set (close_reason), a list action that
-answers a plain list, not a page (a request's comments and attachments)."""
+answers a plain list, not a page (a request's comments and attachments), the 422 of a reused
+Idempotency-Key."""
 
 import pytest
 from schemathesis import checks
@@ -67,3 +68,14 @@ def test_a_requests_comments_and_attachments_are_plain_lists(api_schema, header)
     AttachmentFactory(request=request)
     assert len(answer(api_schema, header, "/api/service-requests/{id}/comments/", id=request.pk)) == 1
     assert len(answer(api_schema, header, "/api/service-requests/{id}/attachments/", id=request.pk)) == 1
+
+
+def test_a_reused_idempotency_key_answers_a_documented_422(api_schema, header):
+    operation = api_schema["/api/competitors/"]["POST"]
+    headers = {**header, "Idempotency-Key": "key-1"}
+    first = operation.Case(body={"name": "Huawei"}, media_type="application/json")
+    assert first.call(headers=headers).status_code == 201
+    second = operation.Case(body={"name": "ZTE"}, media_type="application/json")
+    response = second.call(headers=headers)
+    assert response.status_code == 422 and response.json()["code"] == "idempotency_key_reused"
+    second.validate_response(response, checks=RESPONSE_CHECKS, headers=headers)

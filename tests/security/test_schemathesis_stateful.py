@@ -39,7 +39,7 @@ from tests.opportunities.factories import OpportunityFactory, default_stages
 from tests.users.factories import DepartmentFactory, TeamFactory, UserFactory
 from users.roles import Role
 
-from .test_schemathesis import LENIENT, _token_header
+from .test_schemathesis import LENIENT, _token_header, no_refusal_the_schema_could_state
 
 pytestmark = [pytest.mark.contract, pytest.mark.django_db]
 
@@ -173,7 +173,7 @@ def run_walk(api_schema, world: World) -> Walk:
         def validate_response(self, response, case, additional_checks=None, **kwargs):
             case.validate_response(
                 response,
-                additional_checks=additional_checks,
+                additional_checks=[*(additional_checks or []), no_refusal_the_schema_could_state],
                 excluded_checks=LENIENT,
                 headers=world.header,
                 transport_kwargs=kwargs or None,
