@@ -285,9 +285,14 @@ class AccountSearchAdmin(VisibilityAdminMixin, admin.ModelAdmin):
     def get_model_perms(self, request):
         return {}  # an internal table: not in the menu; administrators reach it by URL
 
-    list_display = ("account", "text")
+    list_display = ("search_account", "text")
+    fields = readonly_fields = ("search_account", "text")
     search_fields = ("text",)
     list_select_related = ("account",)
+
+    @admin.display(description=_("Account"), ordering="account")
+    def search_account(self, obj):
+        return obj.account
 
     def has_add_permission(self, request):
         return False

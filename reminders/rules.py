@@ -289,6 +289,7 @@ def register_default_rules() -> None:
         RuleSpec(
             "request_at_risk",
             gettext_lazy("Service requests at 80%"),
+            # xgettext:no-python-format
             gettext_lazy("Requests with 80% of a deadline used, to the person the escalation names."),
             "hourglass-bottom",
             sweeps.request_at_risk,

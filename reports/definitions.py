@@ -188,6 +188,7 @@ def build_churn(*, user, params) -> ReportResult:
                         for code, label, tone in (
                             (FLAG_SEVERE, CHURN_FLAGS[FLAG_SEVERE], "danger"),
                             (FLAG_WARNING, CHURN_FLAGS[FLAG_WARNING], "warning"),
+                            # xgettext:no-python-format
                             ("", _("Less than 10% down"), "primary"),
                         )
                     ],

@@ -19,6 +19,9 @@ class ReadOnlyInline(admin.TabularInline):
     def has_change_permission(self, request, obj=None):
         return False
 
+    def get_readonly_fields(self, request, obj=None):
+        return self.fields  # shown, not edited (an auto_now_add field cannot be a form field)
+
 
 class CommentInline(ReadOnlyInline, admin.TabularInline):
     model = Comment

@@ -109,6 +109,10 @@ class TierChangeAdmin(admin.ModelAdmin):
     readonly_fields = [f.name for f in TierChange._meta.fields] + ["reason_text"]
     raw_id_fields = ["account"]
 
+    @admin.display(description=_("Reason"))
+    def reason_text(self, obj):
+        return obj.reason_text
+
     def has_add_permission(self, request):
         return False
 

@@ -25,7 +25,12 @@ WARNING_RATIO = Decimal("0.90")  # revenue at or below 90% of the baseline: −1
 SEVERE_RATIO = Decimal("0.80")  # at or below 80%: −20%
 FLAG_SEVERE = "drop_20"
 FLAG_WARNING = "drop_10"
-CHURN_FLAGS = {FLAG_SEVERE: _("Down 20% or more"), FLAG_WARNING: _("Down 10% or more")}
+CHURN_FLAGS = {
+    # xgettext:no-python-format
+    FLAG_SEVERE: _("Down 20% or more"),
+    # xgettext:no-python-format
+    FLAG_WARNING: _("Down 10% or more"),
+}
 REVENUE_FIELD = DecimalField(max_digits=20, decimal_places=2)
 
 
