@@ -27,7 +27,7 @@ import pytest
 from django.db import transaction
 from hypothesis import HealthCheck, Phase, settings
 from rest_framework.authtoken.models import Token
-from schemathesis import GenerationMode
+from schemathesis import GenerationMode, checks
 from schemathesis.config._phases import InferenceConfig
 
 from accounts.models import Account
@@ -42,6 +42,11 @@ from users.roles import Role
 from .test_schemathesis import LENIENT, _token_header, no_refusal_the_schema_could_state
 
 pytestmark = [pytest.mark.contract, pytest.mark.django_db]
+
+# use_after_free expects a 404 for an object after its DELETE. Here DELETE archives (customer
+# records are never deleted: accounts, contacts, opportunities), and the archived object stays
+# readable by its id, with is_archived true, as the API documents; it leaves the lists. The other
+# stateful check (a created object can be read) runs.
 
 SCENARIOS = int(os.environ.get("SCHEMATHESIS_SCENARIOS", "50"))
 STEPS = int(os.environ.get("SCHEMATHESIS_STEPS", "10"))
@@ -174,7 +179,7 @@ def run_walk(api_schema, world: World) -> Walk:
             case.validate_response(
                 response,
                 additional_checks=[*(additional_checks or []), no_refusal_the_schema_could_state],
-                excluded_checks=LENIENT,
+                excluded_checks=[*LENIENT, checks.use_after_free],
                 headers=world.header,
                 transport_kwargs=kwargs or None,
                 recorder=self.recorder,
