@@ -405,6 +405,11 @@ SPECTACULAR_SETTINGS = {
     "SWAGGER_UI_FAVICON_HREF": "SIDECAR",
     "REDOC_DIST": "SIDECAR",
     "COMPONENT_SPLIT_REQUEST": True,
+    "POSTPROCESSING_HOOKS": [
+        "drf_spectacular.hooks.postprocess_schema_enums",
+        # links from each create to its object's operations (stateful clients, schemathesis)
+        "core.schema.link_creates_to_their_objects",
+    ],
     "ENUM_NAME_OVERRIDES": {
         "TierEnum": "accounts.models.Tier",
         # a stable name for generated clients (the bulk row and the single record share it)

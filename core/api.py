@@ -13,6 +13,7 @@ language. Services raise Django's ValidationError (400), `core.locking.StaleVers
 """
 
 import copy
+import datetime
 
 import orjson
 from django.core.exceptions import PermissionDenied as DjangoPermissionDenied
@@ -20,7 +21,7 @@ from django.core.exceptions import ValidationError as DjangoValidationError
 from django.db.models import ForeignKey
 from django.http import Http404
 from django.utils import timezone
-from django.utils.translation import get_language
+from django.utils.translation import get_language, gettext_lazy
 from django.utils.translation import gettext as _
 from rest_framework import exceptions, fields, pagination, relations, renderers, serializers, status
 from rest_framework.exceptions import APIException, ErrorDetail, NotFound
@@ -144,6 +145,23 @@ def body_version(request) -> int | None:
     return body.validated_data.get("version")
 
 
+class ApiDateTimeField(serializers.DateTimeField):
+    """DRF's DateTimeField for every model DateTimeField of the API (core.apps puts it in
+    ModelSerializer's field mapping) and for declared ones: a moment before 1901 is refused. No
+    CRM record is that old, and before 1901 the local time zone's offset is local mean time
+    (+08:05:43), which no client reads as an RFC 3339 date-time."""
+
+    EARLIEST = datetime.datetime(1901, 1, 1, tzinfo=datetime.UTC)
+    default_error_messages = {"too_early": gettext_lazy("Use a moment after 1900.")}
+
+    def to_internal_value(self, value):
+        moment = super().to_internal_value(value)
+        too_early = moment < self.EARLIEST if timezone.is_aware(moment) else moment.year < self.EARLIEST.year
+        if too_early:
+            self.fail("too_early")
+        return moment
+
+
 class FieldErrorSerializer(serializers.Serializer):
     message = serializers.CharField()
     code = serializers.CharField()
@@ -189,6 +207,9 @@ class ApiPagination(pagination.PageNumberPagination):
     page_size_query_param = "page_size"
     max_page_size = 200
     COUNT_CAP = 10_000
+    # no list has this many pages; a larger number is "no such page" (404), not an OFFSET beyond
+    # what the database takes (a 500)
+    MAX_PAGE = 1_000_000
 
     def paginate_queryset(self, queryset, request, view=None):
         self.request = request
@@ -197,7 +218,7 @@ class ApiPagination(pagination.PageNumberPagination):
             self.number = int(request.query_params.get(self.page_query_param) or 1)
         except (TypeError, ValueError):
             self.number = 0
-        if self.number < 1:
+        if not 1 <= self.number <= self.MAX_PAGE:
             raise NotFound(_("Invalid page."))
         offset = (self.number - 1) * self.page_size_now
         rows = list(queryset[offset : offset + self.page_size_now + 1])
@@ -241,9 +262,24 @@ class ApiPagination(pagination.PageNumberPagination):
         base["properties"]["count_capped"] = {"type": "boolean", "description": "The count stopped at 10,000."}
         return base
 
+    def _documented(self, parameter: dict) -> dict:
+        if parameter["name"] == self.page_query_param:
+            return {
+                **parameter,
+                "description": f"A page number, 1 to {self.MAX_PAGE:,}; a page past the end is a 404.",
+                "schema": {"type": "integer", "minimum": 1, "maximum": self.MAX_PAGE},
+            }
+        if parameter["name"] == self.page_size_query_param:
+            return {
+                **parameter,
+                "description": f"Rows per page (default {self.page_size}); more than {self.max_page_size} "
+                f"gives {self.max_page_size}.",
+            }
+        return parameter
+
     def get_schema_operation_parameters(self, view):
         return [
-            *super().get_schema_operation_parameters(view),
+            *(self._documented(parameter) for parameter in super().get_schema_operation_parameters(view)),
             {
                 "name": "count",
                 "required": False,
@@ -372,7 +408,7 @@ def _compile(field):
         return name, read_plain
     if (
         len(attrs) == 1
-        and type(field) is fields.DateTimeField
+        and type(field) in (fields.DateTimeField, ApiDateTimeField)
         and str(getattr(field, "format", api_settings.DATETIME_FORMAT)).lower() == ISO_8601
         and _field_timezone(field) is not None
     ):

@@ -278,7 +278,10 @@ class WebhookEndpointViewSet(
                 actor=self.request.user, endpoint=serializer.instance, data=data, expected_version=expected
             )
 
-    @extend_schema(responses={200: WebhookDeliverySerializer(many=True)})
+    # its own operationId: drf-spectacular would name it as GET /api/webhooks/deliveries/ is named
+    @extend_schema(
+        operation_id="webhooks_endpoint_deliveries_list", responses={200: WebhookDeliverySerializer(many=True)}
+    )
     @action(detail=True, methods=["get"])
     def deliveries(self, request, pk=None):
         endpoint = self.get_object()

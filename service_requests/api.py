@@ -225,7 +225,8 @@ class ServiceRequestViewSet(
 
     @extend_schema(methods=["get"], responses=CommentSerializer(many=True))
     @extend_schema(methods=["post"], request=CommentSerializer, responses={201: CommentSerializer})
-    @action(detail=True, methods=["get", "post"])
+    # a plain list, not a page, and the request list's filters do not apply (the schema says so)
+    @action(detail=True, methods=["get", "post"], pagination_class=None, filter_backends=[])
     def comments(self, request, pk=None):
         sr = self.get_object()
         if request.method == "GET":
@@ -239,7 +240,13 @@ class ServiceRequestViewSet(
     @extend_schema(
         methods=["post"], request={"multipart/form-data": AttachmentSerializer}, responses={201: AttachmentSerializer}
     )
-    @action(detail=True, methods=["get", "post"], parser_classes=[parsers.MultiPartParser])
+    @action(
+        detail=True,
+        methods=["get", "post"],
+        parser_classes=[parsers.MultiPartParser],
+        pagination_class=None,
+        filter_backends=[],
+    )
     def attachments(self, request, pk=None):
         sr = self.get_object()
         if request.method == "GET":

@@ -7,6 +7,7 @@ from rest_framework.response import Response
 
 from accounts.api import VisibleAccountField
 from accounts.models import Contact
+from core.api import ApiDateTimeField
 from core.idempotency import IdempotentCreateMixin
 from users.models import User
 from users.permissions import CrmModelPermission, has_crm_perm
@@ -92,7 +93,7 @@ class VisitStatusSerializer(serializers.Serializer):
     version = serializers.IntegerField(required=False)
     reason = serializers.CharField(required=False, allow_blank=True, help_text="Required to cancel or mark missed.")
     outcome = serializers.CharField(required=False, allow_blank=True, help_text="Required to mark done.")
-    happened_at = serializers.DateTimeField(required=False)
+    happened_at = ApiDateTimeField(required=False)
     satisfaction = serializers.IntegerField(required=False, min_value=1, max_value=5, allow_null=True)
     suggestions = serializers.CharField(required=False, allow_blank=True)
     needs = serializers.CharField(required=False, allow_blank=True)
@@ -178,7 +179,7 @@ class VisitViewSet(
 class CallbackSerializer(serializers.ModelSerializer):
     account = VisibleAccountField()
     contact = VisibleContactField(required=False, allow_null=True)
-    occurred_at = serializers.DateTimeField(required=False, help_text="When it happened; now, if left out.")
+    occurred_at = ApiDateTimeField(required=False, help_text="When it happened; now, if left out.")
     next_step = serializers.CharField(required=False, allow_blank=True, write_only=True)
     next_step_on = serializers.DateField(required=False, allow_null=True, write_only=True)
     account_name = serializers.CharField(source="account.name", read_only=True)

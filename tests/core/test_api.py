@@ -23,6 +23,24 @@ def test_pages_carry_next_and_previous_without_a_count(api_for, director):
     assert api.get("/api/accounts/", {"page": "x"}).status_code == 404
 
 
+def test_a_page_number_past_any_list_is_a_404_not_a_database_error(api_for, director):
+    # found by the stateful schemathesis run: page=8156392039261313024 overflowed the OFFSET (a 500)
+    AccountFactory()
+    api = api_for(director)
+    for page in (ApiPagination.MAX_PAGE + 1, 8156392039261313024, 10**30):
+        answer = api.get("/api/accounts/", {"page": page, "page_size": 200})
+        assert answer.status_code == 404, page
+        assert answer.json()["code"] == "not_found"
+
+
+def test_the_schema_documents_the_page_range():
+    from drf_spectacular.generators import SchemaGenerator
+
+    document = SchemaGenerator().get_schema(request=None, public=True)
+    (page,) = [p for p in document["paths"]["/api/accounts/"]["get"]["parameters"] if p["name"] == "page"]
+    assert page["schema"] == {"type": "integer", "minimum": 1, "maximum": ApiPagination.MAX_PAGE}
+
+
 def test_count_on_request_stops_at_the_cap(api_for, director, monkeypatch):
     AccountFactory.create_batch(4)
     api = api_for(director)
@@ -132,3 +150,52 @@ def test_kept_field_prototypes_keep_each_requests_language():
         english = unique_message()
     assert english != chinese
     assert "already exists" in english
+
+
+def test_a_moment_before_1901_is_refused_where_the_api_reads_moments(api_for, director):
+    # found by the stateful schemathesis run: a visit planned in 721 was stored and answered as
+    # "0721-01-03T03:39:36+08:05:43" (the zone's local mean time), which is no RFC 3339 date-time
+    from django.db import models
+    from rest_framework import serializers
+
+    from core.api import ApiDateTimeField
+
+    account = AccountFactory()
+    api = api_for(director)
+    answer = api.post(
+        "/api/visits/",
+        {"account": account.pk, "purpose": "Review", "planned_start": "0721-01-03T03:39:36Z"},
+        format="json",
+    )
+    assert answer.status_code == 400
+    assert answer.json()["fields"]["planned_start"][0] == {"message": "Use a moment after 1900.", "code": "too_early"}
+    field = ApiDateTimeField()
+    assert field.to_internal_value("1901-01-01T00:00:00Z").year == 1901
+    assert serializers.ModelSerializer.serializer_field_mapping[models.DateTimeField] is ApiDateTimeField
+
+
+@pytest.mark.parametrize(
+    ("bounds", "taken", "refused"),
+    [
+        ({"min_value": Decimal("0.01")}, ["0.01", "1", "1.", ".5", "0.10", "9" * 12], ["0", "0.00", "-1", "", "."]),
+        ({"min_value": Decimal("0.01"), "max_value": Decimal("1000000")}, ["999999.99"], ["1000000.5", "9999999"]),
+        ({"min_value": Decimal("0")}, ["0", "0.0", "5.5", ".5"], ["-1", "", ".", "1.234"]),
+        ({}, ["-1", "0"], ["", "-", "."]),
+    ],
+)
+def test_the_schema_says_which_amounts_a_request_may_send(bounds, taken, refused):
+    # drf-spectacular's pattern took "", "." and "-" and any sign whatever the minimum: 400s for
+    # requests the schema called valid
+    import re
+
+    from rest_framework import serializers
+
+    from core.schema import _decimal_pattern
+
+    field = serializers.DecimalField(max_digits=14, decimal_places=2, **bounds)
+    pattern = _decimal_pattern(field)
+    for text in taken:
+        assert re.search(pattern, text), text
+        field.run_validation(text)  # what the pattern takes, the field takes
+    for text in refused:
+        assert not re.search(pattern, text), text
