@@ -35,7 +35,15 @@ def load_average() -> str:
 
 
 def start_gunicorn(port: int) -> subprocess.Popen:
-    env = {**os.environ, "DJANGO_SETTINGS_MODULE": "bench.settings", "DB_POOL_MIN": "1", "DB_POOL_MAX": "2"}
+    env = {
+        **os.environ,
+        "DJANGO_SETTINGS_MODULE": "bench.settings",
+        "DB_POOL_MIN": "1",
+        "DB_POOL_MAX": "2",
+        # the per-token throttle still runs (its cost is part of every API request) but never
+        # refuses: a 429 is a cheap answer that would pass for throughput
+        "API_RATE_PER_TOKEN": "100000000/min",
+    }
     proc = subprocess.Popen(  # from the project's root, as `python -m bench` runs
         [
             sys.executable,
@@ -134,7 +142,7 @@ def run(targets: list[tuple[str, str, dict, float]], *, seconds: int = 10, repor
                 "hello": around,
                 "ratio": ratio,
                 "want": want,
-                "met": ratio >= want,
+                "met": ratio >= want and not measured["non_2xx"],  # refusals are not throughput
                 "non_2xx": measured["non_2xx"],
                 "load": measured["load"],
             }
