@@ -26,7 +26,8 @@ MONEY = {"max_digits": 14, "decimal_places": 2}
 MAX_AMOUNT = Decimal("1000000000.00")
 TOTAL_MONEY = {"max_digits": 20, "decimal_places": 2}
 LIVE = models.Q(is_archived=False)
-# key accounts first: the order of customer service's callback worklist (and of its index)
+# key accounts first: the order of customer service's callback worklist (its index, made in
+# migration 0006, spells out the same CASE)
 TIER_RANK = models.Case(models.When(tier="vip", then=0), models.When(tier="regular", then=1), default=2)
 
 # What tiering's set-based recompute writes in this app's tables with raw SQL (tiering/recompute.py),
@@ -220,24 +221,10 @@ class Account(models.Model):
             models.Index(fields=["region"], name="account_live_region_idx", condition=LIVE),
             models.Index(fields=["abc_class"], name="account_live_abc_idx", condition=LIVE),
             models.Index(fields=["rfm_segment"], name="account_live_rfm_idx", condition=LIVE),
-            # the overdue-for-contact list's order (never contacted, longest silent, biggest
-            # first): read in order and stopped after a page, not sorted over every match
-            models.Index(
-                models.F("last_contact_at").asc(nulls_first=True),
-                models.F("revenue_12m").desc(),
-                "id",
-                name="account_live_contact_due_idx",
-                condition=LIVE,
-            ),
-            # the callback worklist's order: the same, key accounts first
-            models.Index(
-                TIER_RANK,
-                models.F("last_contact_at").asc(nulls_first=True),
-                models.F("revenue_12m").desc(),
-                "id",
-                name="account_live_callback_due_idx",
-                condition=LIVE,
-            ),
+            # The overdue list and the callback worklist read two more indexes, in their exact
+            # order (last contact, never contacted first): created by migration 0006 in SQL per
+            # database, because SQLite refuses NULLS FIRST in an index (and sorts NULLs first
+            # anyway), so they are not declared here.
             models.Index(fields=["owner", "is_archived"], name="account_owner_archived_idx"),
         ]
 

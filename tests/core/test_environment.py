@@ -98,3 +98,19 @@ def test_the_filesystem_broker_keeps_its_control_folder_under_var(monkeypatch):
     finally:
         monkeypatch.undo()
         importlib.reload(config_settings)
+
+
+def test_every_migration_runs_on_sqlite(tmp_path):
+    """`make run` starts on SQLite: every migration must apply there too (an index that only
+    PostgreSQL can spell once broke it), and the models must need no new migration."""
+    env = {k: v for k, v in os.environ.items() if k not in ("DATABASE_URL", "REDIS_URL")}
+    env.update(
+        DATABASE_URL=f"sqlite:///{tmp_path / 'crm.db'}", DJANGO_DEBUG="1", DJANGO_SETTINGS_MODULE="config.settings"
+    )
+    manage = [sys.executable, "manage.py"]
+    migrate = subprocess.run([*manage, "migrate", "-v0"], capture_output=True, text=True, env=env, check=False)
+    assert migrate.returncode == 0, migrate.stderr[-2000:]
+    check = subprocess.run(
+        [*manage, "makemigrations", "--check", "--dry-run"], capture_output=True, text=True, env=env, check=False
+    )
+    assert check.returncode == 0, check.stdout[-2000:] + check.stderr[-2000:]
