@@ -153,17 +153,7 @@ class TransactionAdmin(ServiceAdminMixin, ImportAdminMixin, VisibilityAdminMixin
     raw_id_fields = ("account",)
     date_hierarchy = "occurred_at"
     show_full_result_count = False
-    service_readonly_on_change = (
-        "account",
-        "kind",
-        "amount",
-        "occurred_at",
-        "product_line",
-        "source_system",
-        "external_ref",
-        "note",
-        "created_by",
-    )
+    service_readonly_on_change = Transaction.RECORDED_FIELDS
     exclude = ("created_by",)
 
     def save_model(self, request, obj, form, change):

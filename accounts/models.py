@@ -413,6 +413,20 @@ class Transaction(models.Model):
         PURCHASE = "purchase", _("Purchase")
         REFUND = "refund", _("Refund")
 
+    # what a recorded transaction carries: the push inserts these (and created_at); the admin
+    # shows them read-only once saved (corrections go through the service)
+    RECORDED_FIELDS = (
+        "account",
+        "kind",
+        "amount",
+        "occurred_at",
+        "product_line",
+        "source_system",
+        "external_ref",
+        "note",
+        "created_by",
+    )
+
     account = models.ForeignKey(
         Account, verbose_name=_("account"), on_delete=models.PROTECT, related_name="transactions"
     )

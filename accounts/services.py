@@ -293,18 +293,7 @@ def _same_record(row: dict, stored) -> bool:
     )
 
 
-_INSERT_COLUMNS = [
-    "account",
-    "kind",
-    "amount",
-    "occurred_at",
-    "product_line",
-    "source_system",
-    "external_ref",
-    "note",
-    "created_by",
-    "created_at",
-]
+_INSERT_COLUMNS = [*Transaction.RECORDED_FIELDS, "created_at"]
 
 
 def _insert_new(objs: list[Transaction]) -> dict[str, int]:
