@@ -9,6 +9,7 @@ from rest_framework.response import Response
 
 from core.api import Conflict, FastReadMixin, SparseFieldsMixin, SparseFieldsViewMixin
 from core.idempotency import KEY_PARAMETER, IdempotentCreateMixin, idempotent, idempotent_response
+from core.response_cache import CachedListMixin
 from users.permissions import CrmModelPermission
 from users.visibility import visible_to
 
@@ -94,6 +95,7 @@ class AccountSerializer(SparseFieldsMixin, FastReadMixin, serializers.ModelSeria
 
 
 class AccountViewSet(
+    CachedListMixin,
     IdempotentCreateMixin,
     SparseFieldsViewMixin,
     mixins.ListModelMixin,

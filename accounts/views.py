@@ -16,6 +16,7 @@ from core.export import export_response, rows_from
 from core.forms import add_service_errors
 from core.imports import get_importer
 from core.pagination import CappedPaginator
+from core.response_cache import cached_page
 from users.permissions import crm_permission_required, has_crm_perm
 from users.visibility import get_visible_or_404
 
@@ -61,6 +62,7 @@ def _filtered(request):
 
 @login_required
 @vary_on_headers("HX-Request")
+@cached_page
 def account_list(request):
     filterset, qs, sort = _filtered(request)
     # Counting stops early on very long lists (a text search at 1,000 matches: short Chinese
@@ -126,6 +128,7 @@ def account_export(request, fmt):
 
 
 @login_required
+@cached_page
 def account_detail(request, pk):
     context = selectors.account_360(user=request.user, pk=pk)
     user = request.user

@@ -34,9 +34,10 @@ def load_average() -> str:
     return f"{one:.1f} / {five:.1f} / {fifteen:.1f}"
 
 
-def start_gunicorn(port: int) -> subprocess.Popen:
+def start_gunicorn(port: int, extra_env: dict | None = None) -> subprocess.Popen:
     env = {
         **os.environ,
+        **(extra_env or {}),
         "DJANGO_SETTINGS_MODULE": "bench.settings",
         "DB_POOL_MIN": "1",
         "DB_POOL_MAX": "2",
@@ -117,12 +118,15 @@ def wrk(url: str, headers: dict, seconds: int) -> dict:
     }
 
 
-def run(targets: list[tuple[str, str, dict, float]], *, seconds: int = 10, report=print) -> list[dict]:
-    """targets: (label, path, headers, wanted ratio). Returns one dict per target."""
+def run(
+    targets: list[tuple[str, str, dict, float]], *, seconds: int = 10, report=print, env: dict | None = None
+) -> list[dict]:
+    """targets: (label, path, headers, wanted ratio); `env`: settings for this gunicorn (e.g.
+    RESPONSE_CACHE_SECONDS). Returns one dict per target."""
     if shutil.which("wrk") is None:
         raise RuntimeError("the HTTP bench needs wrk: apt-get install wrk")
     port = _free_port()
-    proc = start_gunicorn(port)
+    proc = start_gunicorn(port, env)
     base = f"http://127.0.0.1:{port}"
     try:
         for _label, path, headers, _want in targets:  # warm every worker's caches and pools

@@ -327,6 +327,9 @@ SESSION_COOKIE_HTTPONLY = True
 SESSION_ENGINE = "core.sessions"
 # the dashboard's figures over many accounts are kept this long per user (the page says "as of")
 FIGURES_CACHE_SECONDS = env.int("FIGURES_CACHE_SECONDS", default=60)
+# the account list, 360° page and list API are kept per user until any write (core.response_cache);
+# only with a cache all processes share (Redis), so off by default without REDIS_URL
+RESPONSE_CACHE_SECONDS = env.int("RESPONSE_CACHE_SECONDS", default=60 if REDIS_URL else 0)
 SESSION_CACHE_SECONDS = 300  # a sign-out during a Redis outage takes effect within this after it
 X_FRAME_OPTIONS = "DENY"
 # Content-Security-Policy (django-csp): our own files only; no inline script, handler or style

@@ -14,5 +14,6 @@ os.environ.setdefault("DJANGO_SECURE_SSL_REDIRECT", "0")
 os.environ.setdefault("DJANGO_SECURE_COOKIES", "0")
 os.environ.setdefault("DJANGO_HSTS_SECONDS", "0")
 os.environ.setdefault("FIGURES_CACHE_SECONDS", "0")  # a test sees the figures of its own data
+os.environ.setdefault("RESPONSE_CACHE_SECONDS", "0")  # the same for kept responses (core.response_cache)
 
 from config.settings import *  # noqa: E402,F403

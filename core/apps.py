@@ -11,9 +11,13 @@ class CoreConfig(AppConfig):
 
     def ready(self):
         from django.db import models
+        from django.db.backends.signals import connection_created
         from rest_framework import serializers
 
         from .api import ApiDateTimeField
+        from .response_cache import watch_writes
 
         # every API moment is read by the one field that refuses what no client can read back
         serializers.ModelSerializer.serializer_field_mapping[models.DateTimeField] = ApiDateTimeField
+        # every write on any connection retires the responses kept per user (core.response_cache)
+        connection_created.connect(watch_writes, dispatch_uid="core.response_cache.watch_writes")
