@@ -5,7 +5,6 @@ import datetime
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import ValidationError
-from django.core.paginator import Paginator
 from django.http import Http404, HttpResponse, QueryDict
 from django.shortcuts import redirect, render
 from django.urls import reverse
@@ -61,7 +60,8 @@ def _querystrings(request, default_sort: str) -> tuple[str, str, str]:
 
 
 def _list_page(request, *, filterset, rows, template, fragment_template, sort, extra=None):
-    paginator = Paginator(rows, PAGE_SIZE)
+    # counting stops at the cap: a director's visit log at a million accounts holds millions
+    paginator = CappedPaginator(rows, PAGE_SIZE, cap=LONG_LIST_CAP)
     page = paginator.get_page(request.GET.get("page"))
     sort, querystring, sort_querystring = _querystrings(request, sort)
     fragment = bool(request.htmx and not request.htmx.boosted)

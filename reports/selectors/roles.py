@@ -139,7 +139,10 @@ def director_kpis(*, user, team_id: int | None = None, today: datetime.date | No
         contacted=Count("pk", filter=Q(last_contact_at__gte=contacted_since)),
         churned=Count("pk", filter=Q(status=Account.Status.CHURNED)),
     )
-    revenue = MonthlyRevenue.objects.filter(account__in=accounts.values("pk")).aggregate(
+    # the two months first (their index), then the accounts in scope
+    revenue = MonthlyRevenue.objects.filter(
+        month__in=[month, shift_year(month)], account__in=accounts.values("pk")
+    ).aggregate(
         this_month=Sum("revenue", filter=Q(month=month)),
         last_year=Sum("revenue", filter=Q(month=shift_year(month))),
     )

@@ -320,6 +320,24 @@ class TestLongListsCountUpToACap:
         html = client_for(service_agent).get("/visits/worklist/").content.decode()
         assert "More than 2 accounts to call back" in html
 
+    @pytest.mark.parametrize(
+        "factory_name, path, words",
+        [
+            ("VisitFactory", "/visits/list/", "More than 2 visits"),
+            ("CallbackFactory", "/visits/callbacks/", "More than 2 callbacks"),
+            ("FollowUpFactory", "/visits/follow-ups/?status=open", "More than 2 follow-ups"),
+        ],
+    )
+    def test_the_logs_say_more_than_the_cap(self, client_for, director, factory_name, path, words):
+        from tests.visits import factories
+
+        for _ in range(3):
+            getattr(factories, factory_name)()
+        response = client_for(director).get(path)
+        assert response.status_code == 200
+        html = response.content.decode()
+        assert words in html and len(response.context["page"].object_list) == 3
+
     def test_under_the_cap_the_count_is_exact(self, client_for, director):
         AccountFactory(tier="regular", last_contact_at=None)
         html = client_for(director).get("/visits/overdue/").content.decode()
