@@ -28,7 +28,8 @@ BUCKET_BASE = 1.02
 
 
 def figures_write(*, scratch: str) -> None:
-    """Replace the figures with those of the scratch rows of this recompute (live accounts)."""
+    """Replace the figures with those of the scratch rows of this recompute (live accounts, with
+    the owner and team each had when the rows were computed)."""
     rfm_key = "COALESCE(CAST(st.r AS TEXT), '-') || ':' || COALESCE(CAST(st.f AS TEXT), '-') || ':' || st.segment"
     bucket_key = f"CAST(CAST(FLOOR(LN(st.revenue) / LN({BUCKET_BASE})) AS INTEGER) AS TEXT)"
     parts = [
@@ -39,10 +40,10 @@ def figures_write(*, scratch: str) -> None:
         ("pending", "", "WHERE st.pending_tier <> ''"),
     ]
     selects = [
-        f"""SELECT a.owner_id, a.team_id, '{kind}' AS kind, {key or "''"} AS key, COUNT(*) AS n,
+        f"""SELECT st.owner_id, st.team_id, '{kind}' AS kind, {key or "''"} AS key, COUNT(*) AS n,
             SUM(st.revenue) AS revenue
-        FROM {scratch} st JOIN accounts_account a ON a.id = st.account_id {where}
-        GROUP BY a.owner_id, a.team_id{", " + key if key else ""}"""  # nosec B608 - built from this module's constants; values are bound parameters
+        FROM {scratch} st {where}
+        GROUP BY st.owner_id, st.team_id{", " + key if key else ""}"""  # nosec B608 - built from this module's constants; values are bound parameters
         for kind, key, where in parts
     ]
     false, true = ("FALSE", "TRUE") if connection.vendor == "postgresql" else ("0", "1")

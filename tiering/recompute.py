@@ -2,11 +2,12 @@
 statements over the whole table, whatever the number of accounts (DESIGN.md "Set-based work").
 `tiering.services.tiers_recompute` is the use case that runs it as a job; this module is the SQL.
 
-1. `compute`: one CREATE TEMPORARY TABLE ... AS SELECT computes, for every live account, the window
-   revenue (purchases + recharges − refunds), its rank (ties share a rank), RFM quintiles, the ABC
-   class by cumulative revenue share, the tier the policy gives, the pin in force and the demotion
-   streak, into scratch rows (`tiering_scratch`, private to this database session: no write-ahead
-   log, no indexes to keep, nothing for other sessions to see or clean up);
+1. `compute`: one CREATE TEMPORARY TABLE ... AS SELECT computes, for every live account, its owner
+   and team (the figures per scope group by them), the window revenue (purchases + recharges −
+   refunds), its rank (ties share a rank), RFM quintiles, the ABC class by cumulative revenue share,
+   the tier the policy gives, the pin in force and the demotion streak, into scratch rows
+   (`tiering_scratch`, private to this database session: no write-ahead log, no indexes to keep,
+   nothing for other sessions to see or clean up);
 2. `count_moves`: a few GROUP BY queries count the moves (the from→to matrix) — a dry run stops here;
 3. `apply`: in one transaction, INSERT ... SELECT the `TierChange` rows and the timeline events for
    the accounts whose tier changes, UPDATE ... FROM the accounts, upsert the scores, end expired pins;
@@ -133,7 +134,7 @@ def _compute_rows(*, job: RecomputeJob, policy: TierPolicy, now: datetime.dateti
     CREATE TEMPORARY TABLE {SCRATCH} AS
     WITH agg AS (SELECT account_id, revenue, frequency, last_at FROM tiering_window_agg),
     base AS (
-        SELECT a.id AS account_id, a.tier AS previous_tier,
+        SELECT a.id AS account_id, a.owner_id, a.team_id, a.tier AS previous_tier,
             ROUND(COALESCE(agg.revenue, 0), 2) AS revenue,
             COALESCE(agg.frequency, 0) AS frequency,
             agg.last_at AS last_at
@@ -165,7 +166,7 @@ def _compute_rows(*, job: RecomputeJob, policy: TierPolicy, now: datetime.dateti
         FROM rfm_base
     ),
     comp AS (
-        SELECT b.account_id, b.previous_tier, b.revenue, b.frequency, b.last_at,
+        SELECT b.account_id, b.owner_id, b.team_id, b.previous_tier, b.revenue, b.frequency, b.last_at,
             rk.rnk, (SELECT COUNT(*) FROM ranked) AS ranked_count,
             rfm.r, rfm.f, rfm.m,
             {segment_sql("rfm.r", "rfm.f", "rfm.m")} AS segment,
@@ -203,7 +204,7 @@ def _compute_rows(*, job: RecomputeJob, policy: TierPolicy, now: datetime.dateti
             CASE WHEN streak > 0 AND streak < %(need)s THEN 1 ELSE 0 END AS is_pending
         FROM dec
     )
-    SELECT account_id, previous_tier, revenue, frequency, last_at AS last_purchase_at,
+    SELECT account_id, owner_id, team_id, previous_tier, revenue, frequency, last_at AS last_purchase_at,
         rnk AS rank, ranked_count, r, f, m, segment, abc_class, computed_tier, override_id,
         override_state, target_tier,
         CASE WHEN is_pending = 1 THEN computed_tier ELSE '' END AS pending_tier,
@@ -268,9 +269,8 @@ def count_moves() -> tuple[dict, dict]:
     moves_by_scope = [
         [owner, team, old, new, n]
         for owner, team, old, new, n in fetch_all(
-            f"SELECT a.owner_id, a.team_id, st.previous_tier, st.target_tier, COUNT(*) FROM {SCRATCH} st "  # nosec B608
-            "JOIN accounts_account a ON a.id = st.account_id "
-            "GROUP BY a.owner_id, a.team_id, st.previous_tier, st.target_tier"
+            f"SELECT owner_id, team_id, previous_tier, target_tier, COUNT(*) FROM {SCRATCH} "  # nosec B608
+            "GROUP BY owner_id, team_id, previous_tier, target_tier"
         )
     ]
     promoted = sum(matrix[o][n] for o in TIERS for n in TIERS if TIERS.index(n) < TIERS.index(o))
