@@ -151,6 +151,26 @@ class TestPages:
             tiers_recompute()  # raw SQL, no model signals
         assert HIT not in page(client, "/accounts/")
 
+    def test_another_users_write_or_a_role_change_retires_a_kept_page(
+        self, kept, client_for, manager, director, commit
+    ):
+        account = AccountFactory(owner=manager, name="Before Co")
+        client = client_for(manager)
+        kept()
+        client.get("/accounts/")
+        page(client, "/accounts/")
+        assert page(client, "/accounts/")[HIT] == "hit"
+        with commit():  # the director renames the manager's account
+            account_services.account_update(
+                account=account, actor=director, expected_version=account.version, data={"name": "Renamed Co"}
+            )
+        assert "Renamed Co" in page(client, "/accounts/").content.decode()
+        assert page(client, "/accounts/")[HIT] == "hit"
+        with commit():  # the manager loses their role: the kept list must not outlive it
+            manager.groups.clear()
+        response = client.get("/accounts/")  # a person with no role sees no account (fails closed)
+        assert HIT not in response and "Renamed Co" not in response.content.decode()
+
     def test_each_user_gets_their_own(self, kept, client_for, manager, other_manager, director):
         AccountFactory(owner=manager, name="Mine Co")
         AccountFactory(owner=other_manager, name="Theirs Co")
