@@ -382,22 +382,12 @@ class TransactionViewSet(
         return Response(result, status=status.HTTP_200_OK)
 
 
+# what a client may send of a recorded transaction: all of it but who recorded it (the caller)
+_PUSHED_FIELDS = frozenset(Transaction.RECORDED_FIELDS) - {"created_by"}
+
+
 def _row(data: dict) -> dict:
-    return {
-        k: v
-        for k, v in data.items()
-        if k
-        in {
-            "account",
-            "kind",
-            "amount",
-            "occurred_at",
-            "product_line",
-            "source_system",
-            "external_ref",
-            "note",
-        }
-    }
+    return {k: v for k, v in data.items() if k in _PUSHED_FIELDS}
 
 
 class VisibleContactField(serializers.PrimaryKeyRelatedField):
