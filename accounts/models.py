@@ -112,7 +112,6 @@ class Account(models.Model):
     number = models.CharField(
         _("account no."),
         max_length=20,
-        unique=True,
         null=True,
         blank=True,
         editable=False,
@@ -227,6 +226,10 @@ class Account(models.Model):
             # anyway), so they are not declared here.
             models.Index(fields=["owner", "is_archived"], name="account_owner_archived_idx"),
         ]
+        # unique as a constraint rather than unique=True: the field's flag adds a LIKE index on
+        # PostgreSQL that no query uses (searches go through AccountSearch), one more index for every
+        # row the recompute updates
+        constraints = [models.UniqueConstraint(fields=["number"], name="account_number_unique")]
 
     def __str__(self):
         return f"{self.name} ({self.number})" if self.number else self.name
@@ -634,6 +637,7 @@ class AccountEvent(models.Model):
         blank=True,
         on_delete=models.SET_NULL,
         related_name="+",
+        db_index=False,  # indexed where set only (ACTOR_SET below)
     )
     # what the event is about: "<app_label>.<model>" and its id ("contracts.contract", 12), so
     # "the events of contract 12" is one indexed query; the link is built when shown (the
@@ -648,6 +652,9 @@ class AccountEvent(models.Model):
         indexes = [
             models.Index(fields=["account", "-occurred_at"]),
             models.Index(fields=["subject_type", "subject_id"], name="account_event_subject_idx"),
+            # for a user's deletion (SET_NULL) only: events written by jobs have no actor, and a
+            # whole-table index of NULLs is a cost on each of a recompute's thousands of rows
+            models.Index(fields=["actor"], name="account_event_actor_idx", condition=models.Q(actor__isnull=False)),
         ]
 
     def __str__(self):

@@ -397,6 +397,7 @@ class TierChange(models.Model):
         blank=True,
         on_delete=models.SET_NULL,
         related_name="changes",
+        db_index=False,  # indexed where set only (Meta.indexes)
     )
     actor = models.ForeignKey(
         settings.AUTH_USER_MODEL,
@@ -405,6 +406,7 @@ class TierChange(models.Model):
         blank=True,
         on_delete=models.SET_NULL,
         related_name="+",
+        db_index=False,  # indexed where set only (Meta.indexes)
     )
     at = models.DateTimeField(_("at"))
 
@@ -418,6 +420,10 @@ class TierChange(models.Model):
             # `at`, so the id is part of the order (no sort of a whole recompute's rows)
             models.Index(fields=["-at", "-id"], name="tierchange_recent_idx"),
             models.Index(fields=["new_tier", "-at", "-id"], name="tierchange_new_tier_at"),
+            # a pin's changes and a user's deletion (SET_NULL) look rows up by these; most rows of a
+            # recompute have neither, so only the rows that have one are indexed
+            models.Index(fields=["override"], name="tierchange_override_idx", condition=models.Q(override__isnull=False)),
+            models.Index(fields=["actor"], name="tierchange_actor_idx", condition=models.Q(actor__isnull=False)),
         ]
 
     def __str__(self):
@@ -478,7 +484,6 @@ class AccountScore(models.Model):
             ),
         ]
         indexes = [
-            models.Index(fields=["segment"], name="accountscore_segment"),
             # only the few accounts with a pending demotion are in it (the pending list)
             models.Index(fields=["pending_tier"], name="accountscore_pending", condition=~models.Q(pending_tier="")),
         ]

@@ -236,6 +236,8 @@ def _compute_rows(*, job: RecomputeJob, policy: TierPolicy, now: datetime.dateti
     no_index_scan = "; SET LOCAL enable_indexscan = off" if connection.vendor == "postgresql" else ""
     execute(f"DROP TABLE IF EXISTS tiering_window_agg{no_index_scan}")
     execute(f"CREATE TEMPORARY TABLE tiering_window_agg AS {window_sql}", params)
+    if connection.vendor == "postgresql":  # autovacuum never sees temporary tables: give the planner its size
+        execute("ANALYZE tiering_window_agg")
     try:
         rows = execute(sql, params)
     finally:
