@@ -185,15 +185,23 @@ def presence_list(*, user):
     return visible_to(user, CompetitorPresence.objects.select_related("account", "competitor"))
 
 
-def accounts_summary(*, user) -> dict:
-    """Dashboard figures for what the user may see."""
+def accounts_summary(*, user, contacted_since: datetime.datetime | None = None) -> dict:
+    """Dashboard figures for what the user may see, in one pass over their live accounts: how
+    many, active, VIP, churned, 12-month revenue, not contacted lately, and (with
+    `contacted_since`) contacted since then — the director's figures read the same pass."""
     qs = account_queryset_for(user).filter(is_archived=False)
     totals = qs.aggregate(
         accounts=Sum(Value(1)),
         active=Sum(Case(When(status=Account.Status.ACTIVE, then=1), default=0)),
+        churned=Sum(Case(When(status=Account.Status.CHURNED, then=1), default=0)),
         vip=Sum(Case(When(tier="vip", then=1), default=0)),
         revenue=Sum("revenue_12m"),
         stale=Sum(Case(When(stale_contact_q(), then=1), default=0)),
+        **(
+            {"contacted": Sum(Case(When(last_contact_at__gte=contacted_since, then=1), default=0))}
+            if contacted_since
+            else {}
+        ),
     )
     return {k: (v or 0) for k, v in totals.items()}
 

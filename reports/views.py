@@ -47,7 +47,7 @@ def dashboard(request):
         team_id = team_id if any(t.pk == team_id for t in teams) else None
         context["board"], as_of = cached_figures(
             f"director:{user.pk}:{team_id}:{timezone.localdate()}",
-            lambda: role_dashboards.director_kpis(user=user, team_id=team_id),
+            lambda: role_dashboards.director_kpis(user=user, team_id=team_id, summary=context["summary"]),
             refresh=refresh,
         )
         context["figures_as_of"] = min(as_of, context["figures_as_of"])

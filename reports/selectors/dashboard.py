@@ -10,6 +10,8 @@ from core.cache import cached_figures
 from core.models import Heartbeat
 from users.visibility import sees_all
 
+from .common import local_midnight
+
 # the beat stamps its heartbeat every minute: three missed beats mean trouble
 HEARTBEAT_STALE_AFTER = datetime.timedelta(minutes=3)
 
@@ -26,8 +28,11 @@ def dashboard_data(*, user, with_heartbeat: bool = False, refresh: bool = False)
     """`with_heartbeat`: the caller may see the beat's health (the view asks the role table).
     The summary adds up every visible account: it is kept a minute (`refresh` recomputes)."""
     heartbeat = Heartbeat.objects.filter(name="beat").first() if with_heartbeat else None
+    today = timezone.localdate()
     summary, as_of = cached_figures(
-        f"summary:{user.pk}:{timezone.localdate()}", lambda: accounts_summary(user=user), refresh=refresh
+        f"summary:{user.pk}:{today}",
+        lambda: accounts_summary(user=user, contacted_since=local_midnight(today.replace(day=1))),
+        refresh=refresh,
     )
     return {
         "summary": summary,

@@ -136,3 +136,29 @@ def test_dashboard_query_count_is_bounded(role, request, client_for, django_asse
         _busy_account(owner)
     with django_assert_max_num_queries(len(few.captured_queries)):
         client.get("/")
+
+
+def test_director_figures_read_from_the_summary_equal_their_own_count(director, manager):
+    """The director's board takes accounts, VIP, revenue, contacted and churned from the
+    dashboard summary's pass over the same accounts: the same numbers as counting them again."""
+    import datetime
+
+    from django.utils import timezone
+
+    from accounts.selectors import accounts_summary
+    from reports.selectors.common import local_midnight
+    from reports.selectors.roles import director_kpis
+
+    today = timezone.localdate()
+    AccountFactory(owner=manager, tier="vip", revenue_12m=500, last_contact_at=timezone.now())
+    AccountFactory(status="churned", revenue_12m=20, last_contact_at=timezone.now() - datetime.timedelta(days=90))
+    AccountFactory(is_archived=True, tier="vip", revenue_12m=999)
+    summary = accounts_summary(user=director, contacted_since=local_midnight(today.replace(day=1)))
+    keys = ["accounts", "vip", "revenue_12m", "contacted", "churned"]
+    counted = director_kpis(user=director, today=today)
+    read = director_kpis(user=director, today=today, summary=summary)
+    assert [read[k] for k in keys] == [counted[k] for k in keys]
+    assert [read[k] for k in ("accounts", "vip", "churned")] == [2, 1, 1]
+    assert read["contacted"] == 1  # this month: the VIP one, not the one last contacted 90 days ago
+    # a team's board counts that team's accounts, never the company's summary
+    assert director_kpis(user=director, today=today, team_id=-1, summary=summary)["accounts"] == 0
