@@ -422,7 +422,9 @@ class TierChange(models.Model):
             models.Index(fields=["new_tier", "-at", "-id"], name="tierchange_new_tier_at"),
             # a pin's changes and a user's deletion (SET_NULL) look rows up by these; most rows of a
             # recompute have neither, so only the rows that have one are indexed
-            models.Index(fields=["override"], name="tierchange_override_idx", condition=models.Q(override__isnull=False)),
+            models.Index(
+                fields=["override"], name="tierchange_override_idx", condition=models.Q(override__isnull=False)
+            ),
             models.Index(fields=["actor"], name="tierchange_actor_idx", condition=models.Q(actor__isnull=False)),
         ]
 
