@@ -235,6 +235,7 @@ def main() -> int:
         f"machine: {platform.machine()}, {os.cpu_count()} cores, Python {platform.python_version()}, "
         f"PostgreSQL {connection.cursor().connection.info.server_version}"
     )
+    print(f"PostgreSQL settings: {server_settings(connection)}")
     print(f"data: {Account.objects.count():,} accounts; load average now (1 / 5 / 15 min): {http_bench.load_average()}")
     print()
     print(f"| {'what':42} | {'median ms':>9} | {'p95 ms':>8} | {'target':>8} | {'queries':>7} | load (1/5/15 min) |")
@@ -271,6 +272,25 @@ def main() -> int:
     if imported:
         print_import(imported)
     return 0
+
+
+# the server settings the figures depend on (README "Benchmark" gives the ones used there)
+SERVER_SETTINGS = ("shared_buffers", "work_mem", "max_wal_size", "wal_compression", "effective_cache_size")
+
+
+def server_settings(connection) -> str:
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT name, setting, unit FROM pg_settings WHERE name = ANY(%s)", [list(SERVER_SETTINGS)])
+        found = {name: (setting, unit) for name, setting, unit in cursor.fetchall()}
+    shown = []
+    for name in SERVER_SETTINGS:
+        setting, unit = found.get(name, ("?", None))
+        if unit == "8kB":  # pages
+            setting, unit = str(int(setting) * 8 // 1024), "MB"
+        elif unit == "kB" and setting.isdigit() and int(setting) >= 1024:
+            setting, unit = str(int(setting) // 1024), "MB"
+        shown.append(f"{name}={setting}{unit or ''}")
+    return ", ".join(shown)
 
 
 def print_recompute(recompute) -> None:
