@@ -330,7 +330,8 @@ CHANNELS = ["phone", "wechat", "email", "visit"]
 
 
 class _Parts:
-    """Seconds per part of the accounts step, written under it (bench/__main__ prints them)."""
+    """Seconds per part of the accounts step of a big load, written under it (bench/__main__
+    prints them)."""
 
     def __init__(self, context: dict):
         self.stdout = context.get("stdout")
@@ -363,7 +364,7 @@ def seed_accounts(context: dict) -> None:
     today = timezone.localdate()
     now_text = now.isoformat()
     big = connection.vendor == "postgresql" and n_accounts >= BIG_LOAD
-    part = _Parts(context)
+    part = _Parts(context if big else {})  # the small demo of `make run` prints its total only
 
     with transaction.atomic():
         first_id = next_id(Account)
