@@ -138,6 +138,9 @@ def main() -> int:
             f"the whole demo (every app's data) {elapsed:.1f} s; load average {http_bench.load_average()}"
         )
         print("  steps: " + ", ".join(f"{name} {seconds} s" for name, seconds in steps.items()))
+        parts_of_accounts = re.findall(r"^\s+accounts part: (.+) ([\d.]+) s$", out.getvalue(), re.MULTILINE)
+        if parts_of_accounts:
+            print("  the accounts step: " + ", ".join(f"{name} {seconds} s" for name, seconds in parts_of_accounts))
 
     with connection.cursor() as cursor:
         cursor.execute("VACUUM ANALYZE")  # as autovacuum would have, after the bulk load

@@ -1,9 +1,12 @@
 """Fast bulk loading for seeding and benchmarks: COPY on PostgreSQL, executemany elsewhere."""
 
 import json
-from collections.abc import Iterable, Sequence
+import queue
+import threading
+from collections.abc import Iterable, Iterator, Sequence
+from contextlib import contextmanager
 
-from django.db import connection
+from django.db import connection, transaction
 
 # bandit B608 ("# nosec B608" below): table and column names come from the model's own metadata,
 # quoted by the connection; every value travels as a query parameter (or COPY data).
@@ -123,3 +126,277 @@ def bulk_history_insert(model, objs: Sequence, *, history_type: str, user, date)
             yield [fixed[f.name] if f.name in fixed else getattr(obj, f.attname) for f in fields]
 
     return bulk_insert(history, [f.column for f in fields], rows())
+
+
+# ---- COPY text format --------------------------------------------------------------------------
+# One row = its values joined by tabs, ending in a newline; NULL is \N; backslash, tab, newline and
+# carriage return inside a value are written as \\, \t, \n and \r. Callers that make millions of
+# rows write these lines themselves (one f-string a row) instead of adapting value by value.
+
+COPY_NULL = "\\N"
+_COPY_ESCAPES = str.maketrans({"\\": "\\\\", "\t": "\\t", "\n": "\\n", "\r": "\\r"})
+_COPY_UNESCAPES = {"\\": "\\", "t": "\t", "n": "\n", "r": "\r", "b": "\b", "f": "\f", "v": "\v"}
+
+
+def copy_escape(value) -> str:
+    """One value as COPY text: None -> \\N, booleans t/f, text with its special characters escaped."""
+    if value is None:
+        return COPY_NULL
+    if value is True or value is False:
+        return "t" if value else "f"
+    text = str(value)
+    if "\\" in text or "\t" in text or "\n" in text or "\r" in text:
+        return text.translate(_COPY_ESCAPES)
+    return text
+
+
+def copy_unescape(text: str) -> str | None:
+    """The value of one COPY text field (the inverse of `copy_escape` for text)."""
+    if text == COPY_NULL:
+        return None
+    if "\\" not in text:
+        return text
+    out, i = [], 0
+    while i < len(text):
+        char = text[i]
+        if char == "\\" and i + 1 < len(text):
+            out.append(_COPY_UNESCAPES.get(text[i + 1], text[i + 1]))
+            i += 2
+        else:
+            out.append(char)
+            i += 1
+    return "".join(out)
+
+
+def copy_line(values: Sequence) -> str:
+    """One row as a COPY text line (for the few rows not worth a hand-made f-string)."""
+    return "\t".join(copy_escape(v) for v in values) + "\n"
+
+
+class LinesInBackground:
+    """COPY text lines made by a thread, joined and encoded in chunks of about `chunk_bytes`.
+
+    psycopg waits for the server with the GIL released: while the connection is busy (an index
+    build, another table's COPY), this thread makes the next table's rows on the other core.
+    Start it only when nothing else touches what the generator uses (its random generator)
+    until the lines are consumed; iterate it once, to the end (bulk_insert_text does)."""
+
+    _DONE = object()
+
+    def __init__(self, lines: Iterable[str], *, chunk_bytes: int = 1 << 20):
+        self._queue: queue.SimpleQueue = queue.SimpleQueue()
+        self._stop = threading.Event()
+        self._error: BaseException | None = None
+        self._thread = threading.Thread(target=self._run, args=(lines, chunk_bytes), daemon=True)
+        self._thread.start()
+
+    def _run(self, lines, chunk_bytes) -> None:
+        try:
+            chunk: list[str] = []
+            size = 0
+            for line in lines:
+                chunk.append(line)
+                size += len(line)
+                if size >= chunk_bytes:
+                    if self._stop.is_set():
+                        return
+                    self._queue.put(("".join(chunk).encode(), len(chunk)))
+                    chunk, size = [], 0
+            if chunk:
+                self._queue.put(("".join(chunk).encode(), len(chunk)))
+        except BaseException as exc:  # handed to the consumer
+            self._error = exc
+        finally:
+            self._queue.put(self._DONE)
+
+    def chunks(self) -> Iterator[tuple[bytes, int]]:
+        """(UTF-8 bytes of whole lines, number of lines) as the thread makes them."""
+        try:
+            while (item := self._queue.get()) is not self._DONE:
+                yield item
+        finally:
+            self._stop.set()
+            self._thread.join()
+        if self._error is not None:
+            raise self._error
+
+    def __iter__(self) -> Iterator[str]:
+        for data, _count in self.chunks():
+            *lines, rest = data.decode().split("\n")  # not splitlines: it also cuts at \x1c, \u2028...
+            for line in lines:
+                yield line + "\n"
+            if rest:
+                yield rest
+
+
+def bulk_insert_text(
+    model, columns: Sequence[str], lines: Iterable[str] | LinesInBackground, *, chunk_bytes: int = 1 << 20
+) -> int:
+    """Insert rows given as COPY text lines (see `copy_line`), values in `columns` order.
+
+    PostgreSQL: the lines go to COPY as they are, joined into chunks of about `chunk_bytes`,
+    through psycopg's writer thread (QueuedLibpqWriter): the Python that makes the next lines
+    runs while the server parses the previous ones. Elsewhere the lines are parsed back into
+    values and inserted by `bulk_insert`, so the same generator serves SQLite."""
+    if connection.vendor != "postgresql":
+        by_column = {f.column: f for f in model._meta.concrete_fields}
+        fields = [by_column[c] for c in columns]
+        convert = [json.loads if f.get_internal_type() == "JSONField" else f.to_python for f in fields]
+
+        def rows():
+            for line in lines:
+                values = line[:-1].split("\t") if line.endswith("\n") else line.split("\t")
+                yield [
+                    None if (raw := copy_unescape(v)) is None else conv(raw)
+                    for conv, v in zip(convert, values, strict=True)
+                ]
+
+        return bulk_insert(model, columns, rows())
+    from psycopg.copy import QueuedLibpqWriter
+
+    qn = connection.ops.quote_name
+    cols = ", ".join(qn(c) for c in columns)
+    count = 0
+    with connection.cursor() as cursor:
+        raw = cursor.cursor
+        sql = f"COPY {qn(model._meta.db_table)} ({cols}) FROM STDIN"  # nosec B608
+        with raw.copy(sql, writer=QueuedLibpqWriter(raw)) as copy:
+            if isinstance(lines, LinesInBackground):
+                for data, lines_in_chunk in lines.chunks():
+                    copy.write(data)
+                    count += lines_in_chunk
+                return count
+            chunk: list[str] = []
+            size = 0
+            for line in lines:
+                chunk.append(line)
+                size += len(line)
+                if size >= chunk_bytes:
+                    copy.write("".join(chunk))
+                    count += len(chunk)
+                    chunk, size = [], 0
+            if chunk:
+                copy.write("".join(chunk))
+                count += len(chunk)
+    return count
+
+
+# ---- indexes and foreign keys dropped for a bulk load ------------------------------------------
+
+
+def _table_names(models) -> list[str]:
+    return [m if isinstance(m, str) else m._meta.db_table for m in models]
+
+
+def load_definitions(models) -> tuple[list[tuple[str, str, str]], list[tuple[str, str, str]]]:
+    """What `indexes_dropped` drops and re-creates for these tables (PostgreSQL):
+    (table, index name, CREATE INDEX statement) of each index that backs no constraint and that
+    no foreign key leans on, and (table, constraint name, definition) of each foreign key and each unique
+    constraint that no foreign key leans on. Primary keys stay."""
+    tables = _table_names(models)
+    with connection.cursor() as cursor:
+        cursor.execute(
+            """
+            SELECT c.relname, i.relname, pg_get_indexdef(i.oid)
+            FROM pg_index x
+            JOIN pg_class i ON i.oid = x.indexrelid
+            JOIN pg_class c ON c.oid = x.indrelid
+            WHERE c.relname = ANY(%s) AND c.relnamespace = to_regnamespace(current_schema())::oid
+              AND NOT EXISTS (SELECT 1 FROM pg_constraint k WHERE k.conindid = i.oid)
+            ORDER BY c.relname, i.relname
+            """,
+            [tables],
+        )
+        indexes = [tuple(row) for row in cursor.fetchall()]
+        cursor.execute(
+            """
+            SELECT c.relname, k.conname, pg_get_constraintdef(k.oid), k.contype
+            FROM pg_constraint k
+            JOIN pg_class c ON c.oid = k.conrelid
+            WHERE c.relname = ANY(%s) AND c.relnamespace = to_regnamespace(current_schema())::oid
+              AND (k.contype = 'f'
+                   OR (k.contype = 'u' AND NOT EXISTS (
+                       SELECT 1 FROM pg_constraint f WHERE f.contype = 'f' AND f.conindid = k.conindid)))
+            ORDER BY k.contype = 'f', c.relname, k.conname
+            """,
+            [tables],
+        )
+        constraints = [(table, name, definition) for table, name, definition, _kind in cursor.fetchall()]
+    return indexes, constraints
+
+
+class DroppedIndexes:
+    """What `indexes_dropped` took away; `rebuild(models)` builds some tables' back early (so that
+    the connection builds them while Python makes the next table's rows)."""
+
+    def __init__(self, indexes, constraints, maintenance_work_mem: str):
+        self.indexes, self.constraints = list(indexes), list(constraints)
+        self.maintenance_work_mem = maintenance_work_mem
+
+    @staticmethod
+    def _run_pending_checks(cursor) -> None:
+        # PostgreSQL refuses to alter a table that has deferred trigger events pending (a foreign
+        # key check of a row written earlier in the transaction, on this table or one it
+        # references): run them now, then defer again, the state every deferrable constraint of
+        # this schema starts in (Django's foreign keys are all DEFERRABLE INITIALLY DEFERRED).
+        cursor.execute("SET CONSTRAINTS ALL IMMEDIATE")
+        cursor.execute("SET CONSTRAINTS ALL DEFERRED")
+
+    def drop(self) -> None:
+        qn = connection.ops.quote_name
+        with connection.cursor() as cursor:
+            self._run_pending_checks(cursor)
+            for table, name, _definition in reversed(self.constraints):  # foreign keys first
+                cursor.execute(f"ALTER TABLE {qn(table)} DROP CONSTRAINT {qn(name)}")
+            for _table, name, _definition in self.indexes:
+                cursor.execute(f"DROP INDEX {qn(name)}")
+
+    def rebuild(self, models=None) -> None:
+        """Create again the indexes, then the unique constraints, then the foreign keys of these
+        models' tables (all that are still dropped when None)."""
+        tables = None if models is None else set(_table_names(models))
+        indexes = [i for i in self.indexes if tables is None or i[0] in tables]
+        constraints = [c for c in self.constraints if tables is None or c[0] in tables]
+        if not indexes and not constraints:
+            return
+        qn = connection.ops.quote_name
+        with connection.cursor() as cursor:
+            cursor.execute("SELECT current_setting('maintenance_work_mem')")
+            (kept,) = cursor.fetchone()
+            cursor.execute("SELECT set_config('maintenance_work_mem', %s, true)", [self.maintenance_work_mem])
+            self._run_pending_checks(cursor)
+            for _table, _name, definition in indexes:
+                cursor.execute(definition)
+            for table, name, definition in constraints:  # unique constraints, then foreign keys
+                cursor.execute(f"ALTER TABLE {qn(table)} ADD CONSTRAINT {qn(name)} {definition}")
+            cursor.execute("SELECT set_config('maintenance_work_mem', %s, true)", [kept])
+        self.indexes = [i for i in self.indexes if i not in indexes]
+        self.constraints = [c for c in self.constraints if c not in constraints]
+
+
+@contextmanager
+def indexes_dropped(models, *, maintenance_work_mem: str = "1GB"):
+    """Drop the secondary indexes, unique constraints and foreign keys of these models' tables for
+    the block (a bulk load), and create them again after it, from their own definitions
+    (`load_definitions`: pg_get_indexdef and pg_get_constraintdef, read before dropping).
+
+    This is what pg_restore does: building an index once over the loaded rows (one sort) is far
+    cheaper than maintaining it row by row, and one foreign-key check over the whole table (a
+    join) far cheaper than a trigger per row. Primary keys stay (other tables' foreign keys lean
+    on them, and rows come in id order, the cheap case for a b-tree), and so do check constraints
+    (cheap, per row) and any index a foreign key leans on. All of it happens inside one
+    transaction (a savepoint when nested): an error in the block, or a rebuild that fails (a
+    duplicate, a row whose foreign key points nowhere), leaves the tables as they were. The
+    rebuild runs with `maintenance_work_mem` raised for this transaction only. The block gets a
+    `DroppedIndexes`; `rebuild(models)` builds some tables' back before the end. Foreign-key
+    checks still pending from earlier in the transaction run when it starts (see
+    `_run_pending_checks`).
+    Elsewhere than PostgreSQL it does nothing (and its `rebuild` neither)."""
+    if connection.vendor != "postgresql":
+        yield DroppedIndexes([], [], maintenance_work_mem)
+        return
+    with transaction.atomic():
+        dropped = DroppedIndexes(*load_definitions(models), maintenance_work_mem)
+        dropped.drop()
+        yield dropped
+        dropped.rebuild()
