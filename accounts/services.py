@@ -314,7 +314,9 @@ def _insert_new(objs: list[Transaction]) -> dict[str, int]:
             # table and column names come from the model (quoted); every value is a parameter
             cursor.execute(
                 f"INSERT INTO {table} ({columns}) VALUES {', '.join([row_sql] * len(chunk))} "  # nosec B608
-                f"ON CONFLICT ({qn('source_system')}, {qn('external_ref')}) WHERE {qn('external_ref')} <> '' "
+                # the partial unique index's own predicate, word for word: SQLite matches it as
+                # written (PostgreSQL would accept any predicate that implies it)
+                f"ON CONFLICT ({qn('source_system')}, {qn('external_ref')}) WHERE NOT ({qn('external_ref')} = '') "
                 f"DO NOTHING RETURNING {qn('id')}, {qn('external_ref')}",
                 params,
             )
