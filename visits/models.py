@@ -4,6 +4,7 @@ Status moves of a visit are listed once in `VISIT_TRANSITIONS` (services refuse 
 A date-only value (a follow-up's due date) is a local date in TIME_ZONE (Asia/Shanghai).
 """
 
+import datetime
 import secrets
 from decimal import Decimal
 
@@ -18,6 +19,10 @@ from simple_history.models import HistoricalRecords
 from accounts.models import MONEY
 
 SATISFACTION = [MinValueValidator(1), MaxValueValidator(5)]
+# The longest a visit may last (the services refuse longer ones). It also bounds the start of any
+# visit that overlaps a day, so "what overlaps these days" is a range read of the start index
+# instead of every earlier visit.
+MAX_VISIT_LENGTH = datetime.timedelta(days=7)
 
 
 class Visit(models.Model):

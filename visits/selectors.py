@@ -23,7 +23,7 @@ from users.models import Team, User
 from users.roles import Role
 from users.visibility import get_visible_or_404, has_role, visible_to
 
-from .models import Callback, CoverageTarget, FollowUp, Note, Visit
+from .models import MAX_VISIT_LENGTH, Callback, CoverageTarget, FollowUp, Note, Visit
 
 # --- one access function per object ---------------------------------------------------------
 
@@ -325,9 +325,12 @@ def calendar_teams(*, user):
 def _calendar_visits(*, user, start: datetime.date, end: datetime.date, person=None, team=None):
     """Visits (not cancelled) that overlap local days [start, end), for one person (led or
     joined) or a team, each once: participants are matched by subquery, not by a join."""
-    qs = Visit.objects.filter(planned_start__lt=local_midnight(end), planned_end__gte=local_midnight(start)).exclude(
-        status=Visit.Status.CANCELLED
-    )
+    first = local_midnight(start)
+    qs = Visit.objects.filter(
+        planned_start__lt=local_midnight(end),
+        planned_start__gte=first - MAX_VISIT_LENGTH,  # implied by the overlap: bounds the index range
+        planned_end__gte=first,
+    ).exclude(status=Visit.Status.CANCELLED)
     joined = Visit.participants.through.objects
     if person is not None:
         qs = qs.filter(Q(owner=person) | Q(pk__in=joined.filter(user=person).values("visit_id")))
@@ -397,9 +400,9 @@ def _day(days: dict, day: datetime.date) -> dict:
 def feed_visits(*, user):
     """What the user's iCalendar feed holds: their visits (led or joined) from 90 days back."""
     since = timezone.now() - datetime.timedelta(days=90)
-    qs = Visit.objects.filter(Q(owner=user) | Q(participants=user), planned_end__gte=since).exclude(
-        status=Visit.Status.CANCELLED
-    )
+    qs = Visit.objects.filter(
+        Q(owner=user) | Q(participants=user), planned_end__gte=since, planned_start__gte=since - MAX_VISIT_LENGTH
+    ).exclude(status=Visit.Status.CANCELLED)
     return visible_to(user, qs).select_related("account", "owner").distinct().order_by("planned_start")[:1000]
 
 

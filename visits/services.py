@@ -16,7 +16,7 @@ from service_requests.models import ServiceRequest
 from service_requests.services import request_open
 
 from . import events
-from .models import VISIT_TRANSITIONS, CalendarFeed, Callback, CoverageTarget, FollowUp, Note, Visit
+from .models import MAX_VISIT_LENGTH, VISIT_TRANSITIONS, CalendarFeed, Callback, CoverageTarget, FollowUp, Note, Visit
 
 VISIT_EDITABLE = [
     "kind",
@@ -95,7 +95,7 @@ def visit_create(*, actor, account: Account, participants=(), contacts=(), **fie
 def _check_times(visit: Visit) -> None:
     if visit.planned_end < visit.planned_start:
         raise ValidationError({"planned_end": _("A visit cannot end before it starts.")})
-    if visit.planned_end - visit.planned_start > datetime.timedelta(days=7):
+    if visit.planned_end - visit.planned_start > MAX_VISIT_LENGTH:
         raise ValidationError({"planned_end": _("A visit lasts at most a week.")})
 
 

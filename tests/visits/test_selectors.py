@@ -159,6 +159,28 @@ class TestCalendar:
         )
         assert not may.exists()
 
+    def test_a_week_long_visit_shows_on_its_last_day_and_no_later(self, director, manager):
+        """The overlap read bounds the start by the longest visit (MAX_VISIT_LENGTH): a visit of
+        exactly that length still shows on the last day it covers."""
+        from visits.models import MAX_VISIT_LENGTH
+
+        start = local(datetime.date(2026, 6, 1), 9, 0)
+        VisitFactory(
+            account=AccountFactory(owner=manager),
+            owner=manager,
+            planned_start=start,
+            planned_end=start + MAX_VISIT_LENGTH,
+        )
+        last_day = datetime.date(2026, 6, 8)
+        shown = selectors.visits_between(
+            user=director, start=last_day, end=last_day + datetime.timedelta(days=1), person=manager
+        )
+        assert shown.count() == 1
+        after = selectors.visits_between(
+            user=director, start=datetime.date(2026, 6, 9), end=datetime.date(2026, 6, 10), person=manager
+        )
+        assert after.count() == 0
+
     def test_team_calendar_and_people(self, manager, make_user):
         from users.roles import Role
 
