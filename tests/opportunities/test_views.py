@@ -45,6 +45,20 @@ class TestPages:
         assert 'data-testid="buying-centre-warning"' in body
         assert "Time in each stage" in body
 
+    def test_a_won_deal_offers_to_reopen_into_an_open_stage_not_to_move(self, client_for, manager):
+        won = OpportunityFactory(account=AccountFactory(owner=manager), stage=stage("won"))
+        body = client_for(manager).get(won.get_absolute_url()).content.decode()
+        form = body.split('id="move-stage"')[1].split("</select>")[0]
+        assert 'data-testid="reopen"' in body and "Move to stage" not in body
+        assert f'value="{stage("won").pk}"' not in form and f'value="{stage("lost").pk}"' not in form
+        assert f'value="{stage("need").pk}"' in form
+        # an open deal is moved on, and its own stage is not offered
+        open_deal = OpportunityFactory(account=AccountFactory(owner=manager), stage=stage("need"))
+        body = client_for(manager).get(open_deal.get_absolute_url()).content.decode()
+        form = body.split('id="move-stage"')[1].split("</select>")[0]
+        assert "Move to stage" in body and 'data-testid="reopen"' not in body
+        assert f'value="{stage("need").pk}"' not in form and f'value="{stage("won").pk}"' in form
+
     def test_another_managers_opportunity_and_quote_are_404(self, client_for, manager, other_manager):
         opp = OpportunityFactory(account=AccountFactory(owner=other_manager))
         quote = QuoteFactory(opportunity=opp)
