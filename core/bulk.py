@@ -173,6 +173,20 @@ def copy_line(values: Sequence) -> str:
     return "\t".join(copy_escape(v) for v in values) + "\n"
 
 
+def _joined_in_chunks(lines: Iterable[str], chunk_bytes: int) -> Iterator[tuple[str, int]]:
+    """(whole lines joined, how many) in chunks of about `chunk_bytes` characters."""
+    chunk: list[str] = []
+    size = 0
+    for line in lines:
+        chunk.append(line)
+        size += len(line)
+        if size >= chunk_bytes:
+            yield "".join(chunk), len(chunk)
+            chunk, size = [], 0
+    if chunk:
+        yield "".join(chunk), len(chunk)
+
+
 class LinesInBackground:
     """COPY text lines made by a thread, joined and encoded in chunks of about `chunk_bytes`.
 
@@ -192,18 +206,10 @@ class LinesInBackground:
 
     def _run(self, lines, chunk_bytes) -> None:
         try:
-            chunk: list[str] = []
-            size = 0
-            for line in lines:
-                chunk.append(line)
-                size += len(line)
-                if size >= chunk_bytes:
-                    if self._stop.is_set():
-                        return
-                    self._queue.put(("".join(chunk).encode(), len(chunk)))
-                    chunk, size = [], 0
-            if chunk:
-                self._queue.put(("".join(chunk).encode(), len(chunk)))
+            for text, count in _joined_in_chunks(lines, chunk_bytes):
+                if self._stop.is_set():
+                    return
+                self._queue.put((text.encode(), count))
         except BaseException as exc:  # handed to the consumer
             self._error = exc
         finally:
@@ -266,18 +272,9 @@ def bulk_insert_text(
                     copy.write(data)
                     count += lines_in_chunk
                 return count
-            chunk: list[str] = []
-            size = 0
-            for line in lines:
-                chunk.append(line)
-                size += len(line)
-                if size >= chunk_bytes:
-                    copy.write("".join(chunk))
-                    count += len(chunk)
-                    chunk, size = [], 0
-            if chunk:
-                copy.write("".join(chunk))
-                count += len(chunk)
+            for text, lines_in_chunk in _joined_in_chunks(lines, chunk_bytes):
+                copy.write(text)
+                count += lines_in_chunk
     return count
 
 

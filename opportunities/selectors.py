@@ -89,6 +89,13 @@ def open_stages():
     return [s for s in active_stages() if not s.is_closed]
 
 
+def move_targets(*, opportunity) -> list:
+    """The stages the opportunity's page offers to move it to: any other active stage while it is
+    open; an open stage once it is won or lost (it is reopened, not moved between outcomes)."""
+    stages = open_stages() if opportunity.stage.is_closed else active_stages()
+    return [s for s in stages if s.pk != opportunity.stage_id]
+
+
 def opportunity_list(*, user, qs=None, sort: str = DEFAULT_SORT):
     qs = qs if qs is not None else Opportunity.objects.all()
     order = OPPORTUNITY_SORTS.get(sort, OPPORTUNITY_SORTS[DEFAULT_SORT])

@@ -225,7 +225,7 @@ def opportunity_detail(request, pk):
             "can_quote": has_crm_perm(request.user, "opportunities.add_quote")
             and not opportunity.stage.is_closed
             and not opportunity.is_archived,
-            "stages": [s for s in selectors.active_stages() if s.pk != opportunity.stage_id],
+            "stages": selectors.move_targets(opportunity=opportunity),
             "contact_form": ContactRoleForm(opportunity=opportunity) if can_change else None,
             "close_reasons": CloseReason.choices,
         }
