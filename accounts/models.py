@@ -225,6 +225,9 @@ class Account(models.Model):
             # database, because SQLite refuses NULLS FIRST in an index (and sorts NULLs first
             # anyway), so they are not declared here.
             models.Index(fields=["owner", "is_archived"], name="account_owner_archived_idx"),
+            # the few archived accounts: company-wide revenue figures subtract their share from the
+            # rollup's month totals instead of joining every live account
+            models.Index(fields=["id"], name="account_archived_idx", condition=models.Q(is_archived=True)),
         ]
         # unique as a constraint rather than unique=True: the field's flag adds a LIKE index on
         # PostgreSQL that no query uses (searches go through AccountSearch), one more index for every

@@ -10,13 +10,12 @@ from django.db import connection
 from django.db.models import Count, DecimalField, Q, Sum
 from django.utils.translation import gettext as _
 
-from accounts.models import Account, MonthlyRevenue
 from service_requests.models import ServiceRequest
 from users.models import User
-from users.visibility import sees_all, visible_to
+from users.visibility import visible_to
 from visits.models import Callback, Visit
 
-from .common import account_filter_q, percent, period_bounds, scoped_accounts, shift_year
+from .common import account_filter_q, percent, period_bounds, rollup_in_scope, scoped_accounts, shift_year
 
 ZERO = Decimal("0")
 
@@ -58,9 +57,7 @@ def revenue_per_owner(*, user, params) -> dict[int, dict]:
     prev_first, prev_last = shift_year(first), shift_year(last)
     money = DecimalField(max_digits=20, decimal_places=2)
     now_q, then_q = Q(month__gte=first, month__lte=last), Q(month__gte=prev_first, month__lte=prev_last)
-    rollup = MonthlyRevenue.objects.filter(now_q | then_q)
-    if params.team_id or params.owner_id or not sees_all(user, Account):  # a small book: narrow first
-        rollup = rollup.filter(account_id__in=scoped_accounts(user=user, params=params).values("pk"))
+    rollup = rollup_in_scope(user=user, params=params, months=now_q | then_q)
     # per account over the rollup alone (a narrow hash key), then the accounts in scope joined
     rollup_sql, rollup_params = (
         rollup.order_by()

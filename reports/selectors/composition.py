@@ -10,22 +10,15 @@ in SQL), never one row per account."""
 from decimal import Decimal
 
 from django.db import connection
-from django.db.models import Count, Sum
+from django.db.models import Count, Q, Sum
 
-from accounts.models import Account, MonthlyRevenue
-from users.visibility import sees_all
+from accounts.models import Account
 
-from .common import percent, scoped_accounts
+from .common import percent, rollup_in_scope, scoped_accounts
 
 PARETO_POINTS = 50
 TOP_ACCOUNTS = 20
 ZERO = Decimal("0")
-
-
-def _period_revenue(*, user, params):
-    first, last = params.months
-    accounts = scoped_accounts(user=user, params=params)
-    return MonthlyRevenue.objects.filter(month__gte=first, month__lte=last, account__in=accounts.values("pk"))
 
 
 def composition(*, user, params, points: int = PARETO_POINTS, top: int = TOP_ACCOUNTS) -> dict:
@@ -36,9 +29,7 @@ def composition(*, user, params, points: int = PARETO_POINTS, top: int = TOP_ACC
 
     first, last = params.months
     # sum per account over the rollup alone (a narrow hash key), then join the accounts in scope
-    rollup = MonthlyRevenue.objects.filter(month__gte=first, month__lte=last)
-    if params.team_id or params.owner_id or not sees_all(user, Account):  # a small book: narrow first
-        rollup = rollup.filter(account_id__in=scoped_accounts(user=user, params=params).values("pk"))
+    rollup = rollup_in_scope(user=user, params=params, months=Q(month__gte=first, month__lte=last))
     rollup_sql, rollup_params = (
         rollup.order_by().values("account_id").annotate(r=Sum("revenue")).query.sql_with_params()
     )

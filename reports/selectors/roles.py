@@ -14,7 +14,7 @@ import datetime
 from django.db.models import Count, F, Q, Sum
 from django.utils import timezone
 
-from accounts.models import Account, MonthlyRevenue
+from accounts.models import Account
 from contracts.models import Installment
 from contracts.selectors import contracts_expiring
 from core.cache import cached_figures
@@ -27,7 +27,7 @@ from visits.selectors import callbacks_due, my_follow_ups, open_follow_up_counts
 
 from ..forms import ReportParams
 from .churn import churn_warnings
-from .common import account_filter_q, percent, period_bounds, scoped_accounts, shift_year
+from .common import account_filter_q, percent, period_bounds, rollup_in_scope, scoped_accounts, shift_year
 from .receivables import NOT_IN_FORCE, most_overdue, receivables_aging
 from .service import requests_in_period
 
@@ -155,10 +155,7 @@ def director_kpis(
             contacted=Count("pk", filter=Q(last_contact_at__gte=contacted_since)),
             churned=Count("pk", filter=Q(status=Account.Status.CHURNED)),
         )
-    # the two months first (their index), then the accounts in scope
-    revenue = MonthlyRevenue.objects.filter(
-        month__in=[month, shift_year(month)], account__in=accounts.values("pk")
-    ).aggregate(
+    revenue = rollup_in_scope(user=user, params=params, months=Q(month__in=[month, shift_year(month)])).aggregate(
         this_month=Sum("revenue", filter=Q(month=month)),
         last_year=Sum("revenue", filter=Q(month=shift_year(month))),
     )

@@ -162,3 +162,36 @@ def test_director_figures_read_from_the_summary_equal_their_own_count(director, 
     assert read["contacted"] == 1  # this month: the VIP one, not the one last contacted 90 days ago
     # a team's board counts that team's accounts, never the company's summary
     assert director_kpis(user=director, today=today, team_id=-1, summary=summary)["accounts"] == 0
+
+
+def test_director_month_revenue_leaves_out_archived_accounts(director, manager):
+    """The company's month revenue is the rollup's month total less the archived accounts' share
+    (reports.selectors.common.rollup_in_scope); a team's reads its own accounts. Both equal the
+    live accounts' transactions of the month, this year and last."""
+    import datetime
+    from decimal import Decimal
+
+    from django.utils import timezone
+
+    from reports.selectors.roles import director_kpis
+    from tests.accounts.factories import TransactionFactory
+    from tests.users.factories import TeamFactory
+
+    today = timezone.localdate()
+    noon = timezone.make_aware(datetime.datetime.combine(today.replace(day=1), datetime.time(12)))
+    year_ago = noon.replace(year=noon.year - 1)
+    team = TeamFactory(leader=manager)
+    live = AccountFactory(owner=manager, team=team)
+    other = AccountFactory()
+    gone = AccountFactory(owner=manager, team=team)
+    for account, now, then in ((live, "100.00", "40.00"), (other, "7.50", "0"), (gone, "1000.00", "500.00")):
+        TransactionFactory(account=account, occurred_at=noon, amount=Decimal(now))
+        if Decimal(then):
+            TransactionFactory(account=account, occurred_at=year_ago, amount=Decimal(then))
+    gone.is_archived = True
+    gone.save(update_fields=["is_archived"])
+
+    company = director_kpis(user=director, today=today)
+    assert (company["revenue_month"], company["revenue_month_last_year"]) == (Decimal("107.50"), Decimal("40.00"))
+    team_board = director_kpis(user=director, today=today, team_id=team.pk)
+    assert (team_board["revenue_month"], team_board["revenue_month_last_year"]) == (Decimal("100.00"), Decimal("40.00"))
