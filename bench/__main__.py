@@ -29,6 +29,8 @@ FIGURES_PAGES = (
     "tier overview (manager)",
     "RFM grid",
     "ABC list",
+    "coverage by tier/category/owner",
+    "coverage, figures recomputed",
 )
 
 
@@ -186,6 +188,7 @@ def main() -> int:
     cases += [
         ("dashboard (director), figures recomputed", director, "/?refresh=1"),
         ("dashboard (manager), figures recomputed", manager, "/?refresh=1"),
+        ("coverage, figures recomputed", director, "/visits/coverage/?refresh=1"),
     ]
     if args.figures_only:
         cases = [case for case in cases if case[0] in FIGURES_PAGES]

@@ -575,7 +575,9 @@ def _shift_month(month: datetime.date, delta: int) -> datetime.date:
 def coverage(request):
     month = _month_param(request.GET.get("month"))
     tables = []
-    by_dimension = selectors.coverage_by(user=request.user, month=month)
+    by_dimension, as_of = selectors.coverage_page(
+        user=request.user, month=month, refresh=request.GET.get("refresh") == "1"
+    )
     for by, title in [
         ("tier", _("By tier")),
         ("category", _("By category")),
@@ -589,6 +591,7 @@ def coverage(request):
         "next": _shift_month(month, 1) if month < timezone.localdate().replace(day=1) else None,
         "tables": tables,
         "can_set_targets": has_crm_perm(request.user, "visits.change_coveragetarget"),
+        "figures_as_of": as_of,
     }
     return render(request, "visits/coverage.html", context)
 

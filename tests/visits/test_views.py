@@ -365,3 +365,47 @@ class TestCalendarDrawsABoundedDay:
         finally:
             visits.views.WEEK_DAY_VISITS = kept
         assert f"date_from={day:%Y-%m-%d}&amp;date_to={day:%Y-%m-%d}" in html and "+2 more in the visit list" in html
+
+
+class TestCoverageFiguresAreKept:
+    """The coverage page adds up every visible account: the counts are kept a minute per user and
+    month, as the dashboard's figures; the page says when they were made and a refresh counts again."""
+
+    @pytest.fixture(autouse=True)
+    def _own_cache(self, settings):
+        settings.CACHES = {"default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache", "LOCATION": "cov"}}
+        settings.FIGURES_CACHE_SECONDS = 60
+
+    @staticmethod
+    def _total(response) -> tuple[int, int]:
+        tier = next(t for t in response.context["tables"] if t["by"] == "tier")
+        return tier["total"].contacted, tier["total"].accounts
+
+    def test_a_reload_reads_the_kept_counts_and_refresh_counts_again(self, client_for, manager):
+        AccountFactory(owner=manager, tier="vip")
+        client = client_for(manager)
+        first = client.get("/visits/coverage/")
+        assert self._total(first) == (0, 1)
+        assert 'data-testid="figures-as-of"' in first.content.decode()
+        account = AccountFactory(owner=manager, tier="vip")
+        VisitFactory(account=account, owner=manager, status=Visit.Status.DONE, happened_at=timezone.now())
+        assert self._total(client.get("/visits/coverage/")) == (0, 1)  # kept
+        assert self._total(client.get("/visits/coverage/?refresh=1")) == (1, 2)
+
+    def test_counts_are_kept_per_user_and_per_month(self, client_for, manager, other_manager):
+        AccountFactory(owner=manager)
+        assert self._total(client_for(manager).get("/visits/coverage/")) == (0, 1)
+        assert self._total(client_for(other_manager).get("/visits/coverage/")) == (0, 0)
+        AccountFactory(owner=manager)
+        client = client_for(manager)
+        assert self._total(client.get("/visits/coverage/?month=2026-01")) == (0, 2)  # another month: counted now
+
+    def test_owner_rows_name_each_account_manager(self, client_for, director, manager, other_manager):
+        AccountFactory(owner=manager)
+        AccountFactory(owner=other_manager)
+        AccountFactory(owner=None)
+        owners = next(t for t in client_for(director).get("/visits/coverage/").context["tables"] if t["by"] == "owner")
+        labels = sorted(r.label for r in owners["rows"])
+        assert labels == sorted(
+            [manager.full_name or manager.username, other_manager.full_name or other_manager.username, "—"]
+        )
