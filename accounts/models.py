@@ -695,9 +695,7 @@ class MonthlyRevenue(models.Model):
         # a month's rows are spread over the whole table (it is kept in account order): the
         # company's month totals read them from this index alone (185,000 rows at a million
         # accounts: 146 → 23 ms), at the price of a non-HOT update per upsert
-        indexes = [
-            models.Index(fields=["month"], include=["account", "revenue"], name="monthly_revenue_month_cover")
-        ]
+        indexes = [models.Index(fields=["month"], include=["account", "revenue"], name="monthly_revenue_month_cover")]
 
     def __str__(self):
         return f"{self.account_id} {self.month:%Y-%m}: {self.revenue}"

@@ -1,6 +1,9 @@
 from django.core.paginator import Paginator
 from django.utils.functional import cached_property
 
+# lists that can hold most of a table (worklists, histories, queues): counting stops here ("more than")
+LONG_LIST_CAP = 10_000
+
 
 class CappedPaginator(Paginator):
     """Counts at most `cap` + 1 rows: a broad text search stops counting early ("1,000+")

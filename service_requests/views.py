@@ -14,7 +14,7 @@ from accounts.models import Account
 from accounts.selectors import account_get_for_user
 from core.export import export_response, rows_from
 from core.forms import add_service_errors
-from core.pagination import CappedPaginator
+from core.pagination import LONG_LIST_CAP, CappedPaginator
 from users.permissions import crm_permission_required, has_crm_perm
 from users.visibility import visible_to
 
@@ -76,7 +76,7 @@ def request_list(request):
     counts = selectors.queue_counts(user=request.user)
     queue = _queue(request, counts)
     filterset, qs, sort = _filtered(request, queue)
-    page = CappedPaginator(qs, PAGE_SIZE, cap=10000).get_page(request.GET.get("page"))
+    page = CappedPaginator(qs, PAGE_SIZE, cap=LONG_LIST_CAP).get_page(request.GET.get("page"))
     params = QueryDict(mutable=True)
     for key, values in request.GET.lists():
         if key != "page" and (kept := [v for v in values if v.strip()]):

@@ -16,6 +16,7 @@ from django.views.decorators.vary import vary_on_headers
 from accounts.models import Account
 from core.export import export_response, rows_from
 from core.jobs import BrokerUnavailable
+from core.pagination import LONG_LIST_CAP, CappedPaginator
 from users.permissions import crm_permission_required, has_crm_perm
 from users.visibility import get_visible_or_404, visible_to
 
@@ -143,7 +144,8 @@ def changes(request):
     form = TierHistoryFilterForm(request.GET or None)
     filters = {k: v for k, v in form.cleaned_data.items() if v not in (None, "")} if form.is_valid() else {}
     qs = selectors.tier_changes_for_user(user=request.user, **filters)
-    page = Paginator(qs, 50).get_page(request.GET.get("page"))
+    # the history grows by every recompute: counting stops at the cap ("more than")
+    page = CappedPaginator(qs, 50, cap=LONG_LIST_CAP).get_page(request.GET.get("page"))
     pending = selectors.pending_demotions(user=request.user).order_by("-pending_streak")[:20]
     return render(
         request,

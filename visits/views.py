@@ -18,7 +18,7 @@ from accounts.models import Contact, Tier
 from accounts.selectors import account_get_for_user
 from core.export import export_response, rows_from
 from core.forms import add_service_errors
-from core.pagination import CappedPaginator
+from core.pagination import LONG_LIST_CAP, CappedPaginator
 from users.permissions import crm_permission_required, has_crm_perm
 from users.roles import Role
 from users.visibility import has_role
@@ -43,8 +43,6 @@ PAGE_SIZE = 25
 # visits a calendar draws per day before "+N more" (month cell, week row)
 MONTH_DAY_VISITS = 4
 WEEK_DAY_VISITS = 30
-# the worklist and the overdue list can hold most accounts: counting stops here ("more than")
-LONG_LIST_CAP = 10_000
 
 
 def _querystrings(request, default_sort: str) -> tuple[str, str, str]:

@@ -152,6 +152,25 @@ def test_history_page_query_count_is_constant(client_for, director, django_asser
         client.get(reverse("tiering:changes"))
 
 
+def test_history_counts_up_to_a_cap(client_for, director, monkeypatch):
+    """The history grows by every recompute: the page counts at most LONG_LIST_CAP + 1 rows and
+    says "more than" past it, in both languages."""
+    seed(director, 10)
+    tiers_recompute()
+    client = client_for(director)
+    first = client.get(reverse("tiering:changes"), {"direction": "up"})
+    promoted = TierChange.objects.exclude(new_tier="small").count()
+    assert promoted >= 3 and first.context["page"].paginator.count == promoted
+    assert f"{promoted} changes" in first.content.decode()
+    monkeypatch.setattr("tiering.views.LONG_LIST_CAP", 2)
+    response = client.get(reverse("tiering:changes"), {"direction": "up"})
+    assert response.context["page"].paginator.count == 3  # stopped at cap + 1
+    assert "More than 2 changes" in response.content.decode()
+    with translation.override("zh-hans"):
+        zh = client.get(reverse("tiering:changes"), {"direction": "up"}, HTTP_ACCEPT_LANGUAGE="zh-hans")
+    assert "超过 2 条变更" in zh.content.decode()
+
+
 def test_director_pins_a_tier_with_the_form(client_for, director):
     account = AccountFactory()
     client = client_for(director)
