@@ -4,6 +4,7 @@ from django.utils.translation import ngettext
 from simple_history.admin import SimpleHistoryAdmin
 
 from core.admin_mixins import ImportAdminMixin
+from core.money import format_money
 from users.admin_mixins import ReadOnlyInlineMixin, ServiceAdminMixin, VisibilityAdminMixin
 
 from . import services
@@ -43,7 +44,7 @@ class AccountAdmin(ServiceAdminMixin, ImportAdminMixin, VisibilityAdminMixin, Si
         "owner",
         "team",
         "region",
-        "revenue_12m",
+        "revenue_12m_display",
         "is_archived",
     )
     list_filter = ("category", "status", "tier", "abc_class", "industry", "is_archived", "team")
@@ -67,6 +68,11 @@ class AccountAdmin(ServiceAdminMixin, ImportAdminMixin, VisibilityAdminMixin, Si
     inlines = [ContactInline, PresenceInline]
     actions = ["archive_selected"]
     show_full_result_count = False
+
+    @admin.display(description=Account._meta.get_field("revenue_12m").verbose_name, ordering="revenue_12m")
+    def revenue_12m_display(self, account):
+        """As the pages show money (currency sign, thousands separators), not a bare decimal."""
+        return format_money(account.revenue_12m)
 
     def save_model(self, request, obj, form, change):
         if not change:

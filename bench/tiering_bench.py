@@ -14,8 +14,12 @@ import bisect
 import time
 from decimal import Decimal
 
-TARGET_SECONDS = 10.0
 TARGET_RATIO = 20.0
+
+
+def first_run_target(accounts: int) -> float:
+    """Issue 11: the first run in 2 s at 100,000 accounts, 20 s at 1,000,000."""
+    return 2.0 if accounts <= 200_000 else 20.0
 
 
 def _loop_tiers(*, policy, now) -> dict[int, str]:
@@ -152,7 +156,7 @@ def run(report=print, *, now=None, loop: bool = True) -> dict:
         "ratio": None,
         "identical": None,
         "mismatches": None,
-        "meets_time_target": set_seconds < TARGET_SECONDS,
+        "meets_time_target": set_seconds <= first_run_target(accounts),
         "meets_ratio_target": None,
     }
     if loop:
@@ -178,7 +182,8 @@ def run(report=print, *, now=None, loop: bool = True) -> dict:
         )
         assert not mismatches, f"{len(mismatches)} accounts differ between set-based and loop, e.g. {mismatches[:5]}"
     report(
-        f"  targets: < {TARGET_SECONDS:.0f} s → {'met' if result['meets_time_target'] else 'NOT met'}"
+        f"  targets: first run ≤ {first_run_target(accounts):.0f} s → "
+        f"{'met' if result['meets_time_target'] else 'NOT met'}"
         + (f"; ≥ {TARGET_RATIO:.0f}× → {'met' if result['meets_ratio_target'] else 'NOT met'}" if loop else "")
     )
     return result

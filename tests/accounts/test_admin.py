@@ -37,3 +37,13 @@ def test_admin_menu_puts_the_crm_first_and_is_translated(client_for, admin_user)
         zh = client_for(admin_user).get("/admin/", headers={"accept-language": "zh-hans"})
     body = zh.content.decode()
     assert "Access attempts" not in body and "Sign-in lockouts" not in body
+
+
+def test_account_list_shows_revenue_as_money(client_for, admin_user):
+    from decimal import Decimal
+
+    AccountFactory(name="Money Co", revenue_12m=Decimal("1204000.5"))
+    html = client_for(admin_user).get("/admin/accounts/account/").content.decode()
+    assert "¥1,204,000.50" in html
+    # and it still sorts by the column
+    assert client_for(admin_user).get("/admin/accounts/account/?o=9").status_code == 200
