@@ -185,10 +185,14 @@ def presence_list(*, user):
     return visible_to(user, CompetitorPresence.objects.select_related("account", "competitor"))
 
 
-def accounts_summary(*, user, contacted_since: datetime.datetime | None = None) -> dict:
+def accounts_summary(
+    *, user, contacted_since: datetime.datetime | None = None, also_count: dict[str, Q] | None = None
+) -> dict:
     """Dashboard figures for what the user may see, in one pass over their live accounts: how
     many, active, VIP, churned, 12-month revenue, not contacted lately, and (with
-    `contacted_since`) contacted since then — the director's figures read the same pass."""
+    `contacted_since`) contacted since then — the director's figures read the same pass.
+    `also_count`: more {name: condition} counts for the same pass (a higher app's rule, e.g. the
+    visits app's overdue-for-contact)."""
     qs = account_queryset_for(user).filter(is_archived=False)
     totals = qs.aggregate(
         accounts=Sum(Value(1)),
@@ -202,6 +206,7 @@ def accounts_summary(*, user, contacted_since: datetime.datetime | None = None) 
             if contacted_since
             else {}
         ),
+        **{name: Sum(Case(When(condition, then=1), default=0)) for name, condition in (also_count or {}).items()},
     )
     return {k: (v or 0) for k, v in totals.items()}
 

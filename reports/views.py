@@ -36,7 +36,7 @@ def dashboard(request):
         today=timezone.localdate(),
     )
     if kind == "manager":
-        context["board"] = role_dashboards.manager_dashboard(user=user, refresh=refresh)
+        context["board"] = role_dashboards.manager_dashboard(user=user, summary=context["summary"])
     elif kind == "service":
         context["board"] = role_dashboards.service_dashboard(user=user)
     elif kind == "finance":

@@ -148,13 +148,18 @@ def contact_due_date(*, account: Account, cadence: dict | None = None) -> dateti
     return timezone.localdate(account.last_contact_at) + datetime.timedelta(days=days)
 
 
+def overdue_q(*, today: datetime.date | None = None, cadence: dict | None = None) -> Q:
+    """Accounts whose last contact is older than their tier's cadence (the overdue rule, as a
+    condition a pass over accounts can count: the dashboard's summary does)."""
+    today = today or timezone.localdate()
+    return _due_q(today=today, cadence=cadences() if cadence is None else cadence, extra_days=0)
+
+
 def accounts_overdue_for_contact(*, today: datetime.date | None = None, qs=None, cadence: dict | None = None):
     """Live accounts whose last contact is older than their tier's cadence, NOT scoped to a user:
     for set-based jobs (reminders' sweep). Pages and the API use `overdue_accounts`."""
-    today = today or timezone.localdate()
     qs = Account.objects.filter(is_archived=False) if qs is None else qs
-    cadence = cadences() if cadence is None else cadence
-    return qs.filter(_due_q(today=today, cadence=cadence, extra_days=0))
+    return qs.filter(overdue_q(today=today, cadence=cadence))
 
 
 def overdue_accounts(*, user, today: datetime.date | None = None, qs=None):

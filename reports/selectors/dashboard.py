@@ -9,6 +9,7 @@ from accounts.selectors import account_list, accounts_summary, feedback_list
 from core.cache import cached_figures
 from core.models import Heartbeat
 from users.visibility import sees_all
+from visits.selectors import overdue_q
 
 from .common import local_midnight
 
@@ -31,7 +32,11 @@ def dashboard_data(*, user, with_heartbeat: bool = False, refresh: bool = False)
     today = timezone.localdate()
     summary, as_of = cached_figures(
         f"summary:{user.pk}:{today}",
-        lambda: accounts_summary(user=user, contacted_since=local_midnight(today.replace(day=1))),
+        lambda: accounts_summary(
+            user=user,
+            contacted_since=local_midnight(today.replace(day=1)),
+            also_count={"overdue": overdue_q(today=today)},  # the account manager's board reads it
+        ),
         refresh=refresh,
     )
     return {

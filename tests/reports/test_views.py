@@ -1,6 +1,9 @@
 """The dashboard (reports): what each role sees, and that its cards agree with the lists they link to."""
 
+import datetime
+
 import pytest
+from django.utils import timezone
 
 from tests.accounts.factories import AccountFactory
 
@@ -94,6 +97,33 @@ class TestDashboardFiguresCache:
         AccountFactory()
         assert client.get("/?view=director").context["board"]["accounts"] == 1
         assert client.get("/?view=director&refresh=1").context["board"]["accounts"] == 2
+
+    def test_the_overdue_count_is_read_from_the_kept_summary_and_equals_the_list(self, client_for, manager):
+        """The manager board's overdue count comes from the summary's pass (kept with it, refreshed
+        with it) and equals the overdue list's own count; the rows shown are read live."""
+        from visits.selectors import overdue_accounts
+
+        now = timezone.now()
+        AccountFactory(owner=manager, tier="small", last_contact_at=None)
+        AccountFactory(owner=manager, tier="vip", last_contact_at=now - datetime.timedelta(days=400))
+        AccountFactory(owner=manager, tier="vip", last_contact_at=now)
+        client = client_for(manager)
+        first = client.get("/?view=manager")
+        expected = overdue_accounts(user=manager).count()
+        assert expected == 2
+        assert first.context["summary"]["overdue"] == first.context["board"]["overdue_count"] == expected
+        assert 'data-testid="overdue-count">2<' in first.content.decode()
+        AccountFactory(owner=manager, tier="vip", last_contact_at=None)
+        kept = client.get("/?view=manager").context["board"]
+        assert kept["overdue_count"] == 2 and len(kept["overdue_accounts"]) == 3  # count kept, rows live
+        assert client.get("/?view=manager&refresh=1").context["board"]["overdue_count"] == 3
+
+    def test_a_summary_kept_before_it_counted_overdue_is_counted_again(self, manager):
+        from reports.selectors.roles import manager_dashboard
+
+        AccountFactory(owner=manager, last_contact_at=None)
+        board = manager_dashboard(user=manager, summary={"accounts": 1})
+        assert board["overdue_count"] == 1
 
     def test_without_a_cache_time_every_load_computes(self, client_for, manager, settings):
         settings.FIGURES_CACHE_SECONDS = 0
