@@ -361,21 +361,27 @@ def calendar_teams(*, user):
 
 def _calendar_visits(*, user, start: datetime.date, end: datetime.date, person=None, team=None):
     """Visits (not cancelled) that overlap local days [start, end), for one person (led or
-    joined) or a team, each once: participants are matched by subquery, not by a join."""
-    first = local_midnight(start)
-    qs = Visit.objects.filter(
-        planned_start__lt=local_midnight(end),
-        planned_start__gte=first - MAX_VISIT_LENGTH,  # implied by the overlap: bounds the index range
-        planned_end__gte=first,
-    ).exclude(status=Visit.Status.CANCELLED)
-    joined = Visit.participants.through.objects
+    joined) or a team, each once.
+
+    The visits joined as a participant in those days are read first, as ids: `owner = X OR id IN
+    (subquery)` is estimated at half the range's visits, so the planner joined every account the
+    user may see (200 ms at a million accounts for a person with 40 visits); with the ids written
+    out it reads the person's visits from their indexes and their accounts by primary key."""
+    first, last = local_midnight(start), local_midnight(end)
+    in_range = {
+        "planned_start__lt": last,
+        "planned_start__gte": first - MAX_VISIT_LENGTH,  # implied by the overlap: bounds the index range
+        "planned_end__gte": first,
+    }
+    qs = Visit.objects.filter(**in_range).exclude(status=Visit.Status.CANCELLED)
+    joined = Visit.participants.through.objects.filter(**{f"visit__{k}": v for k, v in in_range.items()})
     if person is not None:
-        qs = qs.filter(Q(owner=person) | Q(pk__in=joined.filter(user=person).values("visit_id")))
+        joined_ids = list(joined.filter(user=person).values_list("visit_id", flat=True))
+        qs = qs.filter(Q(owner=person) | Q(pk__in=joined_ids))
     elif team is not None:
-        members = team.members.values("pk")
-        qs = qs.filter(
-            Q(owner__in=members) | Q(pk__in=joined.filter(user__in=members).values("visit_id")) | Q(account__team=team)
-        )
+        members = list(team.members.values_list("pk", flat=True))
+        joined_ids = list(joined.filter(user__in=members).values_list("visit_id", flat=True).distinct())
+        qs = qs.filter(Q(owner__in=members) | Q(pk__in=joined_ids) | Q(account__team=team))
     return visible_to(user, qs)
 
 

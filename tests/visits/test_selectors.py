@@ -198,6 +198,36 @@ class TestCalendar:
         found = selectors.visits_between(user=manager, start=day, end=day + datetime.timedelta(days=1), team=team)
         assert list(found) == [visit]
 
+    def test_visits_joined_as_participant_show_once_in_the_range_only(self, manager, other_manager, make_user):
+        """A person's (and their team's) calendar holds the visits they lead and those they join,
+        each once; a joined visit outside the days asked for, or on an account the viewer may not
+        see, is not there."""
+        from users.models import Team
+        from users.roles import Role
+
+        member = make_user(Role.MANAGER, username="joiner")
+        TeamFactory(leader=manager, members=[manager, member])
+        team = Team.objects.get(leader=manager)
+        start = timezone.now().replace(hour=10, minute=0, second=0, microsecond=0) + datetime.timedelta(days=3)
+        day = timezone.localdate(start)
+        led = VisitFactory(account=AccountFactory(owner=manager), owner=manager, planned_start=start)
+        joined = VisitFactory(
+            account=AccountFactory(owner=manager), owner=manager, planned_start=start + datetime.timedelta(hours=2)
+        )
+        joined.participants.add(member)
+        later = VisitFactory(
+            account=AccountFactory(owner=manager), owner=manager, planned_start=start + datetime.timedelta(days=9)
+        )
+        later.participants.add(member)
+        hidden = VisitFactory(account=AccountFactory(owner=other_manager), owner=other_manager, planned_start=start)
+        hidden.participants.add(member)
+        one_day = {"start": day, "end": day + datetime.timedelta(days=1)}
+        assert list(selectors.visits_between(user=manager, person=member, **one_day)) == [joined]
+        assert list(selectors.visits_between(user=manager, person=manager, **one_day)) == [led, joined]
+        assert list(selectors.visits_between(user=manager, team=team, **one_day)) == [led, joined]
+        days = selectors.calendar_days(user=manager, person=member, per_day=4, **one_day)
+        assert {d: (v["count"], v["visits"]) for d, v in days.items()} == {day: (1, [joined])}
+
 
 class TestCallerLookup:
     def test_finds_contact_by_part_of_the_number(self, service_agent, manager):
