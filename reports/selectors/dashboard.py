@@ -8,7 +8,8 @@ from accounts.models import Account
 from accounts.selectors import account_list, accounts_summary, feedback_list
 from core.cache import cached_figures
 from core.models import Heartbeat
-from users.visibility import sees_all
+from users.roles import Role
+from users.visibility import has_role, sees_all
 from visits.selectors import overdue_q
 
 from .common import local_midnight
@@ -35,7 +36,8 @@ def dashboard_data(*, user, with_heartbeat: bool = False, refresh: bool = False)
         lambda: accounts_summary(
             user=user,
             contacted_since=local_midnight(today.replace(day=1)),
-            also_count={"overdue": overdue_q(today=today)},  # the account manager's board reads it
+            # the account manager's board reads it (12 ms more at a million accounts: only for them)
+            also_count={"overdue": overdue_q(today=today)} if has_role(user, Role.MANAGER) else None,
         ),
         refresh=refresh,
     )
