@@ -112,3 +112,16 @@ def test_the_search_shortcut_hint_shows_from_md_up_only(page, sign_in):
     assert hint.is_visible() and hint.inner_text() == "/"
     phone.fill("[data-testid=global-search]", "13")
     assert not hint.is_visible()  # gone once the box has text (or focus)
+
+
+def test_receivables_fit_a_phone_without_scrolling_the_table(phone, live_server):
+    """On a phone the receivables table keeps contract, outstanding (with the overdue part under it)
+    and the payment button: nothing to scroll sideways to."""
+    phone.goto(f"{live_server.url}/contracts/receivables/")
+    table = phone.locator("main .table-responsive").first
+    assert phone.locator("main tbody tr").count() > 0
+    overflow = phone.evaluate("t => t.scrollWidth - t.clientWidth", table.element_handle())
+    assert overflow <= 0, f"the table scrolls {overflow} px sideways"
+    headers = [th.inner_text().strip() for th in phone.locator("main thead th").all() if th.is_visible()]
+    assert "Overdue" not in " ".join(headers)  # shown under the outstanding amount instead
+    assert "Outstanding" in " ".join(headers)
