@@ -4,10 +4,11 @@ account-manager filters) and the period's bounds in local time."""
 import datetime
 from decimal import ROUND_HALF_UP, Decimal
 
-from django.db.models import Q
+from django.db.models import Q, Sum
 from django.utils import timezone
 
-from accounts.models import Account, MonthlyRevenue
+from accounts.models import Account, MonthlyRevenue, Transaction
+from accounts.selectors import signed_amount_expr
 from users.models import User
 from users.visibility import sees_all, visible_to
 
@@ -44,16 +45,42 @@ def scoped_accounts(*, user, params, live: bool = True):
     return visible_to(user, qs).filter(account_filter_q(params))
 
 
-def rollup_in_scope(*, user, params, months: Q):
-    """The monthly revenue rollup's rows (`months`: a Q on `month`) of the accounts a report counts.
-
-    A team's or a person's book, or a user who sees only some accounts: narrowed to those accounts
-    first. The whole company: every row of those months but the archived accounts' — their few ids
-    come from a partial index, so no pass over every live account."""
-    rollup = MonthlyRevenue.objects.filter(months)
+def in_scope(qs, *, user, params):
+    """Rows that name an account (`account_id`: rollup rows, transactions) of the accounts a report
+    counts. A team's or a person's book, or a user who sees only some accounts: narrowed to those
+    accounts first. The whole company: every row but the archived accounts' — their few ids come
+    from a partial index, so no pass over every live account."""
     if params.team_id or params.owner_id or not sees_all(user, Account):
-        return rollup.filter(account_id__in=scoped_accounts(user=user, params=params).values("pk"))
-    return rollup.exclude(account_id__in=Account.objects.filter(is_archived=True).values("pk"))
+        return qs.filter(account_id__in=scoped_accounts(user=user, params=params).values("pk"))
+    return qs.exclude(account_id__in=Account.objects.filter(is_archived=True).values("pk"))
+
+
+def rollup_in_scope(*, user, params, months: Q):
+    """The monthly revenue rollup's rows (`months`: a Q on `month`) of the accounts a report counts."""
+    return in_scope(MonthlyRevenue.objects.filter(months), user=user, params=params)
+
+
+def revenue_between(*, user, params, start: datetime.datetime, end: datetime.datetime) -> Decimal:
+    """Net revenue (refunds subtract) of the accounts a report counts, from the raw transactions in
+    [start, end)."""
+    rows = in_scope(Transaction.objects.filter(occurred_at__gte=start, occurred_at__lt=end), user=user, params=params)
+    return rows.aggregate(total=Sum(signed_amount_expr()))["total"] or Decimal(0)
+
+
+def month_to_date_last_year(*, user, params, today: datetime.date) -> Decimal:
+    """Net revenue of the same days a year earlier: from the first of that month to the same day
+    inclusive. Whichever part of that month is shorter is read from the raw transactions — the
+    days so far, or the month's rollup total less the days after — so at most half a month of
+    transactions is summed."""
+    first = shift_year(today.replace(day=1))
+    same_day = shift_year(today)
+    month_end = (first + datetime.timedelta(days=32)).replace(day=1)
+    after = local_midnight(same_day + datetime.timedelta(days=1))
+    if same_day.day * 2 <= (month_end - first).days:
+        return revenue_between(user=user, params=params, start=local_midnight(first), end=after)
+    whole = rollup_in_scope(user=user, params=params, months=Q(month=first)).aggregate(total=Sum("revenue"))["total"]
+    rest = revenue_between(user=user, params=params, start=after, end=local_midnight(month_end))
+    return (whole or Decimal(0)) - rest
 
 
 def percent(part, whole, places: str = "0.1") -> Decimal | None:

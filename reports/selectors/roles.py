@@ -26,7 +26,14 @@ from visits.selectors import callbacks_due, my_follow_ups, open_follow_up_counts
 
 from ..forms import ReportParams
 from .churn import churn_warnings
-from .common import account_filter_q, percent, period_bounds, rollup_in_scope, scoped_accounts, shift_year
+from .common import (
+    account_filter_q,
+    month_to_date_last_year,
+    percent,
+    period_bounds,
+    rollup_in_scope,
+    scoped_accounts,
+)
 from .receivables import NOT_IN_FORCE, most_overdue, receivables_aging
 from .service import requests_in_period
 
@@ -155,10 +162,11 @@ def director_kpis(
             contacted=Count("pk", filter=Q(last_contact_at__gte=contacted_since)),
             churned=Count("pk", filter=Q(status=Account.Status.CHURNED)),
         )
-    revenue = rollup_in_scope(user=user, params=params, months=Q(month__in=[month, shift_year(month)])).aggregate(
-        this_month=Sum("revenue", filter=Q(month=month)),
-        last_year=Sum("revenue", filter=Q(month=shift_year(month))),
-    )
+    # this month so far against the same days a year earlier (not last year's whole month)
+    revenue = {
+        "this_month": rollup_in_scope(user=user, params=params, months=Q(month=month)).aggregate(t=Sum("revenue"))["t"],
+        "last_year": month_to_date_last_year(user=user, params=params, today=today),
+    }
     requests = requests_in_period(user=user, params=params).aggregate(
         received=Count("pk"),
         resolved=Count("pk", filter=Q(resolved_at__isnull=False, resolution_due_at__isnull=False)),

@@ -195,3 +195,38 @@ def test_director_month_revenue_leaves_out_archived_accounts(director, manager):
     assert (company["revenue_month"], company["revenue_month_last_year"]) == (Decimal("107.50"), Decimal("40.00"))
     team_board = director_kpis(user=director, today=today, team_id=team.pk)
     assert (team_board["revenue_month"], team_board["revenue_month_last_year"]) == (Decimal("100.00"), Decimal("40.00"))
+
+
+@pytest.mark.parametrize("day", [10, 25])
+def test_month_revenue_is_compared_with_the_same_days_last_year(director, day):
+    """ "This month so far" against the same days a year earlier, not last year's whole month —
+    early in the month (read from the raw transactions) and late (the month's rollup less the
+    days after), refunds subtracting, archived accounts left out."""
+    import datetime
+    from decimal import Decimal
+
+    from django.utils import timezone
+
+    from reports.selectors.roles import director_kpis
+    from tests.accounts.factories import TransactionFactory
+
+    def at(d, hour=12):
+        return timezone.make_aware(datetime.datetime.combine(d, datetime.time(hour)))
+
+    today = datetime.date(2026, 11, day)
+    account, gone = AccountFactory(), AccountFactory()
+    TransactionFactory(account=account, occurred_at=at(datetime.date(2026, 11, 2)), amount=Decimal("300"))
+    TransactionFactory(account=account, occurred_at=at(datetime.date(2025, 11, 1), hour=0), amount=Decimal("100"))
+    TransactionFactory(account=account, occurred_at=at(datetime.date(2025, 11, day), hour=23), amount=Decimal("50"))
+    TransactionFactory(
+        account=account, occurred_at=at(datetime.date(2025, 11, day)), amount=Decimal("20"), kind="refund"
+    )
+    TransactionFactory(account=account, occurred_at=at(datetime.date(2025, 11, day + 1), hour=0), amount=Decimal("999"))
+    TransactionFactory(account=account, occurred_at=at(datetime.date(2025, 10, 31), hour=23), amount=Decimal("777"))
+    TransactionFactory(account=gone, occurred_at=at(datetime.date(2025, 11, 3)), amount=Decimal("5000"))
+    gone.is_archived = True
+    gone.save(update_fields=["is_archived"])
+    board = director_kpis(user=director, today=today)
+    assert board["revenue_month"] == Decimal("300.00")
+    assert board["revenue_month_last_year"] == Decimal("130.00")  # 100 + 50 − 20; not the 999 after
+    assert board["revenue_growth"] == Decimal("130.8")
