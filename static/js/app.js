@@ -4,7 +4,9 @@
    - data-autosubmit on a select: submit its form when it changes;
    - data-history-back on a link: go back in the browser's history (the link's href is the fallback);
    - data-width="42" (percent), data-height="220" (pixels), data-bg-alpha="0.4": sizes and shades;
-   - data-scroll-hinted / data-scroll-hint: show the hint only when the table is wider than the screen. */
+   - data-scroll-hinted / data-scroll-hint: show the hint only when the table is wider than the screen.
+   And a page recounted with ?refresh=1 drops it from the address bar, so a reload, a bookmark or a
+   shared link reads the kept figures instead of recounting again. */
 (function () {
   "use strict";
 
@@ -44,4 +46,10 @@
 
   applyLook(document);
   document.addEventListener("htmx:afterSettle", function (event) { applyLook(event.target); });
+
+  const here = new URL(window.location.href);
+  if (here.searchParams.get("refresh") === "1") {
+    here.searchParams.delete("refresh");
+    window.history.replaceState(window.history.state, "", here.pathname + here.search + here.hash);
+  }
 })();

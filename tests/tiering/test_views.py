@@ -162,6 +162,8 @@ def test_history_counts_up_to_a_cap(client_for, director, monkeypatch):
     promoted = TierChange.objects.exclude(new_tier="small").count()
     assert promoted >= 3 and first.context["page"].paginator.count == promoted
     assert f"{promoted} changes" in first.content.decode()
+    unfiltered = client.get(reverse("tiering:changes")).content.decode()
+    assert f'data-testid="history-count">{TierChange.objects.count()} changes' in unfiltered  # counted unfiltered too
     monkeypatch.setattr("tiering.views.LONG_LIST_CAP", 2)
     response = client.get(reverse("tiering:changes"), {"direction": "up"})
     assert response.context["page"].paginator.count == 3  # stopped at cap + 1

@@ -409,3 +409,10 @@ class TestCoverageFiguresAreKept:
         assert labels == sorted(
             [manager.full_name or manager.username, other_manager.full_name or other_manager.username, "—"]
         )
+
+
+def test_coverage_targets_button_only_for_staff_who_may_change_them(client_for, manager, admin_user):
+    """Targets are kept in admin: an account manager (not staff) gets no button leading to admin's
+    'not authorised' page; an administrator does."""
+    assert "coveragetarget" not in client_for(manager).get("/visits/coverage/").content.decode()
+    assert "/admin/visits/coveragetarget/" in client_for(admin_user).get("/visits/coverage/").content.decode()
