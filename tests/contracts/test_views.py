@@ -294,3 +294,15 @@ def test_export_is_scoped(client_for, manager, mine, theirs):
     response = client_for(manager).get("/contracts/export.csv")
     body = b"".join(response.streaming_content).decode("utf-8-sig")
     assert mine.number in body and theirs.number not in body
+
+
+def test_receivables_say_what_they_count(client_for, finance_user):
+    """The list counts installments due by the date and unpaid; the dashboard's aging also counts
+    those not yet due ("Current"): the page says so, in both languages."""
+    contract = ContractFactory()
+    InstallmentFactory(contract=contract, due_on=TODAY - datetime.timedelta(days=5))
+    client = client_for(finance_user)
+    html = client.get("/contracts/receivables/").content.decode()
+    assert f"Installments due by {TODAY:%Y-%m-%d} and not paid" in html
+    client.cookies["django_language"] = "zh-hans"
+    assert "已到期未收的分期款" in client.get("/contracts/receivables/").content.decode()
