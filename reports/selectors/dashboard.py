@@ -9,7 +9,7 @@ from accounts.selectors import account_list, accounts_summary, feedback_list
 from core.cache import cached_figures
 from core.models import Heartbeat
 from users.roles import Role
-from users.visibility import has_role, sees_all
+from users.visibility import has_role, manager_scope, sees_all
 from visits.selectors import overdue_q
 
 from .common import local_midnight
@@ -46,6 +46,8 @@ def dashboard_data(*, user, with_heartbeat: bool = False, refresh: bool = False)
         "figures_as_of": as_of,
         # "My accounts" only where the figure is the user's own book; the others see everyone's
         "sees_all_accounts": sees_all(user, Account),
+        # a team leader's figures are their team's accounts, not only their own
+        "leads_team": not sees_all(user, Account) and bool(manager_scope(user)[1]),
         "top_accounts": list(account_list(user=user, sort="-revenue")[:10]),
         "unhappy_feedback": list(feedback_list(user=user).filter(satisfaction__lte=2).exclude(status="done")[:8]),
         "heartbeat": heartbeat,

@@ -43,6 +43,23 @@ class TestDashboard:
             html = client_for(user).get("/").content.decode()
             assert "My accounts" not in html and ">Accounts</div>" in html
 
+    def test_a_team_leader_reads_his_team_s_accounts(self, client_for, manager, make_user):
+        """A team leader's figures count the team's accounts: the cards say so."""
+        from tests.users.factories import TeamFactory
+        from users.roles import Role
+
+        member = make_user(Role.MANAGER, username="member")
+        TeamFactory(leader=manager, members=[manager, member])
+        AccountFactory(owner=manager)
+        AccountFactory(owner=member)
+        response = client_for(manager).get("/?view=manager")
+        html = response.content.decode()
+        assert response.context["summary"]["accounts"] == 2
+        assert response.context["leads_team"] is True
+        assert "My team's accounts<" in html and "My team's accounts by tier" in html
+        assert "My accounts by tier" not in html
+        assert "My team" not in client_for(member).get("/?view=manager").content.decode()
+
     def test_heartbeat_waiting_then_ok_then_stale(self, client_for, admin_user):
         import datetime
 
