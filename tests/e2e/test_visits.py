@@ -74,3 +74,25 @@ def test_manager_logs_a_note_from_the_phone_action_bar_on_the_account_page(brows
         page.wait_for_selector("text=New CIO from January")  # the timeline card refreshed itself
     finally:
         context.close()
+
+
+def test_calendar_pickers_switch_between_a_person_and_the_team(sign_in, live_server):
+    """The person picker reads "The whole team" while a team is shown, and each picker sends only
+    itself: picking a member from a team's calendar opens the member's, and back."""
+    from tests.users.factories import TeamFactory
+
+    leader = UserFactory(username="lead", password="Pw-123456!", role=Role.MANAGER, full_name="Lead Li")
+    member = UserFactory(username="mem", password="Pw-123456!", role=Role.MANAGER, full_name="Member Ma")
+    team = TeamFactory(leader=leader, members=[leader, member], name="East")
+    page = sign_in("lead", "Pw-123456!")
+    page.goto(f"{live_server.url}/visits/calendar/?team={team.pk}")
+    person = page.locator("[data-testid=cal-person]")
+    assert person.locator("option:checked").inner_text() == "The whole team"
+    assert "East" in page.locator("[data-testid=calendar-title]").inner_text()
+    person.select_option(str(member.pk))
+    page.wait_for_url(f"**person={member.pk}**")
+    assert "team=" not in page.url
+    assert "Member Ma" in page.locator("[data-testid=calendar-title]").inner_text()
+    page.locator("[data-testid=cal-team]").select_option(str(team.pk))
+    page.wait_for_url(f"**team={team.pk}**")
+    assert "person=" not in page.url and "East" in page.locator("[data-testid=calendar-title]").inner_text()
