@@ -482,7 +482,10 @@ class Transaction(models.Model):
         # (db_index=True on the product line added a LIKE index nothing uses)
         indexes = [
             models.Index(fields=["account", "occurred_at"]),
-            models.Index(fields=["occurred_at"]),
+            # time ranges over every account (last year's days for the director's month, the
+            # recompute window's edge days) sum net revenue per account from this index alone:
+            # half a month at a million accounts 449 → 36 ms
+            models.Index(fields=["occurred_at"], include=["account", "kind", "amount"], name="transaction_time_cover"),
             models.Index(fields=["product_line"], name="transaction_product_line_idx"),
             models.Index(
                 fields=["created_by"], name="transaction_created_by_idx", condition=models.Q(created_by__isnull=False)
