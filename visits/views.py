@@ -588,8 +588,7 @@ def coverage(request):
         "previous": _shift_month(month, -1),
         "next": _shift_month(month, 1) if month < timezone.localdate().replace(day=1) else None,
         "tables": tables,
-        # targets are kept in admin: only staff who may change them get the button
-        "can_set_targets": request.user.is_staff and has_crm_perm(request.user, "visits.change_coveragetarget"),
+        "can_set_targets": has_crm_perm(request.user, "visits.change_coveragetarget"),
         "figures_as_of": as_of,
     }
     return render(request, "visits/coverage.html", context)
