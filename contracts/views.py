@@ -594,10 +594,14 @@ def _chosen_account(request, form):
 @login_required
 @crm_permission_required("contracts.add_payment")
 def payment_create(request):
-    initial = {}
+    initial, owed = {}, None
     if request.GET.get("contract"):
         contract = selectors.contract_get_for_user(user=request.user, pk=request.GET["contract"])
+        # from a receivables row: what is owed now, and that amount offered as the payment
+        owed = selectors.contract_statement(contract=contract)
         initial = {"account": contract.account_id, "contract": contract.pk}
+        if owed.outstanding > 0:
+            initial["amount"] = owed.outstanding
     data = request.POST or None
     account_id = (data or {}).get("account") or initial.get("account")
     form = PaymentForm(
@@ -621,7 +625,9 @@ def payment_create(request):
                 messages.info(request, _("This reference was already recorded; nothing was added."))
             return redirect(payment.contract)
     return render(
-        request, "contracts/payment_form.html", {"form": form, "chosen_account": _chosen_account(request, form)}
+        request,
+        "contracts/payment_form.html",
+        {"form": form, "chosen_account": _chosen_account(request, form), "owed": owed},
     )
 
 

@@ -306,3 +306,21 @@ def test_receivables_say_what_they_count(client_for, finance_user):
     assert f"Installments due by {TODAY:%Y-%m-%d} and not paid" in html
     client.cookies["django_language"] = "zh-hans"
     assert "已到期未收的分期款" in client.get("/contracts/receivables/").content.decode()
+
+
+def test_payment_form_from_a_receivable_shows_what_is_owed_and_offers_it(client_for, finance_user):
+    """Opened from a receivables row (?contract=), the payment form says what is owed now —
+    due and unpaid, overdue, late fees — and fills the amount with what is due."""
+    from django.urls import reverse
+
+    contract = ContractFactory()
+    InstallmentFactory(contract=contract, due_on=TODAY - datetime.timedelta(days=5), amount=Decimal("750.00"))
+    InstallmentFactory(contract=contract, due_on=TODAY + datetime.timedelta(days=30), amount=Decimal("900.00"))
+    response = client_for(finance_user).get(reverse("contracts:payment_create"), {"contract": contract.pk})
+    html = response.content.decode()
+    assert 'data-testid="owed-now"' in html and "¥750.00 due and unpaid, of which ¥750.00 overdue" in html
+    assert response.context["form"].initial["amount"] == Decimal("750.00")
+    assert (
+        'data-testid="owed-now"'
+        not in client_for(finance_user).get(reverse("contracts:payment_create")).content.decode()
+    )
