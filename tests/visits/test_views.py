@@ -104,6 +104,7 @@ class TestQueryCounts:
             ("/visits/overdue/", "account"),
             ("/visits/worklist/", "account"),
             ("/visits/calendar/", "visit"),
+            ("/visits/coverage/", "visit"),
         ],
     )
     def test_constant(self, client_for, manager, django_assert_max_num_queries, path, factory):
