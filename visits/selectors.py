@@ -162,13 +162,19 @@ def accounts_overdue_for_contact(*, today: datetime.date | None = None, qs=None,
     return qs.filter(overdue_q(today=today, cadence=cadence))
 
 
-def overdue_accounts(*, user, today: datetime.date | None = None, qs=None):
-    """Live accounts the user may see whose last contact is older than their tier's cadence,
-    never-contacted ones first, then the longest silent."""
+def overdue_accounts(*, user, today: datetime.date | None = None, qs=None, tiers=()):
+    """Live accounts the user may see whose last contact is older than their tier's cadence: key
+    accounts first (a tier shares one cadence, so in each tier the most overdue come first), and
+    in each tier the never-contacted, then the longest silent — the callback worklist's order.
+
+    `tiers`: the tiers `qs` is filtered to. For one tier the order leaves the tier rank out (the
+    same order) so PostgreSQL reads the last-contact index instead of skipping the higher tiers'
+    entries of the tier-first one (35 ms instead of 1 for a manager's small accounts at 110,000)."""
+    by_tier = [] if len(tiers) == 1 else [TIER_RANK]
     return (
         visible_to(user, accounts_overdue_for_contact(today=today, qs=qs))
         .select_related("owner")
-        .order_by(_nulls_first("last_contact_at"), "-revenue_12m", "id")
+        .order_by(*by_tier, _nulls_first("last_contact_at"), "-revenue_12m", "id")
     )
 
 

@@ -513,8 +513,8 @@ def _overdue_rows(request):
     from accounts.models import Account
 
     filterset = AccountFilter(request.GET, queryset=Account.objects.filter(is_archived=False))
-    filterset.is_valid()
-    return filterset, selectors.overdue_accounts(user=request.user, qs=filterset.qs)
+    tiers = (filterset.form.cleaned_data.get("tier") or []) if filterset.is_valid() else []
+    return filterset, selectors.overdue_accounts(user=request.user, qs=filterset.qs, tiers=tiers)
 
 
 @login_required

@@ -60,6 +60,39 @@ class TestCadence:
         due = selectors.callbacks_due(user=director, today=TODAY)
         assert [a.name for a in due] == ["vip, due today", "regular, never", "small, long silent"]
 
+    def test_overdue_list_puts_key_accounts_first_then_the_most_overdue(self, director):
+        """A small account 100 days silent (10 days past its 90) comes after a VIP 60 days silent
+        (46 days past its 14): ordering by silence alone put it first."""
+        AccountFactory(
+            name="small, 100 days", tier="small", last_contact_at=local(TODAY - datetime.timedelta(days=100))
+        )
+        AccountFactory(name="vip, 60 days", tier="vip", last_contact_at=local(TODAY - datetime.timedelta(days=60)))
+        AccountFactory(name="vip, 20 days", tier="vip", last_contact_at=local(TODAY - datetime.timedelta(days=20)))
+        AccountFactory(name="regular, never", tier="regular", last_contact_at=None)
+        AccountFactory(
+            name="regular, 40 days", tier="regular", last_contact_at=local(TODAY - datetime.timedelta(days=40))
+        )
+        overdue = selectors.overdue_accounts(user=director, today=TODAY)
+        assert [a.name for a in overdue] == [
+            "vip, 60 days",
+            "vip, 20 days",
+            "regular, never",
+            "regular, 40 days",
+            "small, 100 days",
+        ]
+
+    def test_overdue_list_of_one_tier_keeps_the_order_without_the_tier_rank(self, director):
+        """One tier: the same order, written without the tier rank so the last-contact index serves it."""
+        AccountFactory(name="vip, 20 days", tier="vip", last_contact_at=local(TODAY - datetime.timedelta(days=20)))
+        AccountFactory(name="vip, never", tier="vip", last_contact_at=None)
+        AccountFactory(name="vip, 60 days", tier="vip", last_contact_at=local(TODAY - datetime.timedelta(days=60)))
+        qs = Account.objects.filter(tier="vip")
+        overdue = selectors.overdue_accounts(user=director, today=TODAY, qs=qs, tiers=["vip"])
+        assert [a.name for a in overdue] == ["vip, never", "vip, 60 days", "vip, 20 days"]
+        assert "CASE" not in str(overdue.query).split("ORDER BY")[1]
+        both = selectors.overdue_accounts(user=director, today=TODAY, qs=qs, tiers=["vip", "small"])
+        assert "CASE" in str(both.query).split("ORDER BY")[1]
+
     def test_boundary_follows_the_local_day_not_utc(self, director):
         """00:30 in Shanghai on day D is still day D - 1 in UTC: the account was contacted on D."""
         boundary = TODAY - datetime.timedelta(days=14)
