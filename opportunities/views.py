@@ -392,6 +392,7 @@ def forecast(request):
         )
     month_totals = [
         {
+            "month": m,
             "amount": sum((cells[(o, m)]["amount"] for o in owners if (o, m) in cells), selectors.ZERO),
             "weighted": sum((cells[(o, m)]["weighted"] for o in owners if (o, m) in cells), selectors.ZERO),
         }

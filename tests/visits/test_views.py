@@ -1,4 +1,5 @@
 import datetime
+from html.parser import HTMLParser
 
 import pytest
 from django.utils import timezone
@@ -417,3 +418,68 @@ def test_coverage_targets_button_only_for_staff_who_may_change_them(client_for, 
     'not authorised' page; an administrator does."""
     assert "coveragetarget" not in client_for(manager).get("/visits/coverage/").content.decode()
     assert "/admin/visits/coveragetarget/" in client_for(admin_user).get("/visits/coverage/").content.decode()
+
+
+class _PhoneTable(HTMLParser):
+    """The first table's rows as cells: (classes, text, the text shown only on phones (d-sm-none))."""
+
+    VOID = {"br", "img", "input", "hr", "meta", "link", "wbr"}
+
+    def __init__(self):
+        super().__init__()
+        self.rows, self.stack, self.cell, self.done = [], [], None, False
+
+    def handle_starttag(self, tag, attrs):
+        if self.done or tag in self.VOID:
+            return
+        classes = (dict(attrs).get("class") or "").split()
+        self.stack.append((tag, classes))
+        if tag == "tr":
+            self.rows.append([])
+        elif tag in ("td", "th") and self.rows:
+            self.cell = {"classes": classes, "text": "", "phone": ""}
+            self.rows[-1].append(self.cell)
+
+    def handle_endtag(self, tag):
+        if self.done or tag in self.VOID or not self.stack:
+            return
+        self.stack.pop()
+        if tag == "table":
+            self.done = True
+        elif tag in ("td", "th"):
+            self.cell = None
+
+    def handle_data(self, data):
+        if self.cell is not None:
+            self.cell["text"] += data
+            if any("d-sm-none" in classes for _tag, classes in self.stack):
+                self.cell["phone"] += data
+
+
+class TestOverdueListOnAPhone:
+    """At 375 px the overdue list must not scroll sideways: tier, manager and last contact are
+    hidden as columns (`hide-sm`) and shown under the account's name (`d-sm-none`) instead; the
+    account (the way to act on it) and the days overdue stay as columns."""
+
+    def test_secondary_columns_fold_under_the_account(self, client_for, director, manager):
+        manager.first_name, manager.last_name = "Wei", "Wang"
+        manager.save()
+        contacted = timezone.now() - datetime.timedelta(days=400)
+        AccountFactory(name="Long Silent Co.", tier="regular", owner=manager, last_contact_at=contacted)
+        AccountFactory(name="Never Called Co.", tier="vip", owner=manager, last_contact_at=None)
+        html = client_for(director).get("/visits/overdue/").content.decode()
+        table = _PhoneTable()
+        table.feed(html[html.index("<table") :])
+        header, *rows = table.rows
+        assert len(rows) == 2
+        for cells in [header, *rows]:
+            first, *middle, last = cells
+            assert "hide-sm" not in first["classes"] and "hide-sm" not in last["classes"]
+            assert len(middle) == 3 and all("hide-sm" in c["classes"] for c in middle), [c["text"] for c in cells]
+        silent, never = (next(cells for cells in rows if cells[0]["text"].startswith(n)) for n in ("Long", "Never"))
+        phone = " ".join(silent[0]["phone"].split())
+        assert "Regular" in phone and str(manager) in phone and timezone.localdate(contacted).isoformat() in phone
+        assert "Last contact" in phone
+        assert "days" in silent[-1]["text"]  # the days overdue stay a column
+        phone = " ".join(never[0]["phone"].split())
+        assert "VIP" in phone and str(manager) in phone and "never" in phone
