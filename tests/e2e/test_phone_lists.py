@@ -72,6 +72,13 @@ def test_every_list_folds_its_filters_and_shows_a_result_on_the_first_screen(pho
             problems.append(f"{path}: the first result is not on the first screen ({box})")
         if phone.evaluate("document.documentElement.scrollWidth") > WIDTH:
             problems.append(f"{path}: the page scrolls sideways")
+        # a table in a scrolling box keeps the page narrow but still hides columns off to the side
+        wide = phone.evaluate(
+            "[...document.querySelectorAll('main .table-responsive')]"
+            ".filter(b => b.offsetParent && b.scrollWidth > b.clientWidth + 1).length"
+        )
+        if wide:
+            problems.append(f"{path}: {wide} table(s) scroll sideways in their box")
         toggle.click()
         fold.wait_for(state="visible")
         control = fold.locator("select, input:not([type=hidden]), button[type=submit]").first
