@@ -6,6 +6,7 @@ import pytest
 from django.utils import timezone
 
 from tests.accounts.factories import AccountFactory
+from users.roles import Role
 
 pytestmark = pytest.mark.django_db
 
@@ -76,6 +77,12 @@ class TestDashboard:
         beat.save()
         html = client.get("/").content.decode()
         assert 'data-testid="heartbeat-stale"' in html and "is the worker running" in html
+
+    def test_staff_without_the_heartbeat_permission_see_no_empty_heartbeat_line(self, client_for, make_user):
+        """Finance staff may use the admin but not watch the jobs: no "last heartbeat" without a time."""
+        finance = make_user(Role.FINANCE, username="fin", is_staff=True)
+        html = client_for(finance).get("/").content.decode()
+        assert "Background jobs" not in html and "heartbeat" not in html
 
 
 class TestDashboardFiguresCache:
