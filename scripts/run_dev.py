@@ -13,11 +13,21 @@ HOST = os.environ.get("HOST", "127.0.0.1")
 PORT = os.environ.get("PORT", "8000")
 
 
+def site_url(host: str, port: str) -> str:
+    """Where the links of reminder e-mails point: the address this run serves, unless SITE_URL
+    says otherwise (a server listening on every interface is reached here through 127.0.0.1)."""
+    if os.environ.get("SITE_URL"):
+        return os.environ["SITE_URL"]
+    reachable = "127.0.0.1" if host in ("0.0.0.0", "::", "") else host  # nosec B104
+    return f"http://{reachable}:{port}"
+
+
 def main() -> int:
     env = {
         **os.environ,
         "DJANGO_DEBUG": os.environ.get("DJANGO_DEBUG", "1"),
         "PYTHONUNBUFFERED": "1",
+        "SITE_URL": site_url(HOST, PORT),
     }
     commands = {
         "web": [str(BIN / "python"), "manage.py", "runserver", f"{HOST}:{PORT}", "--noreload"],

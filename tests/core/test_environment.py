@@ -114,3 +114,19 @@ def test_every_migration_runs_on_sqlite(tmp_path):
         [*manage, "makemigrations", "--check", "--dry-run"], capture_output=True, text=True, env=env, check=False
     )
     assert check.returncode == 0, check.stdout[-2000:] + check.stderr[-2000:]
+
+
+def test_make_run_points_reminder_links_at_the_port_it_serves(monkeypatch):
+    """`make run PORT=8100`: the e-mails' links said http://127.0.0.1:8000 (SITE_URL's default)."""
+    import importlib.util
+
+    from django.conf import settings
+
+    spec = importlib.util.spec_from_file_location("run_dev", settings.BASE_DIR / "scripts" / "run_dev.py")
+    run_dev = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(run_dev)
+    monkeypatch.delenv("SITE_URL", raising=False)
+    assert run_dev.site_url("127.0.0.1", "8100") == "http://127.0.0.1:8100"
+    assert run_dev.site_url("0.0.0.0", "8100") == "http://127.0.0.1:8100"
+    monkeypatch.setenv("SITE_URL", "https://crm.example.com")
+    assert run_dev.site_url("0.0.0.0", "8100") == "https://crm.example.com"
