@@ -31,7 +31,9 @@ def figures_write(*, scratch: str) -> None:
     """Replace the figures with those of the scratch rows of this recompute (live accounts, with
     the owner and team each had when the rows were computed)."""
     rfm_key = "COALESCE(CAST(st.r AS TEXT), '-') || ':' || COALESCE(CAST(st.f AS TEXT), '-') || ':' || st.segment"
-    bucket_key = f"CAST(CAST(FLOOR(LN(st.revenue) / LN({BUCKET_BASE})) AS INTEGER) AS TEXT)"
+    # the logarithm in floating point: on numeric it was half the figures' time (0.33 -> 0.15 s
+    # at 110,000 accounts, the same buckets); a 2% bucket needs no more precision
+    bucket_key = f"CAST(CAST(FLOOR(LN(CAST(st.revenue AS DOUBLE PRECISION)) / LN({BUCKET_BASE})) AS INTEGER) AS TEXT)"
     parts = [
         ("tier", "st.target_tier", ""),
         ("abc", "st.abc_class", ""),
