@@ -16,7 +16,7 @@ from django.db.models import Count, F, Q, Window
 from django.db.models.functions import RowNumber, TruncDate
 from django.utils import timezone
 
-from accounts.models import TIER_RANK, Account, Contact
+from accounts.models import TIER_ORDER, TIER_RANK, Account, Contact
 from accounts.search import phone_digits
 from core.cache import cached_figures
 from tiering.models import TierBenefit
@@ -167,15 +167,14 @@ def overdue_accounts(*, user, today: datetime.date | None = None, qs=None, tiers
     accounts first (a tier shares one cadence, so in each tier the most overdue come first), and
     in each tier the never-contacted, then the longest silent — the callback worklist's order.
 
-    `tiers`: the tiers `qs` is filtered to. For one tier the order leaves the tier rank out (the
-    same order) so PostgreSQL reads the last-contact index instead of skipping the higher tiers'
-    entries of the tier-first one (35 ms instead of 1 for a manager's small accounts at 110,000)."""
-    by_tier = [] if len(tiers) == 1 else [TIER_RANK]
-    return (
-        visible_to(user, accounts_overdue_for_contact(today=today, qs=qs))
-        .select_related("owner")
-        .order_by(*by_tier, _nulls_first("last_contact_at"), "-revenue_12m", "id")
-    )
+    `tiers`: the tiers `qs` is filtered to. Their ranks are stated as a condition on the tier
+    rank too, so PostgreSQL starts the tier-first index at those tiers instead of skipping every
+    higher tier's overdue accounts (a director's small accounts at 1,000,000: 460 ms → a few)."""
+    rows = visible_to(user, accounts_overdue_for_contact(today=today, qs=qs))
+    ranks = sorted({TIER_ORDER.index(tier) for tier in tiers if tier in TIER_ORDER})
+    if ranks:
+        rows = rows.alias(tier_rank=TIER_RANK).filter(tier_rank__in=ranks)
+    return rows.select_related("owner").order_by(TIER_RANK, _nulls_first("last_contact_at"), "-revenue_12m", "id")
 
 
 def _nulls_first(field):

@@ -81,17 +81,29 @@ class TestCadence:
             "small, 100 days",
         ]
 
-    def test_overdue_list_of_one_tier_keeps_the_order_without_the_tier_rank(self, director):
-        """One tier: the same order, written without the tier rank so the last-contact index serves it."""
-        AccountFactory(name="vip, 20 days", tier="vip", last_contact_at=local(TODAY - datetime.timedelta(days=20)))
-        AccountFactory(name="vip, never", tier="vip", last_contact_at=None)
-        AccountFactory(name="vip, 60 days", tier="vip", last_contact_at=local(TODAY - datetime.timedelta(days=60)))
-        qs = Account.objects.filter(tier="vip")
-        overdue = selectors.overdue_accounts(user=director, today=TODAY, qs=qs, tiers=["vip"])
-        assert [a.name for a in overdue] == ["vip, never", "vip, 60 days", "vip, 20 days"]
-        assert "CASE" not in str(overdue.query).split("ORDER BY")[1]
-        both = selectors.overdue_accounts(user=director, today=TODAY, qs=qs, tiers=["vip", "small"])
-        assert "CASE" in str(both.query).split("ORDER BY")[1]
+    def test_overdue_list_of_some_tiers_states_their_rank_for_the_index(self, director):
+        """Filtered to tiers, the list also filters on the tier rank the index starts with, so
+        PostgreSQL reads from those tiers instead of skipping every higher tier's overdue accounts."""
+
+        def days_ago(n):
+            return local(TODAY - datetime.timedelta(days=n))
+
+        AccountFactory(name="vip, 20 days", tier="vip", last_contact_at=days_ago(20))
+        AccountFactory(name="small, never", tier="small", last_contact_at=None)
+        AccountFactory(name="small, 200 days", tier="small", last_contact_at=days_ago(200))
+        AccountFactory(name="regular, 40 days", tier="regular", last_contact_at=days_ago(40))
+        small = selectors.overdue_accounts(
+            user=director, today=TODAY, qs=Account.objects.filter(tier="small"), tiers=["small"]
+        )
+        assert [a.name for a in small] == ["small, never", "small, 200 days"]
+        assert "CASE" in str(small.query).split("ORDER BY")[0]  # the rank, as a condition
+        lower = ["regular", "small"]
+        two = selectors.overdue_accounts(
+            user=director, today=TODAY, qs=Account.objects.filter(tier__in=lower), tiers=lower
+        )
+        assert [a.name for a in two] == ["regular, 40 days", "small, never", "small, 200 days"]
+        everyone = selectors.overdue_accounts(user=director, today=TODAY)
+        assert "CASE" not in str(everyone.query).split("ORDER BY")[0]
 
     def test_boundary_follows_the_local_day_not_utc(self, director):
         """00:30 in Shanghai on day D is still day D - 1 in UTC: the account was contacted on D."""
