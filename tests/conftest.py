@@ -112,3 +112,15 @@ def broker_of_its_own(monkeypatch):
 def integration(make_user):
     """The billing system's service account: it pushes revenue under source_system "billing"."""
     return make_user(Role.FINANCE, username="billing", is_service_account=True)
+
+
+@pytest.fixture(autouse=True)
+def _fresh_team_map():
+    """Each test reads teams from its own data: a team map kept by an earlier test (whose rows
+    were rolled back without a signal) is dropped first."""
+    from django.core.cache import cache
+
+    from users import visibility
+
+    visibility._teams_version += 1
+    cache.delete(visibility._teams_cache_key())

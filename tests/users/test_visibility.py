@@ -84,3 +84,43 @@ def test_scoping_adds_no_queries(world, django_assert_num_queries):
     visible_to(user, Account.objects.all())
     with django_assert_num_queries(1):
         list(visible_to(user, Account.objects.all()))
+
+
+def test_a_manager_s_rule_is_written_with_ids_the_owner_index_can_use(world):
+    """Subqueries under the OR made PostgreSQL check every account row by row (a manager of 500
+    accounts among 1,000,000: 200 ms for one count); the ids of the manager's scope use the
+    owner and team indexes."""
+    sql = str(visible_to(world["leader"], Account.objects.all()).query)
+    where = sql.split("WHERE", 1)[1]
+    assert "SELECT" not in where
+    assert str(world["member"].pk) in where and str(world["team"].pk) in where
+
+
+def test_a_team_change_reaches_the_leader_s_next_query(world):
+    """The teams are kept in the shared cache and on the user object: a new member, a member
+    leaving and a new leader are seen at once."""
+    leader, outsider = world["leader"], world["outsider"]
+    assert world["foreign"].pk not in names(leader)
+    world["team"].members.add(outsider)
+    assert {world["foreign"].pk, world["team_acc"].pk} <= names(leader)
+    world["team"].members.remove(outsider, world["member"])
+    assert world["member_acc"].pk not in names(leader) and world["foreign"].pk not in names(leader)
+    world["team"].leader = outsider
+    world["team"].save()
+    assert names(leader) == {world["own"].pk}
+    assert world["own"].pk in names(outsider)  # the leader stayed a member of the team now led by outsider
+
+
+def test_the_team_map_survives_a_cache_outage(world, monkeypatch):
+    from django.core.cache import cache
+
+    from users import visibility
+
+    def broken(*args, **kwargs):
+        raise ConnectionError("cache down")
+
+    monkeypatch.setattr(cache, "get", broken)
+    monkeypatch.setattr(cache, "set", broken)
+    world["leader"]._crm_scope = None
+    assert names(world["leader"]) == {world["own"].pk, world["member_acc"].pk, world["team_acc"].pk}
+    assert visibility.manager_scope(world["member"]) == (frozenset({world["member"].pk}), frozenset())
