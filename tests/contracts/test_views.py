@@ -324,3 +324,44 @@ def test_payment_form_from_a_receivable_shows_what_is_owed_and_offers_it(client_
         'data-testid="owed-now"'
         not in client_for(finance_user).get(reverse("contracts:payment_create")).content.decode()
     )
+
+
+def test_the_money_in_success_messages_reads_as_money(client_for, finance_user):
+    """'Payment of ¥12,500.00 recorded', not 'of 12500.00' (and the same for revenue)."""
+    contract = ContractFactory()
+    client = client_for(finance_user)
+    response = client.post(
+        "/contracts/payments/new/",
+        {
+            "account": contract.account_id,
+            "contract": contract.pk,
+            "received_on": str(TODAY),
+            "amount": "12500.00",
+            "method": "bank",
+            "reference": "MSG-1",
+        },
+        follow=True,
+    )
+    assert f"Payment of ¥12,500.00 recorded for {contract.number}." in response.content.decode()
+    response = client.post(
+        "/contracts/transactions/new/",
+        {
+            "account": contract.account_id,
+            "kind": "recharge",
+            "amount": "8000.00",
+            "occurred_at": timezone.localtime().strftime("%Y-%m-%dT%H:%M"),
+            "product_line": "Cloud",
+        },
+        follow=True,
+    )
+    assert "of ¥8,000.00 recorded for" in response.content.decode()
+
+
+def test_on_a_phone_the_days_overdue_read_n_days_in_chinese(client_for, finance_user):
+    """The schedule row's phone line said '逾期 60,000.00 · 天 117' (the word before the number)."""
+    contract = ContractFactory()
+    InstallmentFactory(contract=contract, due_on=TODAY - datetime.timedelta(days=117), amount=Decimal("600.00"))
+    client = client_for(finance_user)
+    client.cookies["django_language"] = "zh-hans"
+    html = client.get(f"/contracts/{contract.pk}/").content.decode()
+    assert "117 天" in html and "天 <span" not in html

@@ -78,3 +78,22 @@ def test_the_search_narrows_the_inbox_and_the_export_follows(page, sign_in, live
     with page.expect_download() as download:
         page.click("[data-testid=export-xlsx]")
     assert download.value.suggested_filename.startswith("reminders-")
+
+
+@pytest.mark.parametrize("width", [1366, 375])
+def test_a_two_digit_count_stays_inside_the_window(browser, live_server, width):
+    """With 26 unread the badge stuck 4 px out past the right edge at 1366 (the page scrolled
+    sideways); it sits on the bell's corner, inside the window, at any width."""
+    manager = UserFactory(username=f"bell-{width}", password="Pw-123456!", role=Role.MANAGER)
+    NotificationFactory.create_batch(26, account=AccountFactory(owner=manager))
+    context = browser.new_context(viewport={"width": width, "height": 800}, locale="en-US")
+    page = context.new_page()
+    page.goto(f"{live_server.url}/auth/login/")
+    page.fill("#id_username", f"bell-{width}")
+    page.fill("#id_password", "Pw-123456!")
+    page.click("[data-testid=sign-in]")
+    page.wait_for_selector("[data-testid=bell-count]")
+    right = page.evaluate("document.querySelector('[data-testid=bell-count]').getBoundingClientRect().right")
+    client, scroll = page.evaluate("[document.documentElement.clientWidth, document.documentElement.scrollWidth]")
+    context.close()
+    assert right <= client and scroll == client
