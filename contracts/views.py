@@ -619,7 +619,10 @@ def payment_create(request):
                 messages.success(
                     request,
                     _("Payment of %(amount)s recorded for %(number)s.")
-                    % {"amount": payment.amount, "number": payment.contract.number},
+                    % {
+                        "amount": format_money(payment.amount, currency=payment.contract.currency),
+                        "number": payment.contract.number,
+                    },
                 )
             else:
                 messages.info(request, _("This reference was already recorded; nothing was added."))
@@ -655,7 +658,7 @@ def transaction_create(request):
                 _("%(kind)s of %(amount)s recorded for %(account)s.")
                 % {
                     "kind": dict(form.fields["kind"].choices)[data["kind"]],
-                    "amount": data["amount"],
+                    "amount": format_money(data["amount"]),
                     "account": account.name,
                 },
             )

@@ -58,7 +58,11 @@ def _describe_status(data):
 
 def _describe_comment(data):
     prefix = _("internal note") if data.get("internal") else _("told the customer")
-    return f"{data.get('number', '')} {prefix}: {data.get('body', '')}"
+    return _("%(number)s %(kind)s: %(body)s") % {
+        "number": data.get("number", ""),
+        "kind": prefix,
+        "body": data.get("body", ""),
+    }
 
 
 def _describe_attachment(data):

@@ -8,6 +8,7 @@ from django import forms
 from django.db.models import Q
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
+from django.utils.translation import pgettext_lazy
 
 from accounts.models import Account, Contact
 from core.forms import BootstrapFormMixin
@@ -168,7 +169,7 @@ class VisitCancelForm(BootstrapFormMixin, forms.Form):
 
 class _NextStepMixin(forms.Form):
     next_step = forms.CharField(label=_("Next step"), required=False, max_length=300)
-    next_step_on = forms.DateField(label=_("by"), required=False, widget=DATE)
+    next_step_on = forms.DateField(label=pgettext_lazy("date the next step is due", "by"), required=False, widget=DATE)
 
 
 class CallbackForm(BootstrapFormMixin, _NextStepMixin, forms.ModelForm):

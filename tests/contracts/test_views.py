@@ -229,9 +229,12 @@ def test_finance_records_payment_and_transaction(client_for, finance_user):
             "method": "bank",
             "reference": "PAGE-1",
         },
+        follow=True,
     )
-    assert response.status_code == 302
+    assert response.redirect_chain[0][1] == 302
     assert Payment.objects.get(reference="PAGE-1").amount == Decimal("250.00")
+    # the message reads as money ('Payment of 250.00' before)
+    assert f"Payment of ¥250.00 recorded for {contract.number}." in response.content.decode()
     response = client.post(
         "/contracts/transactions/new/",
         {
@@ -241,8 +244,9 @@ def test_finance_records_payment_and_transaction(client_for, finance_user):
             "occurred_at": timezone.localtime().strftime("%Y-%m-%dT%H:%M"),
             "product_line": "Cloud",
         },
+        follow=True,
     )
-    assert response.status_code == 302
+    assert response.redirect_chain[0][1] == 302 and "of ¥800.00 recorded for" in response.content.decode()
     assert Transaction.objects.get(account=contract.account, kind="recharge").amount == Decimal("800.00")
 
 
@@ -324,3 +328,13 @@ def test_payment_form_from_a_receivable_shows_what_is_owed_and_offers_it(client_
         'data-testid="owed-now"'
         not in client_for(finance_user).get(reverse("contracts:payment_create")).content.decode()
     )
+
+
+def test_on_a_phone_the_days_overdue_read_n_days_in_chinese(client_for, finance_user):
+    """The schedule row's phone line said '逾期 60,000.00 · 天 117' (the word before the number)."""
+    contract = ContractFactory()
+    InstallmentFactory(contract=contract, due_on=TODAY - datetime.timedelta(days=117), amount=Decimal("600.00"))
+    client = client_for(finance_user)
+    client.cookies["django_language"] = "zh-hans"
+    html = client.get(f"/contracts/{contract.pk}/").content.decode()
+    assert "117 天" in html and "天 <span" not in html

@@ -33,19 +33,25 @@ def test_the_bell_shows_the_right_count(page, sign_in, live_server):
     assert page.locator("[data-testid=bell-count]").count() == 0
 
 
+def _signed_in(browser, live_server, username, *, width, lang="en"):
+    """A new browser context of this width and language, signed in as `username` (Pw-123456!)."""
+    context = browser.new_context(viewport={"width": width, "height": 900}, locale="en-US")
+    context.add_cookies([{"name": "django_language", "value": lang, "url": live_server.url}])
+    page = context.new_page()
+    page.goto(f"{live_server.url}/auth/login/")
+    page.fill("#id_username", username)
+    page.fill("#id_password", "Pw-123456!")
+    page.click("[data-testid=sign-in]")
+    return context, page
+
+
 @pytest.mark.parametrize("lang", ["en", "zh-hans"])
 def test_the_pages_pass_axe(browser, live_server, lang):
     from axe_core_python.sync_playwright import Axe
 
     manager = UserFactory(username=f"axe-rem-{lang}", password="Pw-123456!", role=Role.MANAGER)
     NotificationFactory.create_batch(2, account=AccountFactory(owner=manager))
-    context = browser.new_context(viewport={"width": 1366, "height": 900}, locale="en-US")
-    context.add_cookies([{"name": "django_language", "value": lang, "url": live_server.url}])
-    page = context.new_page()
-    page.goto(f"{live_server.url}/auth/login/")
-    page.fill("#id_username", f"axe-rem-{lang}")
-    page.fill("#id_password", "Pw-123456!")
-    page.click("[data-testid=sign-in]")
+    context, page = _signed_in(browser, live_server, f"axe-rem-{lang}", width=1366, lang=lang)
     page.wait_for_load_state("networkidle")
     axe = Axe()
     for path in ("/reminders/", "/reminders/?show=unread", "/reminders/?q=nothing-like-it", "/reminders/settings/"):
@@ -78,3 +84,17 @@ def test_the_search_narrows_the_inbox_and_the_export_follows(page, sign_in, live
     with page.expect_download() as download:
         page.click("[data-testid=export-xlsx]")
     assert download.value.suggested_filename.startswith("reminders-")
+
+
+@pytest.mark.parametrize("width", [1366, 375])
+def test_a_two_digit_count_stays_inside_the_window(browser, live_server, width):
+    """With 26 unread the badge stuck 4 px out past the right edge at 1366 (the page scrolled
+    sideways); it sits on the bell's corner, inside the window, at any width."""
+    manager = UserFactory(username=f"bell-{width}", password="Pw-123456!", role=Role.MANAGER)
+    NotificationFactory.create_batch(26, account=AccountFactory(owner=manager))
+    context, page = _signed_in(browser, live_server, f"bell-{width}", width=width)
+    page.wait_for_selector("[data-testid=bell-count]")
+    right = page.evaluate("document.querySelector('[data-testid=bell-count]').getBoundingClientRect().right")
+    client, scroll = page.evaluate("[document.documentElement.clientWidth, document.documentElement.scrollWidth]")
+    context.close()
+    assert right <= client and scroll == client

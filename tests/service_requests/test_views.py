@@ -105,3 +105,20 @@ def test_attachments_are_checked_for_type(client_for, manager):
     good = SimpleUploadedFile("photo.png", b"\x89PNG....", content_type="image/png")
     client.post(reverse("service_requests:attachment", args=[sr.pk]), {"file": good})
     assert sr.attachments.get().name == "photo.png"
+
+
+def test_the_detail_page_in_chinese_reads_as_chinese_sentences(client_for, manager):
+    """The service-level basis is one sentence (no English comma and full stop glued on), and a
+    comment on the history reads 'SR… 已告知客户：…' with a full-width colon."""
+    sr = ServiceRequestFactory(account=AccountFactory(owner=manager), tier_at_intake="small", business_hours=True)
+    client = client_for(manager)
+    client.post(reverse("service_requests:comment", args=[sr.pk]), {"body": "工程师明天上门"})
+    client.cookies["django_language"] = "zh-hans"
+    page = client.get(reverse("service_requests:detail", args=[sr.pk])).text
+    assert "按受理时的“小客户”等级时限，仅计工作时间。" in page
+    assert "工作时间." not in page
+    assert f"{sr.number} 已告知客户：工程师明天上门" in page
+    sr.business_hours = False
+    sr.save(update_fields=["business_hours"])
+    page = client.get(reverse("service_requests:detail", args=[sr.pk])).text
+    assert "按受理时的“小客户”等级时限。" in page

@@ -229,6 +229,34 @@ class TestCallerLookup:
         assert response.content.count(b'data-testid="caller-match"') == 2
 
 
+class TestCallerAndComposerWording:
+    def test_each_match_shows_the_number_it_matched(self, client_for, service_agent):
+        account = AccountFactory(name="Hengtong", phone="02788880000")
+        ContactFactory(account=account, name="Chen", phone="13800138999")
+        ContactFactory(account=account, name="Wang", phone="13800138998")
+        html = client_for(service_agent).get("/visits/worklist/caller/?phone=1380013899").content.decode()
+        assert "13800138999" in html and "13800138998" in html
+
+    def test_the_next_step_date_is_not_called_the_operator_in_chinese(self, client_for, service_agent):
+        account = AccountFactory()
+        client = client_for(service_agent)
+        client.cookies["django_language"] = "zh-hans"
+        html = client.get(f"/visits/accounts/{account.pk}/compose/?mode=callback", HTTP_HX_REQUEST="true")
+        html = html.content.decode()
+        assert "完成日期" in html and "操作人" not in html
+
+    def test_a_raised_problem_links_the_request_it_opened(self, client_for, service_agent):
+        account = AccountFactory()
+        response = client_for(service_agent).post(
+            f"/visits/accounts/{account.pk}/compose/",
+            {"mode": "callback", "summary": "Line drops", "channel": "phone", "problem_raised": "on"},
+            HTTP_HX_REQUEST="true",
+        )
+        callback = Callback.objects.get()
+        assert callback.service_request is not None
+        assert f'href="{callback.service_request.get_absolute_url()}"' in response.content.decode()
+
+
 class TestVisitPages:
     def test_plan_confirm_record_cancel(self, client_for, manager):
         account = AccountFactory(owner=manager)
