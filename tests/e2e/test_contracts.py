@@ -65,7 +65,7 @@ def test_draft_approve_and_pay_a_contract(browser, live_server):
     page.fill("#id_reference", "BANK-E2E-1")
     page.click("[data-testid=save-payment]")
     page.wait_for_load_state("networkidle")
-    assert "Payment of 1500.50 recorded" in page.content()
+    assert "Payment of ¥1,500.50 recorded" in page.content()
     assert "BANK-E2E-1" in page.content()
     context.close()
 
