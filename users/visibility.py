@@ -133,7 +133,9 @@ def visibility_q(user, model) -> Q | None:
     return q
 
 
-TEAMS_CACHE_SECONDS = 60 * 60
+# Short: a request that read the teams just before a change committed may store the old map
+# after the commit dropped it; it lives at most this long. Teams change rarely.
+TEAMS_CACHE_SECONDS = 5 * 60
 
 
 def _teams_cache_key() -> str:
