@@ -88,10 +88,15 @@ def installment_list(*, user):
     return visible_to(user, Installment.objects.select_related("contract")).order_by("due_on", "pk")
 
 
-def payment_list(*, user):
-    return visible_to(user, Payment.objects.select_related("contract", "account", "recorded_by", "voided_by")).order_by(
-        "-received_on", "-pk"
-    )
+def payment_list(*, user, q: str = "", voided: str = ""):
+    """Payments the user may see, newest first; `q` a reference, contract no. or account name,
+    `voided` "yes" or "no" (the list and its export)."""
+    qs = visible_to(user, Payment.objects.select_related("contract", "account", "recorded_by", "voided_by"))
+    if q:
+        qs = qs.filter(Q(reference__icontains=q) | Q(contract__number__icontains=q) | Q(account__name__icontains=q))
+    if voided in ("yes", "no"):
+        qs = qs.filter(voided_at__isnull=voided == "no")
+    return qs.order_by("-received_on", "-pk")
 
 
 def approval_inbox(*, user):

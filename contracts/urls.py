@@ -26,6 +26,7 @@ urlpatterns = [
     path("receivables/export.<str:fmt>", views.receivables_export, name="receivables_export"),
     path("accounts/<int:pk>/statement/", views.account_statement, name="account_statement"),
     path("payments/", views.payment_list, name="payments"),
+    path("payments/export.<str:fmt>", views.payment_export, name="payments_export"),
     path("payments/new/", views.payment_create, name="payment_create"),
     path("payments/<int:pk>/void/", views.payment_void, name="payment_void"),
     path("transactions/new/", views.transaction_create, name="transaction_create"),

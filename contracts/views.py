@@ -71,6 +71,24 @@ RECEIVABLE_COLUMNS = [
     (gettext_lazy("Owner"), lambda c: str(c.owner or "")),
 ]
 
+PAYMENT_COLUMNS = [
+    (gettext_lazy("Received on"), lambda p: p.received_on),
+    (gettext_lazy("Contract no."), lambda p: p.contract.number),
+    (gettext_lazy("Account"), lambda p: p.account.name),
+    (gettext_lazy("Currency"), lambda p: p.contract.currency),
+    (gettext_lazy("Amount"), lambda p: p.amount),
+    (pgettext_lazy("payment", "Method"), lambda p: p.get_method_display()),
+    (gettext_lazy("Reference"), lambda p: p.reference),
+    (gettext_lazy("Recorded by"), lambda p: str(p.recorded_by or "")),
+    (gettext_lazy("Reconciled"), lambda p: _local_minute(p.reconciled_at)),
+    (gettext_lazy("Voided at"), lambda p: _local_minute(p.voided_at)),
+    (gettext_lazy("Reason for voiding"), lambda p: p.void_reason),
+]
+
+
+def _local_minute(moment) -> str:
+    return timezone.localtime(moment).strftime("%Y-%m-%d %H:%M") if moment else ""
+
 
 def _flash_error(request, exc: ValidationError):
     messages.error(request, " ".join(exc.messages))
@@ -517,15 +535,8 @@ def receivables_export(request, fmt):
 @login_required
 @crm_permission_required("contracts.view_payment")
 def payment_list(request):
-    qs = selectors.payment_list(user=request.user)
-    q = request.GET.get("q", "").strip()
-    if q:
-        from django.db.models import Q
-
-        qs = qs.filter(Q(reference__icontains=q) | Q(contract__number__icontains=q) | Q(account__name__icontains=q))
-    voided = request.GET.get("voided", "")
-    if voided in ("yes", "no"):
-        qs = qs.filter(voided_at__isnull=voided == "no")
+    q, voided = _payment_filters(request)
+    qs = selectors.payment_list(user=request.user, q=q, voided=voided)
     page = Paginator(qs, PAGE_SIZE).get_page(request.GET.get("page"))
     querystring, _s = _querystrings(request, "")
     return render(
@@ -538,6 +549,23 @@ def payment_list(request):
             "querystring": querystring,
             "can_pay": has_crm_perm(request.user, "contracts.add_payment"),
         },
+    )
+
+
+def _payment_filters(request) -> tuple[str, str]:
+    return request.GET.get("q", "").strip(), request.GET.get("voided", "")
+
+
+@login_required
+@crm_permission_required("contracts.view_payment")
+def payment_export(request, fmt):
+    """The payments listed, with the list's filters (voided ones say when and why)."""
+    q, voided = _payment_filters(request)
+    return export_response(
+        fmt="xlsx" if fmt == "xlsx" else "csv",
+        filename="payments",
+        headers=[label for label, _g in PAYMENT_COLUMNS],
+        rows=rows_from(selectors.payment_list(user=request.user, q=q, voided=voided), PAYMENT_COLUMNS),
     )
 
 

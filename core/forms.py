@@ -14,6 +14,20 @@ class DateInput(forms.DateInput):
         super().__init__(attrs, format=format or ISO_DATE)
 
 
+def score_field(label=None):
+    """A customer's 1-5 score (satisfaction, a closed request's rating), the same on every form:
+    stars from 5 down with the scale under the box, and nothing preselected (a rushed agent must
+    not record a top score by default)."""
+    return forms.TypedChoiceField(
+        label=label or _("Satisfaction"),
+        required=False,
+        coerce=int,
+        empty_value=None,
+        choices=[("", _("No score")), *[(i, f"{i} ★") for i in range(5, 0, -1)]],
+        help_text=_("1 = very unhappy, 5 = very happy."),
+    )
+
+
 def is_phone_field(name: str) -> bool:
     return name == "phone" or name.endswith("_phone") or name in ("mobile", "telephone")
 

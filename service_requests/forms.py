@@ -2,7 +2,7 @@ from django import forms
 from django.utils.translation import gettext_lazy as _
 
 from accounts.models import Contact
-from core.forms import BootstrapFormMixin
+from core.forms import BootstrapFormMixin, score_field
 from users.models import Department
 
 from .models import ServiceRequest
@@ -32,6 +32,7 @@ class RequestForm(BootstrapFormMixin, forms.ModelForm):
     )
     assignee = forms.ModelChoiceField(label=_("Assignee"), queryset=assignable_users(), required=False)
     version = forms.IntegerField(widget=forms.HiddenInput, required=False)
+    change_category = ServiceRequest.Category.CHANGE  # the category whose fields change_fields are
 
     class Meta:
         model = ServiceRequest
@@ -59,6 +60,13 @@ class RequestForm(BootstrapFormMixin, forms.ModelForm):
         if editing:
             del self.fields["department"], self.fields["assignee"]
 
+    def intake_fields(self):
+        return [field for field in self.visible_fields() if field.name not in CHANGE_FIELDS]
+
+    def change_fields(self):
+        """Shown apart, and on a page with scripts only while the category is a change request."""
+        return [self[name] for name in CHANGE_FIELDS]
+
 
 class AssignForm(BootstrapFormMixin, forms.Form):
     department = forms.ModelChoiceField(label=_("Department"), queryset=Department.objects.all())
@@ -72,14 +80,7 @@ class TransitionForm(BootstrapFormMixin, forms.Form):
     note = forms.CharField(label=_("Note"), required=False, widget=forms.Textarea(attrs={"rows": 2}))
     resolution = forms.CharField(label=_("Resolution"), required=False, widget=forms.Textarea(attrs={"rows": 3}))
     customer_informed = forms.BooleanField(label=_("The customer was told the outcome"), required=False)
-    rating = forms.TypedChoiceField(
-        label=_("Customer's rating"),
-        choices=[("", "—")] + [(i, str(i)) for i in range(1, 6)],
-        coerce=int,
-        empty_value=None,
-        required=False,
-        help_text=_("1 = very unhappy, 5 = very happy."),
-    )
+    rating = score_field(_("Customer's rating"))  # as the callback form's satisfaction
     customer_unreachable = forms.BooleanField(label=_("The customer could not be reached"), required=False)
     contact_attempts = forms.CharField(
         label=_("Contact attempts"),

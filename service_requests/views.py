@@ -2,7 +2,7 @@
 
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
-from django.core.exceptions import ValidationError
+from django.core.exceptions import NON_FIELD_ERRORS, ValidationError
 from django.http import QueryDict
 from django.shortcuts import redirect, render
 from django.utils.translation import gettext as _
@@ -158,8 +158,12 @@ def request_create(request):
 @crm_permission_required(VIEW)
 def request_detail(request, pk):
     sr = selectors.request_get_for_user(user=request.user, pk=pk)
+    return render(request, "service_requests/request_detail.html", _detail_context(request, sr))
+
+
+def _detail_context(request, sr, *, transition_form=None) -> dict:
     can_change = has_crm_perm(request.user, CHANGE)
-    context = {
+    return {
         "sr": sr,
         "clocks": selectors.sla_clocks(sr),
         "timeline": selectors.request_timeline(sr),
@@ -173,11 +177,10 @@ def request_detail(request, pk):
         ),
         "comment_form": CommentForm(),
         "attachment_form": AttachmentForm(),
-        "transition_form": TransitionForm(initial={"version": sr.version}),
+        "transition_form": transition_form or TransitionForm(initial={"version": sr.version}),
         "tier_moved": sr.account.tier != sr.tier_at_intake,
         "Status": ServiceRequest.Status,
     }
-    return render(request, "service_requests/request_detail.html", context)
 
 
 @login_required
@@ -239,30 +242,33 @@ def request_assign(request, pk):
 def request_transition(request, pk):
     sr = selectors.request_get_for_user(user=request.user, pk=pk)
     form = TransitionForm(request.POST)
-    if not form.is_valid():
-        for errors in form.errors.values():
+    if form.is_valid():
+        data = form.cleaned_data
+        fresh = selectors.request_get_for_user(user=request.user, pk=pk)  # a refused move may have changed it
+        try:
+            services.request_transition(
+                request=fresh,
+                actor=request.user,
+                to=data["to"],
+                expected_version=data["version"],
+                note=data["note"],
+                resolution=data["resolution"],
+                customer_informed=data["customer_informed"],
+                rating=data["rating"],
+                customer_unreachable=data["customer_unreachable"],
+                contact_attempts=data["contact_attempts"],
+            )
+        except ValidationError as exc:
+            add_service_errors(form, exc)
+        else:
+            messages.success(request, _("Request is now %(status)s.") % {"status": fresh.get_status_display().lower()})
+            return redirect(fresh)
+    # the page again with what was entered: a field's error under it in the step's form, the rest on top
+    for name, errors in form.errors.items():
+        if name == NON_FIELD_ERRORS or form.fields[name].widget.is_hidden:
             for error in errors:
                 messages.error(request, error)
-        return redirect(sr)
-    data = form.cleaned_data
-    try:
-        services.request_transition(
-            request=sr,
-            actor=request.user,
-            to=data["to"],
-            expected_version=data["version"],
-            note=data["note"],
-            resolution=data["resolution"],
-            customer_informed=data["customer_informed"],
-            rating=data["rating"],
-            customer_unreachable=data["customer_unreachable"],
-            contact_attempts=data["contact_attempts"],
-        )
-    except ValidationError as exc:
-        _fail(request, exc)
-    else:
-        messages.success(request, _("Request is now %(status)s.") % {"status": sr.get_status_display().lower()})
-    return redirect(sr)
+    return render(request, "service_requests/request_detail.html", _detail_context(request, sr, transition_form=form))
 
 
 @login_required

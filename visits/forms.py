@@ -11,7 +11,7 @@ from django.utils.translation import gettext_lazy as _
 from django.utils.translation import pgettext_lazy
 
 from accounts.models import Account, Contact
-from core.forms import BootstrapFormMixin
+from core.forms import BootstrapFormMixin, score_field
 from users.models import User
 from users.visibility import visible_to
 
@@ -28,18 +28,6 @@ def _datetime_field(label, **kwargs):
         input_formats=DATETIME_INPUTS,
         widget=forms.DateTimeInput(attrs={"type": "datetime-local"}, format=DATETIME_FORMAT),
         **kwargs,
-    )
-
-
-def _score_field(label=None):
-    # nothing preselected: a rushed agent must not record a top score by default
-    return forms.TypedChoiceField(
-        label=label or _("Satisfaction"),
-        required=False,
-        coerce=int,
-        empty_value=None,
-        choices=[("", _("No score")), *[(i, f"{i} ★") for i in range(5, 0, -1)]],
-        help_text=_("1 = very unhappy, 5 = very happy."),
     )
 
 
@@ -137,7 +125,7 @@ class VisitOutcomeForm(BootstrapFormMixin, forms.Form):
 
     happened_at = _datetime_field(_("Happened at"))
     outcome = forms.CharField(label=_("Outcome"), widget=forms.Textarea(attrs={"rows": 3}))
-    satisfaction = _score_field()
+    satisfaction = score_field()
     suggestions = forms.CharField(label=_("Suggestions"), required=False, widget=forms.Textarea(attrs={"rows": 2}))
     needs = forms.CharField(label=_("Needs discovered"), required=False, widget=forms.Textarea(attrs={"rows": 2}))
     next_step = forms.CharField(label=_("Next step"), required=False, max_length=300)
@@ -174,7 +162,7 @@ class _NextStepMixin(forms.Form):
 
 class CallbackForm(BootstrapFormMixin, _NextStepMixin, forms.ModelForm):
     occurred_at = _datetime_field(_("When"), required=False, help_text=_("Now, if left empty."))
-    satisfaction = _score_field()
+    satisfaction = score_field()
 
     class Meta:
         model = Callback
@@ -211,7 +199,7 @@ class QuickVisitForm(BootstrapFormMixin, _NextStepMixin, forms.Form):
     kind = forms.ChoiceField(label=_("Kind"), choices=Visit.Kind.choices, initial=Visit.Kind.ON_SITE)
     purpose = forms.CharField(label=_("Purpose"), max_length=300, required=False)
     outcome = forms.CharField(label=_("Outcome"), widget=forms.Textarea(attrs={"rows": 2, "data-autofocus": "1"}))
-    satisfaction = _score_field()
+    satisfaction = score_field()
     happened_at = _datetime_field(_("When"), required=False, help_text=_("Now, if left empty."))
 
     def __init__(self, *args, account: Account, **kwargs):

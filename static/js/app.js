@@ -4,7 +4,9 @@
    - data-autosubmit on a select: submit its form when it changes;
    - data-history-back on a link: go back in the browser's history (the link's href is the fallback);
    - data-width="42" (percent), data-height="220" (pixels), data-bg-alpha="0.4": sizes and shades;
-   - data-scroll-hinted / data-scroll-hint: show the hint only when the table is wider than the screen.
+   - data-scroll-hinted / data-scroll-hint: show the hint only when the table is wider than the screen;
+   - data-shown-when="id_category" data-shown-value="change": the box shows only while that field has
+     that value (or while it holds an error); without scripts it always shows.
    And a page recounted with ?refresh=1 drops it from the address bar, so a reload, a bookmark or a
    shared link reads the kept figures instead of recounting again. */
 (function () {
@@ -15,8 +17,16 @@
     if (question && !window.confirm(question)) event.preventDefault();
   });
 
+  function showWhen(root) {
+    root.querySelectorAll("[data-shown-when]").forEach(function (box) {
+      const field = document.getElementById(box.dataset.shownWhen);
+      if (field) box.hidden = field.value !== box.dataset.shownValue && !box.querySelector(".invalid-feedback");
+    });
+  }
+
   document.addEventListener("change", function (event) {
     const field = event.target;
+    if (field.id && document.querySelector('[data-shown-when="' + field.id + '"]')) showWhen(document);
     if (field.matches && field.matches("[data-autosubmit]") && field.form) {
       if (field.form.requestSubmit) field.form.requestSubmit(); else field.form.submit();
     }
@@ -45,6 +55,7 @@
   }
 
   applyLook(document);
+  showWhen(document);
   document.addEventListener("htmx:afterSettle", function (event) { applyLook(event.target); });
 
   const here = new URL(window.location.href);

@@ -338,3 +338,34 @@ def test_on_a_phone_the_days_overdue_read_n_days_in_chinese(client_for, finance_
     client.cookies["django_language"] = "zh-hans"
     html = client.get(f"/contracts/{contract.pk}/").content.decode()
     assert "117 天" in html and "天 <span" not in html
+
+
+def test_payments_export_has_the_lists_filters_and_only_visible_payments(client_for, manager, mine, theirs):
+    import io
+
+    import openpyxl
+
+    PaymentFactory(contract=mine, reference="MINE-1", amount=Decimal("1234.50"))
+    PaymentFactory(contract=mine, reference="MINE-VOID", voided_at=timezone.now(), void_reason="Typed twice")
+    PaymentFactory(contract=theirs, reference="THEIRS-1")
+    client = client_for(manager)
+
+    def csv(query=""):
+        response = client.get(f"/contracts/payments/export.csv{query}")
+        assert response.status_code == 200
+        return b"".join(response.streaming_content).decode("utf-8-sig")
+
+    page = client.get("/contracts/payments/", {"voided": "no"}).content.decode()
+    assert 'href="/contracts/payments/export.csv?' in page and "voided=no" in page.split("export.csv?")[1][:80]
+    every = csv()
+    assert "MINE-1" in every and "1234.50" in every and mine.number in every
+    assert "MINE-VOID" in every and "Typed twice" in every
+    assert "THEIRS-1" not in every and theirs.number not in every
+    counted = csv("?voided=no")
+    assert "MINE-1" in counted and "MINE-VOID" not in counted
+    assert "MINE-1" not in csv("?q=void") and "MINE-VOID" in csv("?q=void")
+
+    response = client.get("/contracts/payments/export.xlsx", {"q": "THEIRS"})
+    sheet = openpyxl.load_workbook(io.BytesIO(response.content)).active
+    assert [c.value for c in next(sheet.iter_rows(max_row=1))][:2] == ["Received on", "Contract no."]
+    assert sheet.max_row == 1  # the header only: another manager's payment is not exported

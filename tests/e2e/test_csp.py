@@ -55,6 +55,9 @@ def test_every_page_works_under_the_policy(sign_in, page, live_server, client):
     for path in pages:
         page.goto(f"{live_server.url}{path}")
         page.wait_for_load_state("networkidle")
+        if path == "/accounts/":  # htmx reads <meta name="htmx-config">: no inline <style> of its own
+            assert page.evaluate("htmx.config.includeIndicatorStyles") is False
+            assert page.evaluate("document.querySelectorAll('style').length") == 0
         if path == f"/accounts/{account.pk}/":
             assert page.evaluate("Chart.getChart('revenueChart') !== undefined"), "the revenue chart is drawn"
         if path == "/tiers/":

@@ -96,3 +96,26 @@ def test_calendar_pickers_switch_between_a_person_and_the_team(sign_in, live_ser
     page.locator("[data-testid=cal-team]").select_option(str(team.pk))
     page.wait_for_url(f"**team={team.pk}**")
     assert "person=" not in page.url and "East" in page.locator("[data-testid=calendar-title]").inner_text()
+
+
+@pytest.mark.parametrize("language", ["en", "zh-hans"])
+def test_the_callers_number_box_shows_its_whole_example_on_a_phone(browser, live_server, language):
+    """At 375 px the placeholder fits the box (the Chinese one was cut off); the 4-digit rule is
+    in the help text under it."""
+    UserFactory(username="svc-ph", password="Pw-123456!", role=Role.SERVICE)
+    context, page = _phone_page(browser, live_server, "svc-ph")
+    context.add_cookies([{"name": "django_language", "value": language, "url": live_server.url}])
+    page.goto(f"{live_server.url}/visits/worklist/")
+    box = page.locator("[data-testid=caller-phone]")
+    room, needed = box.evaluate(
+        """el => {
+            const css = getComputedStyle(el), ctx = document.createElement("canvas").getContext("2d");
+            ctx.font = css.font;
+            return [el.clientWidth - parseFloat(css.paddingLeft) - parseFloat(css.paddingRight),
+                    ctx.measureText(el.placeholder).width];
+        }"""
+    )
+    help_text = page.locator("#caller-phone-help").inner_text()
+    context.close()
+    assert needed <= room, f"placeholder needs {needed:.0f} px, the box has {room:.0f}"
+    assert "4" in help_text

@@ -122,3 +122,47 @@ def test_the_detail_page_in_chinese_reads_as_chinese_sentences(client_for, manag
     sr.save(update_fields=["business_hours"])
     page = client.get(reverse("service_requests:detail", args=[sr.pk])).text
     assert "按受理时的“小客户”等级时限。" in page
+
+
+@pytest.mark.parametrize("language", ["en", "zh-hans"])
+def test_a_refused_close_shows_the_form_again_as_entered_with_the_rating_scale(client_for, service_agent, language):
+    """Rating picked, 'customer informed' not ticked: the error under the box, the rating and the
+    attempts still there, and the rating reads as the callback form's (stars, the 1-5 scale shown)."""
+    from django.utils import timezone, translation
+
+    sr = ServiceRequestFactory(account=AccountFactory(tier="vip"), status="resolved", resolved_at=timezone.now())
+    client = client_for(service_agent)
+    client.cookies["django_language"] = language
+    with translation.override(language):
+        hint = translation.gettext("1 = very unhappy, 5 = very happy.")
+        refusal = translation.gettext(
+            "Close only when the customer knows the outcome, or record that they were unreachable."
+        )
+    page = client.get(sr.get_absolute_url()).text
+    assert hint in page and '<option value="5">5 ★</option>' in page
+
+    response = client.post(
+        reverse("service_requests:transition", args=[sr.pk]),
+        {"to": "closed", "version": sr.version, "rating": "4", "contact_attempts": "10:00 无人接听"},
+    )
+    assert response.status_code == 200
+    assert ServiceRequest.objects.get(pk=sr.pk).status == "resolved"
+    page = response.text
+    assert refusal in page and hint in page
+    assert '<option value="4" selected>4 ★</option>' in page
+    assert ">10:00 无人接听</textarea>" in page
+
+
+def test_the_change_fields_are_one_box_the_page_script_shows_only_for_a_change_request(client_for, service_agent):
+    """Without scripts every field is there; the change request's fields sit in one box that
+    app.js shows only while the category is a change request (tests/e2e checks it in a browser)."""
+    import re
+
+    account = AccountFactory(tier="vip")
+    page = client_for(service_agent).get(reverse("service_requests:create"), {"account": account.pk}).text
+    box = re.search(r'<fieldset[^>]*data-shown-when="id_category" data-shown-value="change".*?</fieldset>', page, re.S)
+    assert box, "the change fields' box"
+    for name in ("change_kind", "new_name", "new_holder", "new_address", "new_region", "suspend_from", "new_capacity"):
+        assert f'name="{name}"' in box.group(0) and page.count(f'name="{name}"') == 1
+    for name in ("category", "subject", "description", "department"):
+        assert f'name="{name}"' in page and f'name="{name}"' not in box.group(0)
