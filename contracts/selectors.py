@@ -137,6 +137,15 @@ def contract_statement(*, contract: Contract, as_of: datetime.date | None = None
     return _statement_for(contract, installments, payments, as_of)
 
 
+def statement_payments(*, contract: Contract, as_of: datetime.date) -> list[Payment]:
+    """The payments a statement as of a date counts (received by then, not voided), oldest first."""
+    return list(
+        contract.payments.filter(voided_at__isnull=True, received_on__lte=as_of)
+        .order_by("received_on", "pk")
+        .only("received_on", "amount", "method", "reference")
+    )
+
+
 def statements_for(contracts: list[Contract], *, as_of: datetime.date) -> dict[int, Statement]:
     """Statements of many contracts with three queries in all (list pages, account panel)."""
     ids = [c.pk for c in contracts]

@@ -469,7 +469,12 @@ def contract_statement(request, pk):
     contract = selectors.contract_get_for_user(user=request.user, pk=pk)
     as_of = _as_of(request)
     st = selectors.contract_statement(contract=contract, as_of=as_of)
-    return render(request, "contracts/statement.html", {"contract": contract, "statement": st, "as_of": as_of})
+    payments = selectors.statement_payments(contract=contract, as_of=as_of)
+    return render(
+        request,
+        "contracts/statement.html",
+        {"contract": contract, "statement": st, "as_of": as_of, "payments": payments},
+    )
 
 
 @login_required

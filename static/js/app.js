@@ -6,7 +6,8 @@
    - data-width="42" (percent), data-height="220" (pixels), data-bg-alpha="0.4": sizes and shades;
    - data-scroll-hinted / data-scroll-hint: show the hint only when the table is wider than the screen;
    - data-shown-when="id_category" data-shown-value="change": the box shows only while that field has
-     that value (or while it holds an error); without scripts it always shows.
+     that value (or while it holds an error); without scripts it always shows;
+   - data-print on a button: print the page.
    And a page recounted with ?refresh=1 drops it from the address bar, so a reload, a bookmark or a
    shared link reads the kept figures instead of recounting again. */
 (function () {
@@ -33,6 +34,7 @@
   });
 
   document.addEventListener("click", function (event) {
+    if (event.target.closest && event.target.closest("[data-print]")) window.print();
     const link = event.target.closest && event.target.closest("[data-history-back]");
     if (link && window.history.length > 1) {
       event.preventDefault();

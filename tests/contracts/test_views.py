@@ -91,6 +91,25 @@ def test_receivables_query_count_is_constant(client_for, finance_user, django_as
     assert response.context["rows"][0].statement.late_fees > 0
 
 
+def test_statement_lists_the_payments_it_counts_and_can_be_printed(client_for, manager, mine):
+    """A statement sent to a customer shows what was received as well as what is due: payments
+    received by the statement's date, not voided ones, with their total."""
+    InstallmentFactory(contract=mine, due_on=TODAY - datetime.timedelta(days=40), amount=Decimal("1000"))
+    day = TODAY - datetime.timedelta(days=5)
+    PaymentFactory(contract=mine, amount=Decimal("600.00"), received_on=day, reference="BANK-IN-1")
+    PaymentFactory(contract=mine, amount=Decimal("300.00"), received_on=day, reference="BANK-VOID")
+    Payment.objects.filter(reference="BANK-VOID").update(voided_at=timezone.now(), void_reason="typo")
+    later = TODAY + datetime.timedelta(days=1)
+    PaymentFactory(contract=mine, amount=Decimal("50.00"), received_on=later, reference="LATER")
+    services._reallocate(mine)
+    response = client_for(manager).get(f"/contracts/{mine.pk}/statement/")
+    table = response.content.decode().split('data-testid="statement-payments"')[1].split("</table>")[0]
+    assert "BANK-IN-1" in table and "BANK-VOID" not in table and "LATER" not in table
+    assert [p.reference for p in response.context["payments"]] == ["BANK-IN-1"]
+    assert "¥600.00" in table  # the total received, as the statement counts it
+    assert "data-print" in response.content.decode()
+
+
 def test_contract_page_shows_money_and_schedule_difference(client_for, manager, mine, django_assert_max_num_queries):
     InstallmentFactory(contract=mine, due_on=TODAY - datetime.timedelta(days=10), amount=Decimal("10000"))
     client = client_for(manager)
