@@ -124,6 +124,23 @@ def test_the_detail_page_in_chinese_reads_as_chinese_sentences(client_for, manag
     assert "按受理时的“小客户”等级时限。" in page
 
 
+def test_what_is_left_of_a_business_hours_deadline_says_it_counts_business_hours(client_for, manager):
+    """The header counts down to the deadline on the clock ("due in 1 day, 2 hours"); the service
+    level box counts what is left in business hours ("11 hours left" read as a contradiction)."""
+    sr = ServiceRequestFactory(account=AccountFactory(owner=manager), tier_at_intake="small", business_hours=True)
+    client = client_for(manager)
+    left = client.get(reverse("service_requests:detail", args=[sr.pk])).text.split('data-testid="sla-left">')[1]
+    assert "of business hours left" in left.split("</span>")[0]
+    client.cookies["django_language"] = "zh-hans"
+    left = client.get(reverse("service_requests:detail", args=[sr.pk])).text.split('data-testid="sla-left">')[1]
+    assert left.startswith("剩余工作时间 ")
+    sr.business_hours = False
+    sr.save(update_fields=["business_hours"])
+    client.cookies["django_language"] = "en"
+    left = client.get(reverse("service_requests:detail", args=[sr.pk])).text.split('data-testid="sla-left">')[1]
+    assert "business" not in left.split("</span>")[0] and " left" in left.split("</span>")[0]
+
+
 @pytest.mark.parametrize("language", ["en", "zh-hans"])
 def test_a_refused_close_shows_the_form_again_as_entered_with_the_rating_scale(client_for, service_agent, language):
     """Rating picked, 'customer informed' not ticked: the error under the box, the rating and the
