@@ -130,7 +130,7 @@ def test_what_is_left_of_a_business_hours_deadline_says_it_counts_business_hours
     sr = ServiceRequestFactory(account=AccountFactory(owner=manager), tier_at_intake="small", business_hours=True)
     client = client_for(manager)
     left = client.get(reverse("service_requests:detail", args=[sr.pk])).text.split('data-testid="sla-left">')[1]
-    assert "of business hours left" in left.split("</span>")[0]
+    assert "of business time left" in left.split("</span>")[0]
     client.cookies["django_language"] = "zh-hans"
     left = client.get(reverse("service_requests:detail", args=[sr.pk])).text.split('data-testid="sla-left">')[1]
     assert left.startswith("剩余工作时间 ")
