@@ -91,6 +91,31 @@ def test_receivables_query_count_is_constant(client_for, finance_user, django_as
     assert response.context["rows"][0].statement.late_fees > 0
 
 
+def test_receivables_export_carries_the_late_fees_and_only_what_the_user_sees(
+    client_for, manager, mine, theirs, django_assert_max_num_queries
+):
+    import csv
+    import io
+
+    for contract in (mine, theirs):
+        InstallmentFactory(contract=contract, due_on=TODAY - datetime.timedelta(days=30), amount=Decimal("10000"))
+        services._reallocate(contract)
+    client = client_for(manager)
+    page = client.get("/contracts/receivables/")
+    fee = page.context["rows"][0].statement.late_fees
+    assert fee > 0
+    for _ in range(5):  # more rows, the same number of queries (late fees for all rows at once)
+        InstallmentFactory(contract=ContractFactory(account=mine.account), due_on=TODAY - datetime.timedelta(days=9))
+    with django_assert_max_num_queries(12):
+        response = client.get("/contracts/receivables/export.csv")
+    rows = list(csv.reader(io.StringIO(b"".join(response.streaming_content).decode("utf-8-sig"))))
+    header, data = rows[0], rows[1:]
+    assert "Late fees" in header and len(data) == 6
+    numbers = {row[0]: row for row in data}
+    assert theirs.number not in numbers
+    assert Decimal(numbers[mine.number][header.index("Late fees")]) == fee
+
+
 def test_statement_lists_the_payments_it_counts_and_can_be_printed(client_for, manager, mine):
     """A statement sent to a customer shows what was received as well as what is due: payments
     received by the statement's date, not voided ones, with their total."""
