@@ -133,7 +133,7 @@ def contract_statement(*, contract: Contract, as_of: datetime.date | None = None
             Prefetch("allocations", queryset=Allocation.objects.order_by("received_on", "pk"))
         )
     )
-    payments = list(contract.payments.filter(voided_at__isnull=True).only("received_on", "amount"))
+    payments = list(contract.payments.filter(voided_at__isnull=True).only("contract_id", "received_on", "amount"))
     return _statement_for(contract, installments, payments, as_of)
 
 
@@ -142,7 +142,7 @@ def statement_payments(*, contract: Contract, as_of: datetime.date) -> list[Paym
     return list(
         contract.payments.filter(voided_at__isnull=True, received_on__lte=as_of)
         .order_by("received_on", "pk")
-        .only("received_on", "amount", "method", "reference")
+        .only("contract_id", "received_on", "amount", "method", "reference")
     )
 
 

@@ -413,3 +413,25 @@ def test_payments_export_has_the_lists_filters_and_only_visible_payments(client_
     sheet = openpyxl.load_workbook(io.BytesIO(response.content)).active
     assert [c.value for c in next(sheet.iter_rows(max_row=1))][:2] == ["Received on", "Contract no."]
     assert sheet.max_row == 1  # the header only: another manager's payment is not exported
+
+
+@pytest.mark.parametrize("path", ["/contracts/payments/", "/contracts/payments/export.csv", "statement"])
+def test_payment_lists_make_a_fixed_number_of_queries(client_for, manager, mine, path, django_assert_max_num_queries):
+    """The payments list, its export and a statement's payments: the same queries for 2 payments or 22."""
+    url = f"/contracts/{mine.pk}/statement/" if path == "statement" else path
+    client = client_for(manager)
+
+    def get():
+        response = client.get(url)
+        if response.streaming:
+            b"".join(response.streaming_content)
+        return response
+
+    PaymentFactory.create_batch(2, contract=mine, received_on=TODAY - datetime.timedelta(days=3))
+    get()
+    with django_assert_max_num_queries(20) as few:
+        get()
+    PaymentFactory.create_batch(20, contract=mine, received_on=TODAY - datetime.timedelta(days=3))
+    with django_assert_max_num_queries(len(few.captured_queries)):
+        response = get()
+    assert response.status_code == 200
