@@ -232,6 +232,19 @@ def with_late_fees(rows, *, as_of: datetime.date):
     return rows
 
 
+def with_late_fees_in_chunks(qs, *, as_of, size: int = 500):
+    """The rows streamed, each with its statement as the page shows it: late fees for a chunk of
+    rows at a time (three queries a chunk), not per row and not all rows in memory."""
+    chunk = []
+    for contract in qs.iterator(chunk_size=size):
+        chunk.append(contract)
+        if len(chunk) == size:
+            yield from with_late_fees(chunk, as_of=as_of)
+            chunk = []
+    if chunk:
+        yield from with_late_fees(chunk, as_of=as_of)
+
+
 def contract_page(*, contract: Contract, as_of: datetime.date | None = None) -> dict:
     """Everything the contract page shows, in a fixed number of queries."""
     as_of = as_of or timezone.localdate()

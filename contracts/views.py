@@ -534,21 +534,8 @@ def receivables_export(request, fmt):
         fmt="xlsx" if fmt == "xlsx" else "csv",
         filename="receivables",
         headers=[label for label, _g in RECEIVABLE_COLUMNS],
-        rows=([getter(c) for _label, getter in RECEIVABLE_COLUMNS] for c in _with_late_fees_in_chunks(qs, as_of=as_of)),
+        rows=rows_from(selectors.with_late_fees_in_chunks(qs, as_of=as_of), RECEIVABLE_COLUMNS),
     )
-
-
-def _with_late_fees_in_chunks(qs, *, as_of, size: int = 500):
-    """The rows streamed, each with its statement as the page shows it: late fees for a chunk of
-    rows at a time (three queries a chunk), not per row and not all rows in memory."""
-    chunk = []
-    for contract in qs.iterator(chunk_size=size):
-        chunk.append(contract)
-        if len(chunk) == size:
-            yield from selectors.with_late_fees(chunk, as_of=as_of)
-            chunk = []
-    if chunk:
-        yield from selectors.with_late_fees(chunk, as_of=as_of)
 
 
 @login_required

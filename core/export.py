@@ -197,6 +197,8 @@ def _text(value):
     return value
 
 
-def rows_from(queryset, columns: Sequence[tuple[str, Callable]], chunk_size: int = 2000):
-    for obj in queryset.iterator(chunk_size=chunk_size):
+def rows_from(objects, columns: Sequence[tuple[str, Callable]], chunk_size: int = 2000):
+    """One row of values per object: a queryset is streamed in chunks, any other iterable as it comes."""
+    source = objects.iterator(chunk_size=chunk_size) if hasattr(objects, "iterator") else objects
+    for obj in source:
         yield [getter(obj) for _label, getter in columns]
