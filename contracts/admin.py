@@ -23,7 +23,7 @@ class ReadOnlyInline(admin.TabularInline):
 
 class InstallmentInline(ReadOnlyInline):
     model = Installment
-    fields = ("due_on", "amount", "paid_amount", "paid_on", "note")
+    fields = ("due_on", "amount", "paid_amount", "paid_on", "settled_late_fee", "note")
     readonly_fields = fields
 
 
@@ -130,12 +130,12 @@ class ContractDocumentAdmin(VisibilityAdminMixin, SimpleHistoryAdmin):
 
 @admin.register(Installment)
 class InstallmentAdmin(VisibilityAdminMixin, SimpleHistoryAdmin):
-    list_display = ("contract", "due_on", "amount", "paid_amount", "paid_on")
+    list_display = ("contract", "due_on", "amount", "paid_amount", "paid_on", "settled_late_fee")
     list_filter = ("paid_on",)
     search_fields = ("contract__number",)
     list_select_related = ("contract",)
     raw_id_fields = ("contract",)
-    readonly_fields = ("paid_amount", "paid_on")
+    readonly_fields = ("paid_amount", "paid_on", "settled_late_fee")
     date_hierarchy = "due_on"
 
     def has_delete_permission(self, request, obj=None):

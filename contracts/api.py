@@ -175,13 +175,14 @@ class InstallmentSerializer(serializers.ModelSerializer):
 
     class Meta:
         model = Installment
-        fields = ["id", "contract", "due_on", "amount", "paid_amount", "paid_on", "note"]
-        read_only_fields = ["paid_amount", "paid_on"]
+        fields = ["id", "contract", "due_on", "amount", "paid_amount", "paid_on", "settled_late_fee", "note"]
+        read_only_fields = ["paid_amount", "paid_on", "settled_late_fee"]
 
 
 class InstallmentViewSet(IdempotentCreateMixin, viewsets.ModelViewSet):
     """The payment schedule: installments with due dates and amounts; `paid_amount` follows the
-    payments (oldest open installment first)."""
+    payments (oldest open installment first); `settled_late_fee` is the late fee an installment
+    paid in full ran up (empty while it is open)."""
 
     serializer_class = InstallmentSerializer
     permission_classes = [CrmModelPermission]

@@ -2,7 +2,9 @@
 
 Money rules (DESIGN.md): amounts are Decimal (14, 2); an installment's due date is a local date;
 a payment is allocated to the oldest open installment first (see `services._reallocate`), and
-what is left over is the contract's credit. Late fees are computed, never stored (`money.py`).
+what is left over is the contract's credit. Late fees are computed (`money.py`); an installment
+paid in full keeps the fee it ran up (`Installment.settled_late_fee`, written by the allocation),
+so that lists can find in SQL the contracts that owe only late fees.
 """
 
 from decimal import Decimal
@@ -299,6 +301,17 @@ class Installment(models.Model):
     paid_on = models.DateField(
         _("paid in full on"), null=True, blank=True, editable=False, help_text=_("Date of the payment that settled it.")
     )
+    settled_late_fee = models.DecimalField(
+        _("late fee when settled"),
+        **MONEY,
+        null=True,
+        blank=True,
+        editable=False,
+        help_text=_(
+            "The late fee this installment ran up until it was paid in full (on the date above); it no longer "
+            "changes after that. Empty while the installment is open. Kept by the payment allocation."
+        ),
+    )
     note = models.CharField(_("note"), max_length=200, blank=True)
     history = HistoricalRecords()
 
@@ -315,6 +328,9 @@ class Installment(models.Model):
             models.CheckConstraint(
                 condition=models.Q(paid_amount__gte=0) & models.Q(paid_amount__lte=models.F("amount")),
                 name="installment_paid_within_amount",
+            ),
+            models.CheckConstraint(
+                condition=models.Q(settled_late_fee__gte=0), name="installment_settled_late_fee_not_negative"
             ),
         ]
 

@@ -192,8 +192,12 @@ def _sum_subquery(qs, field="amount"):
 
 
 def receivables(*, user, as_of: datetime.date | None = None, qs=None):
-    """Contracts with money due as of a date: what is due, paid towards it, open and overdue,
-    computed in SQL (one query for any number of rows); late fees are added per page."""
+    """Contracts whose customer owes money as of a date, in SQL (one query for any number of rows):
+    what is due, paid towards it, open and overdue — and contracts with nothing open whose late
+    fees are still owed: the fees kept by installments settled by then (`settled_late_fee`) exceed
+    the credit (payments received by then, not voided, less what was allocated by then). That is
+    the statement's balance > 0 (`money.Statement.balance`). Late fees themselves (those of open
+    installments too) are added per page (`with_late_fees`)."""
     as_of = as_of or timezone.localdate()
     qs = qs if qs is not None else Contract.objects.all()
     due = Installment.objects.filter(contract=OuterRef("pk"), due_on__lte=as_of)
@@ -204,6 +208,11 @@ def receivables(*, user, as_of: datetime.date | None = None, qs=None):
     paid_late = Allocation.objects.filter(
         installment__contract=OuterRef("pk"), installment__due_on__lt=as_of, received_on__lte=as_of
     ).annotate(contract_id=F("installment__contract_id"))
+    settled = Installment.objects.filter(contract=OuterRef("pk"), paid_on__lte=as_of)
+    received = Payment.objects.filter(contract=OuterRef("pk"), voided_at__isnull=True, received_on__lte=as_of)
+    allocated = Allocation.objects.filter(installment__contract=OuterRef("pk"), received_on__lte=as_of).annotate(
+        contract_id=F("installment__contract_id")
+    )
     qs = (
         visible_to(user, qs)
         .exclude(status__in=[Contract.Status.DRAFT, Contract.Status.PENDING, Contract.Status.REJECTED])
@@ -212,12 +221,16 @@ def receivables(*, user, as_of: datetime.date | None = None, qs=None):
             paid_due=_sum_subquery(paid_due),
             late_total=_sum_subquery(late),
             paid_late=_sum_subquery(paid_late),
+            settled_fees=_sum_subquery(settled, "settled_late_fee"),
+            received_total=_sum_subquery(received),
+            allocated_total=_sum_subquery(allocated),
         )
         .annotate(
             outstanding=F("due_total") - F("paid_due"),
             overdue_amount=F("late_total") - F("paid_late"),
+            credit=F("received_total") - F("allocated_total"),
         )
-        .filter(outstanding__gt=0)
+        .filter(Q(outstanding__gt=0) | Q(settled_fees__gt=F("credit")))
         .select_related("account", "owner")
     )
     return qs

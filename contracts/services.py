@@ -28,7 +28,7 @@ from .models import (
     Installment,
     Payment,
 )
-from .money import allocate, even_schedule
+from .money import LateFeeTerms, allocate, even_schedule, installment_position, terms_for
 
 CONTRACT_EDITABLE = [
     "account",
@@ -58,6 +58,8 @@ AMENDABLE = [
     "grace_days",
     "notes",
 ]
+# the terms a late fee is computed with: changing one recomputes the fees kept on paid installments
+FEE_TERMS = {"late_fee_rate", "late_fee_cap", "grace_days"}
 PAYABLE = {Contract.Status.ACTIVE, Contract.Status.EXPIRING, Contract.Status.EXPIRED, Contract.Status.TERMINATED}
 SCHEDULE_CLOSED = {Contract.Status.EXPIRED, Contract.Status.TERMINATED}
 
@@ -271,6 +273,8 @@ def contract_amend(
                 raise ValidationError({"end_on": _("The new end date has passed; terminate the contract instead.")})
             _move(contract, new_status)
     save_versioned(contract, expected_version=expected_version)
+    if FEE_TERMS & changes.keys():
+        _reallocate(contract)  # the kept late fees of paid installments follow the new terms
     sequence = (contract.amendments.aggregate(m=Max("sequence"))["m"] or 0) + 1
     amendment = Amendment(
         contract=contract,
@@ -463,15 +467,36 @@ def _reallocate(contract: Contract) -> None:
         Allocation(payment_id=pid, installment_id=iid, amount=amount, received_on=dates[pid])
         for pid, iid, amount in parts
     )
-    paid: dict[int, Decimal] = {}
-    last: dict[int, datetime.date] = {}
+    received: dict[int, list[tuple[datetime.date, Decimal]]] = {}
     for pid, iid, amount in parts:
-        paid[iid] = paid.get(iid, Decimal("0")) + amount
-        last[iid] = max(last.get(iid, dates[pid]), dates[pid])
+        received.setdefault(iid, []).append((dates[pid], amount))
+    terms = terms_for(contract)
     for inst in installments:
-        inst.paid_amount = paid.get(inst.pk, Decimal("0"))
-        inst.paid_on = last[inst.pk] if inst.paid_amount == inst.amount else None
-    Installment.objects.bulk_update(installments, ["paid_amount", "paid_on"])
+        parts_of = received.get(inst.pk, [])
+        inst.paid_amount = sum((amount for _day, amount in parts_of), Decimal("0"))
+        inst.paid_on = max(day for day, _amount in parts_of) if inst.paid_amount == inst.amount else None
+        inst.settled_late_fee = settled_late_fee(
+            amount=inst.amount, due_on=inst.due_on, paid_on=inst.paid_on, allocations=parts_of, terms=terms
+        )
+    Installment.objects.bulk_update(installments, ["paid_amount", "paid_on", "settled_late_fee"])
+
+
+def settled_late_fee(
+    *,
+    amount: Decimal,
+    due_on: datetime.date,
+    paid_on: datetime.date | None,
+    allocations: list[tuple[datetime.date, Decimal]],
+    terms: LateFeeTerms,
+) -> Decimal | None:
+    """The late fee an installment paid in full on `paid_on` ran up — the figure its statement shows
+    on that day and on every day after (the fee stops accruing once it is paid); None while open.
+    Kept on the installment so that receivables find in SQL the contracts that owe only late fees."""
+    if paid_on is None:
+        return None
+    return installment_position(
+        amount=amount, due_on=due_on, allocations=allocations, as_of=paid_on, terms=terms
+    ).late_fee
 
 
 # --- payments -------------------------------------------------------------------------------

@@ -69,6 +69,8 @@ RECEIVABLE_COLUMNS = [
     (gettext_lazy("Outstanding"), lambda c: c.outstanding),
     (gettext_lazy("Overdue"), lambda c: c.overdue_amount),
     (gettext_lazy("Late fees"), lambda c: c.statement.late_fees),
+    (gettext_lazy("Credit"), lambda c: c.statement.credit),
+    (gettext_lazy("Balance due"), lambda c: c.statement.balance),
     (gettext_lazy("Owner"), lambda c: str(c.owner or "")),
 ]
 
