@@ -694,6 +694,8 @@ class MonthlyRevenue(models.Model):
     class Meta:
         verbose_name = _("monthly revenue")
         verbose_name_plural = _("monthly revenue")
+        # on PostgreSQL this index also carries revenue, purchases and last purchase (migration
+        # 0012): the recompute sums the rollup per account from the index alone, in order
         constraints = [models.UniqueConstraint(fields=["account", "month"], name="monthly_revenue_account_month")]
         # a month's rows are spread over the whole table (it is kept in account order): the
         # company's month totals read them from this index alone (185,000 rows at a million

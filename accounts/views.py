@@ -12,7 +12,7 @@ from django.utils.translation import gettext_lazy
 from django.views.decorators.http import require_POST
 from django.views.decorators.vary import vary_on_headers
 
-from core.export import export_response, rows_from
+from core.export import columns_export
 from core.forms import add_service_errors
 from core.imports import get_importer
 from core.pagination import CappedPaginator
@@ -118,12 +118,12 @@ def _page_size(request) -> int:
 @login_required
 def account_export(request, fmt):
     _filterset, qs, _sort = _filtered(request)
-    return export_response(
-        fmt="xlsx" if fmt == "xlsx" else "csv",
+    return columns_export(
+        fmt=fmt,
         filename="accounts",
         sheet=_("Accounts"),
-        headers=[label for label, _g in EXPORT_COLUMNS],
-        rows=rows_from(qs, EXPORT_COLUMNS),
+        columns=EXPORT_COLUMNS,
+        objects=qs,
     )
 
 

@@ -197,6 +197,18 @@ def _text(value):
     return value
 
 
+def columns_export(*, fmt: str, filename: str, columns: Sequence[tuple[str, Callable]], objects, sheet=None):
+    """A list's download: `objects` (a queryset, streamed in chunks, or any iterable) with one
+    column per (label, getter) of `columns`, as XLSX when `fmt` is "xlsx" and CSV otherwise."""
+    return export_response(
+        fmt="xlsx" if fmt == "xlsx" else "csv",
+        filename=filename,
+        sheet=sheet,
+        headers=[label for label, _getter in columns],
+        rows=rows_from(objects, columns),
+    )
+
+
 def rows_from(objects, columns: Sequence[tuple[str, Callable]], chunk_size: int = 2000):
     """One row of values per object: a queryset is streamed in chunks, any other iterable as it comes."""
     source = objects.iterator(chunk_size=chunk_size) if hasattr(objects, "iterator") else objects

@@ -19,7 +19,7 @@ from django.views.decorators.vary import vary_on_headers
 from accounts.filters import account_search_q
 from accounts.models import Account
 from accounts.selectors import account_get_for_user
-from core.export import export_response, rows_from
+from core.export import columns_export, export_response
 from core.forms import add_service_errors
 from users.permissions import crm_permission_required, has_crm_perm
 from users.visibility import visible_to
@@ -202,11 +202,11 @@ def opportunity_list(request):
 @crm_permission_required("opportunities.view_opportunity")
 def opportunity_export(request, fmt):
     _filterset, qs, _sort = _filtered(request)
-    return export_response(
-        fmt="xlsx" if fmt == "xlsx" else "csv",
+    return columns_export(
+        fmt=fmt,
         filename="opportunities",
-        headers=[label for label, _g in EXPORT_COLUMNS],
-        rows=rows_from(qs, EXPORT_COLUMNS),
+        columns=EXPORT_COLUMNS,
+        objects=qs,
     )
 
 

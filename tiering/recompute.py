@@ -83,25 +83,45 @@ def _level(column: str) -> str:
 
 
 def _tier_case(policy: TierPolicy) -> str:
-    """The tier the policy gives, as SQL over the CTE columns (numbers come in as parameters)."""
+    """The tier the policy gives, as SQL over the `scored` columns (numbers come in as parameters)."""
     if policy.method == TierPolicy.Method.THRESHOLDS:
         return (
-            "CASE WHEN rk.rnk IS NULL THEN 'small' "
-            "WHEN b.revenue >= %(vip_from)s AND b.revenue >= %(min_vip)s THEN 'vip' "
-            "WHEN b.revenue >= %(regular_from)s THEN 'regular' ELSE 'small' END"
+            "CASE WHEN rnk IS NULL THEN 'small' "
+            "WHEN revenue >= %(vip_from)s AND revenue >= %(min_vip)s THEN 'vip' "
+            "WHEN revenue >= %(regular_from)s THEN 'regular' ELSE 'small' END"
         )
     if policy.method == TierPolicy.Method.RFM:
         return (
-            "CASE WHEN rk.rnk IS NULL OR rfm.r IS NULL THEN 'small' "
-            "WHEN rfm.r + rfm.f + rfm.m >= %(vip_from)s AND b.revenue >= %(min_vip)s THEN 'vip' "
-            "WHEN rfm.r + rfm.f + rfm.m >= %(regular_from)s THEN 'regular' ELSE 'small' END"
+            "CASE WHEN rnk IS NULL OR r IS NULL THEN 'small' "
+            "WHEN r + f + m >= %(vip_from)s AND revenue >= %(min_vip)s THEN 'vip' "
+            "WHEN r + f + m >= %(regular_from)s THEN 'regular' ELSE 'small' END"
         )
     # revenue rank: fewer than vip% of the ranked accounts are ahead of it -> VIP (ties share a rank)
     return (
-        "CASE WHEN rk.rnk IS NULL THEN 'small' "
-        "WHEN (rk.rnk - 1) * 10000 < rk.n * %(vip_bp)s AND b.revenue >= %(min_vip)s THEN 'vip' "
-        "WHEN (rk.rnk - 1) * 10000 < rk.n * %(top_bp)s THEN 'regular' ELSE 'small' END"
+        "CASE WHEN rnk IS NULL THEN 'small' "
+        "WHEN (rnk - 1) * 10000 < ranked_count * %(vip_bp)s AND revenue >= %(min_vip)s THEN 'vip' "
+        "WHEN (rnk - 1) * 10000 < ranked_count * %(top_bp)s THEN 'regular' ELSE 'small' END"
     )
+
+
+def _quintile_bounds_sql(column: str, name: str) -> str:
+    """The four values where `column`'s RFM score steps up, among the accounts that ever bought.
+
+    A score is 1 + floor(5 × (rank − 1) / n), the rank ascending with ties sharing it (rfm.quintile);
+    rank − 1 is the number of values below. So the score passes k + 1 exactly when more than
+    c = ceil(k × n / 5) values are below, i.e. when the value is above the c-th smallest: comparing
+    with these four values gives every account its score without ranking each one and joining back.
+    """
+    picks = ", ".join(f"MAX(CASE WHEN x.i = ({k} * t.n_rfm + 4) / 5 THEN x.v END) AS {name}{k}" for k in range(1, 5))
+    return (
+        f"(SELECT {picks} FROM (SELECT {column} AS v, ROW_NUMBER() OVER (ORDER BY {column}) AS i "
+        f"FROM base WHERE last_at IS NOT NULL) x CROSS JOIN totals t)"
+    )
+
+
+def _quintile_sql(column: str, name: str) -> str:
+    steps = " + ".join(f"CASE WHEN {column} > bd.{name}{k} THEN 1 ELSE 0 END" for k in range(1, 5))
+    return f"CASE WHEN o.last_at IS NULL THEN NULL ELSE 1 + {steps} END"
 
 
 def _policy_params(policy: TierPolicy) -> dict:
@@ -132,60 +152,64 @@ def _compute_rows(*, job: RecomputeJob, policy: TierPolicy, now: datetime.dateti
     lvl_computed, lvl_previous = _level("computed_tier"), _level("previous_tier")
     sql = f"""
     CREATE TEMPORARY TABLE {SCRATCH} AS
-    WITH agg AS (SELECT account_id, revenue, frequency, last_at FROM tiering_window_agg),
-    base AS (
+    WITH base AS (
         SELECT a.id AS account_id, a.owner_id, a.team_id, a.tier AS previous_tier,
             ROUND(COALESCE(agg.revenue, 0), 2) AS revenue,
             COALESCE(agg.frequency, 0) AS frequency,
             agg.last_at AS last_at
-        FROM accounts_account a LEFT JOIN agg ON agg.account_id = a.id
+        FROM accounts_account a LEFT JOIN tiering_window_agg agg ON agg.account_id = a.id
         WHERE a.is_archived = %(false)s
     ),
-    ranked AS (
-        SELECT account_id,
-            RANK() OVER (ORDER BY revenue DESC) AS rnk,
-            COUNT(*) OVER () AS n,
-            SUM(revenue) OVER (ORDER BY revenue DESC)
-                - SUM(revenue) OVER (PARTITION BY revenue) AS ahead,
-            SUM(revenue) OVER () AS total
-        FROM base WHERE revenue > 0
+    totals AS (
+        SELECT SUM(CASE WHEN revenue > 0 THEN 1 ELSE 0 END) AS n_ranked,
+            SUM(CASE WHEN revenue > 0 THEN revenue ELSE 0 END) AS total,
+            SUM(CASE WHEN last_at IS NOT NULL THEN 1 ELSE 0 END) AS n_rfm
+        FROM base
     ),
-    rfm_base AS (
-        SELECT account_id,
-            RANK() OVER (ORDER BY last_at) AS r_rank,
-            RANK() OVER (ORDER BY frequency) AS f_rank,
-            RANK() OVER (ORDER BY revenue) AS m_rank,
-            COUNT(*) OVER () AS n
-        FROM base WHERE last_at IS NOT NULL
+    bounds AS (
+        SELECT * FROM {_quintile_bounds_sql("last_at", "r")} AS rb
+        CROSS JOIN {_quintile_bounds_sql("frequency", "f")} AS fb
+        CROSS JOIN {_quintile_bounds_sql("revenue", "m")} AS mb
     ),
-    rfm AS (
-        SELECT account_id,
-            1 + ((r_rank - 1) * 5) / n AS r,
-            1 + ((f_rank - 1) * 5) / n AS f,
-            1 + ((m_rank - 1) * 5) / n AS m
-        FROM rfm_base
+    -- one sort by revenue serves the rank and the ABC sums: the accounts without revenue come
+    -- last, so the ranks and running sums of the others are those among the ranked alone
+    ordered AS (
+        SELECT base.*, RANK() OVER w AS rank_all, COUNT(*) OVER w AS up_to, SUM(revenue) OVER w AS sum_up_to
+        FROM base WINDOW w AS (ORDER BY revenue DESC)
+    ),
+    scored AS MATERIALIZED (
+        SELECT o.account_id, o.owner_id, o.team_id, o.previous_tier, o.revenue, o.frequency, o.last_at,
+            CASE WHEN o.revenue > 0 THEN o.rank_all END AS rnk,
+            COALESCE(t.n_ranked, 0) AS ranked_count,
+            -- the revenue of the accounts ahead: the running sum less this row and its ties
+            CASE WHEN o.revenue > 0 THEN o.sum_up_to - o.revenue * (o.up_to - o.rank_all + 1) END AS ahead,
+            t.total,
+            {_quintile_sql("o.last_at", "r")} AS r,
+            {_quintile_sql("o.frequency", "f")} AS f,
+            {_quintile_sql("o.revenue", "m")} AS m
+        FROM ordered o CROSS JOIN totals t CROSS JOIN bounds bd
+    ),
+    classed AS (
+        SELECT scored.*,
+            {segment_sql("r", "f", "m")} AS segment,
+            CASE WHEN rnk IS NULL THEN 'C'
+                 WHEN ROUND(ahead * 100, 2) < ROUND(total * %(abc_a)s, 2) THEN 'A'
+                 WHEN ROUND(ahead * 100, 2) < ROUND(total * %(abc_b)s, 2) THEN 'B'
+                 ELSE 'C' END AS abc_class,
+            {_tier_case(policy)} AS computed_tier
+        FROM scored
     ),
     comp AS (
-        SELECT b.account_id, b.owner_id, b.team_id, b.previous_tier, b.revenue, b.frequency, b.last_at,
-            rk.rnk, (SELECT COUNT(*) FROM ranked) AS ranked_count,
-            rfm.r, rfm.f, rfm.m,
-            {segment_sql("rfm.r", "rfm.f", "rfm.m")} AS segment,
-            CASE WHEN rk.rnk IS NULL THEN 'C'
-                 WHEN ROUND(rk.ahead * 100, 2) < ROUND(rk.total * %(abc_a)s, 2) THEN 'A'
-                 WHEN ROUND(rk.ahead * 100, 2) < ROUND(rk.total * %(abc_b)s, 2) THEN 'B'
-                 ELSE 'C' END AS abc_class,
-            {_tier_case(policy)} AS computed_tier,
+        SELECT sc.*,
             o.id AS override_id,
             CASE WHEN o.id IS NULL THEN ''
                  WHEN o.ends_on >= %(today)s THEN 'active' ELSE 'expired' END AS override_state,
             o.tier AS override_tier,
             COALESCE(s.pending_streak, 0) AS old_streak,
             s.pending_on AS old_pending_on
-        FROM base b
-        LEFT JOIN ranked rk ON rk.account_id = b.account_id
-        LEFT JOIN rfm ON rfm.account_id = b.account_id
-        LEFT JOIN tiering_tieroverride o ON o.account_id = b.account_id AND o.active = %(true)s
-        LEFT JOIN tiering_accountscore s ON s.account_id = b.account_id
+        FROM classed sc
+        LEFT JOIN tiering_tieroverride o ON o.account_id = sc.account_id AND o.active = %(true)s
+        LEFT JOIN tiering_accountscore s ON s.account_id = sc.account_id
     ),
     dec AS (
         SELECT comp.*,
@@ -229,15 +253,17 @@ def _compute_rows(*, job: RecomputeJob, policy: TierPolicy, now: datetime.dateti
     # partial months at the window's edges from the raw transactions (tiering.window).
     window_sql, window_params = window_aggregate(start=start, end=end)
     params.update(window_params)
-    # At a million accounts the planner read the whole rollup (4.4 million rows) through its
-    # (account, month) index to aggregate in index order: 42 s of random reads against 12 s for a
-    # plain scan and a hash (no difference at 100,000). Both statements of this step read whole
-    # tables, so plain index scans stay off for the step's transaction (bitmap scans remain).
-    no_index_scan = "; SET LOCAL enable_indexscan = off" if connection.vendor == "postgresql" else ""
-    execute(f"DROP TABLE IF EXISTS tiering_window_agg{no_index_scan}")
+    # The window's sums are grouped in account order (tiering.window): the rollup read from its
+    # (account, month) index, which carries the summed columns, one account at a time. The planner
+    # takes hashing for cheaper (it cannot tell how many accounts there are: it guesses 200), and a
+    # hash of every rollup row spilled to disk at a million accounts (9 s against 1.8 s), so hash
+    # aggregation is off for that statement. The scratch statement then reads whole tables: plain
+    # index scans are off for it (at a million accounts they meant 42 s of random reads).
+    postgres = connection.vendor == "postgresql"
+    execute("DROP TABLE IF EXISTS tiering_window_agg" + ("; SET LOCAL enable_hashagg = off" if postgres else ""))
     execute(f"CREATE TEMPORARY TABLE tiering_window_agg AS {window_sql}", params)
-    if connection.vendor == "postgresql":  # autovacuum never sees temporary tables: give the planner its size
-        execute("ANALYZE tiering_window_agg")
+    if postgres:  # autovacuum never sees temporary tables: give the planner its size
+        execute("ANALYZE tiering_window_agg; SET LOCAL enable_hashagg TO DEFAULT; SET LOCAL enable_indexscan = off")
     try:
         rows = execute(sql, params)
     finally:

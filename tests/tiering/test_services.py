@@ -14,6 +14,7 @@ from accounts.timeline import render_event
 from tests.accounts.factories import AccountFactory, TransactionFactory
 from tiering.models import AccountScore, RecomputeJob, TierChange, TierOverride, TierPolicy
 from tiering.recompute import SCRATCH, add_months, tier_window
+from tiering.rfm import quintile
 from tiering.services import (
     tier_override_clear,
     tier_override_set,
@@ -242,6 +243,74 @@ def test_abc_ties_share_a_class():
     accounts = with_revenue("40", "40", "10", "10")
     tiers_recompute(now=NOW)
     assert [Account.objects.get(pk=a.pk).abc_class for a in accounts] == ["A", "A", "B", "B"]
+
+
+def _ranks_ascending(values: dict) -> dict:
+    """1-based ranks, ties sharing the lowest (SQL's RANK)."""
+    ordered = sorted(values.values())
+    return {key: ordered.index(value) + 1 for key, value in values.items()}
+
+
+def test_scores_ranks_and_classes_match_a_plain_computation_with_many_ties():
+    """Quintiles from ranks with ties (rfm.quintile), revenue ranks shared by ties, the ABC share
+    of the revenue ahead: the SQL against the rules written out in Python over 23 accounts whose
+    dates, counts and amounts repeat, plus accounts with no purchase and a net refund."""
+    spec = []  # (days ago of each purchase, amount of each)
+    for i in range(23):
+        count = 1 + i % 3
+        days = [10 + (i % 6) * 12 + k for k in range(count)]
+        spec.append((days, Decimal(100 * (1 + i % 5))))
+    accounts = []
+    for days, amount in spec:
+        account = AccountFactory()
+        for day in days:
+            TransactionFactory(account=account, amount=amount, occurred_at=NOW - datetime.timedelta(days=day))
+        accounts.append(account)
+    accounts += with_revenue(None, None)
+    refunded = with_revenue("50")[0]
+    TransactionFactory(
+        account=refunded,
+        amount=Decimal("80"),
+        kind=Transaction.Kind.REFUND,
+        occurred_at=NOW - datetime.timedelta(days=5),
+    )
+    accounts.append(refunded)
+    tiers_recompute(now=NOW)
+
+    revenue, frequency, last = {}, {}, {}
+    for account in accounts:
+        rows = list(Transaction.objects.filter(account=account))
+        revenue[account.pk] = sum((-t.amount if t.kind == Transaction.Kind.REFUND else t.amount) for t in rows)
+        bought = [t for t in rows if t.kind != Transaction.Kind.REFUND]
+        frequency[account.pk] = len(bought)
+        if bought:
+            last[account.pk] = max(t.occurred_at for t in bought)
+    buyers = list(last)
+    n = len(buyers)
+    r_rank = _ranks_ascending({pk: last[pk] for pk in buyers})
+    f_rank = _ranks_ascending({pk: frequency[pk] for pk in buyers})
+    m_rank = _ranks_ascending({pk: revenue[pk] for pk in buyers})
+    positive = {pk: value for pk, value in revenue.items() if value > 0}
+    total = sum(positive.values())
+    for account in accounts:
+        score = AccountScore.objects.get(account=account)
+        pk = account.pk
+        if pk in last:
+            expected = tuple(quintile(rank[pk], n) for rank in (r_rank, f_rank, m_rank))
+            assert (score.r, score.f, score.m) == expected, pk
+        else:
+            assert (score.r, score.f, score.m) == (None, None, None)
+        if pk in positive:
+            ahead = sum(v for v in positive.values() if v > positive[pk])
+            assert score.rank == 1 + sum(1 for v in positive.values() if v > positive[pk])
+            share = ahead * 100 / total
+            expected_class = "A" if share < 80 else "B" if share < 95 else "C"
+        else:
+            assert score.rank is None
+            expected_class = "C"
+        assert score.ranked_count == len(positive)
+        assert score.abc_class == expected_class == Account.objects.get(pk=pk).abc_class, pk
+    assert len({score.r for score in AccountScore.objects.exclude(r=None)}) == 5  # every quintile met
 
 
 # --- history, idempotence, stability -------------------------------------------------------------
