@@ -22,7 +22,7 @@ from core.cache import cached_figures
 from tiering.models import TierBenefit
 from users.models import Team, User
 from users.roles import Role
-from users.visibility import get_visible_or_404, has_role, visible_to
+from users.visibility import figures_audience, get_visible_or_404, has_role, visible_to
 
 from .models import MAX_VISIT_LENGTH, Callback, CoverageTarget, FollowUp, Note, Visit
 
@@ -291,11 +291,13 @@ def coverage_by(
 
 
 def coverage_page(*, user, month: datetime.date, refresh: bool = False):
-    """The coverage page's three groupings, the pass over every account kept a minute per user and
-    month as the dashboard's figures are (`refresh` counts again): `(by_dimension, as_of)`.
-    Targets and labels are applied to the kept counts on every view."""
+    """The coverage page's three groupings, the pass over every account kept a minute per month
+    and user (one entry for all who see every account) as the dashboard's figures are (`refresh`
+    counts again): `(by_dimension, as_of)`. Targets and labels are applied on every view."""
     groups, as_of = cached_figures(
-        f"coverage:{user.pk}:{month:%Y-%m}", lambda: coverage_groups(user=user, month=month), refresh=refresh
+        f"coverage:{figures_audience(user, Account)}:{month:%Y-%m}",
+        lambda: coverage_groups(user=user, month=month),
+        refresh=refresh,
     )
     return coverage_by(user=user, month=month, groups=groups), as_of
 

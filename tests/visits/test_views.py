@@ -4,7 +4,7 @@ from html.parser import HTMLParser
 import pytest
 from django.utils import timezone
 
-from accounts.models import AccountEvent
+from accounts.models import Account, AccountEvent
 from tests.accounts.factories import AccountFactory, ContactFactory
 from visits.models import CalendarFeed, Callback, FollowUp, Note, Visit
 
@@ -405,6 +405,9 @@ class TestCoverageFiguresAreKept:
     def _own_cache(self, settings):
         settings.CACHES = {"default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache", "LOCATION": "cov"}}
         settings.FIGURES_CACHE_SECONDS = 60
+        from django.core.cache import cache
+
+        cache.clear()  # entries shared by everyone who sees all accounts outlive a test in this process
 
     @staticmethod
     def _total(response) -> tuple[int, int]:
@@ -421,6 +424,16 @@ class TestCoverageFiguresAreKept:
         VisitFactory(account=account, owner=manager, status=Visit.Status.DONE, happened_at=timezone.now())
         assert self._total(client.get("/visits/coverage/")) == (0, 1)  # kept
         assert self._total(client.get("/visits/coverage/?refresh=1")) == (1, 2)
+
+    def test_those_who_see_every_account_share_the_kept_counts(self, client_for, director, manager):
+        from users.visibility import figures_audience
+
+        AccountFactory(owner=manager)
+        assert self._total(client_for(director).get("/visits/coverage/")) == (0, 1)
+        AccountFactory()
+        assert self._total(client_for(director).get("/visits/coverage/")) == (0, 1)  # kept
+        assert self._total(client_for(manager).get("/visits/coverage/")) == (0, 1)  # their own, counted
+        assert figures_audience(director, Account) == "all" and figures_audience(manager, Account) != "all"
 
     def test_counts_are_kept_per_user_and_per_month(self, client_for, manager, other_manager):
         AccountFactory(owner=manager)
