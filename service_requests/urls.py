@@ -11,6 +11,7 @@ urlpatterns = [
     path("<int:pk>/", views.request_detail, name="detail"),
     path("<int:pk>/edit/", views.request_edit, name="edit"),
     path("<int:pk>/assign/", views.request_assign, name="assign"),
+    # the page's step forms post to the page itself ("detail"); this address takes the same steps
     path("<int:pk>/transition/", views.request_transition, name="transition"),
     path("<int:pk>/comments/", views.comment_add, name="comment"),
     path("<int:pk>/attachments/", views.attachment_add, name="attachment"),

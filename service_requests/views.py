@@ -157,6 +157,11 @@ def request_create(request):
 @login_required
 @crm_permission_required(VIEW)
 def request_detail(request, pk):
+    """The request's page. Its step forms (start, wait, resolve, close, reopen) post here and the
+    step is taken as at `request_transition`: a refused step shows this page again, with what was
+    entered, at this page's own address (not an action URL a reload would post to again)."""
+    if request.method == "POST":
+        return request_transition(request, pk)
     sr = selectors.request_get_for_user(user=request.user, pk=pk)
     return render(request, "service_requests/request_detail.html", _detail_context(request, sr))
 
@@ -165,6 +170,9 @@ def _detail_context(request, sr, *, transition_form=None) -> dict:
     can_change = has_crm_perm(request.user, CHANGE)
     return {
         "sr": sr,
+        # shown again after a refused step: app.js makes the history entry the page's own, so a
+        # reload asks for the page instead of resending the refused form
+        "replace_url": sr.get_absolute_url() if transition_form is not None else "",
         "clocks": selectors.sla_clocks(sr),
         "timeline": selectors.request_timeline(sr),
         "comments": sr.comments.select_related("author"),

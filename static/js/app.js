@@ -7,7 +7,9 @@
    - data-scroll-hinted / data-scroll-hint: show the hint only when the table is wider than the screen;
    - data-shown-when="id_category" data-shown-value="change": the box shows only while that field has
      that value (or while it holds an error); without scripts it always shows;
-   - data-print on a button: print the page.
+   - data-print on a button: print the page;
+   - data-replace-url="/path/" on a page shown again after a refused form: the address becomes that
+     page's and the history entry a plain one, so a reload asks for the page, not to resend the form.
    And a page recounted with ?refresh=1 drops it from the address bar, so a reload, a bookmark or a
    shared link reads the kept figures instead of recounting again. */
 (function () {
@@ -59,6 +61,11 @@
   applyLook(document);
   showWhen(document);
   document.addEventListener("htmx:afterSettle", function (event) { applyLook(event.target); });
+
+  const shownAgain = document.querySelector("[data-replace-url]");
+  if (shownAgain) {
+    window.history.replaceState(window.history.state, "", shownAgain.dataset.replaceUrl + window.location.hash);
+  }
 
   const here = new URL(window.location.href);
   if (here.searchParams.get("refresh") === "1") {

@@ -2,6 +2,7 @@ import pytest
 
 from service_requests.models import ServiceRequest
 from tests.accounts.factories import AccountFactory, ContactFactory
+from tests.service_requests.factories import ServiceRequestFactory
 from tests.users.factories import DepartmentFactory, UserFactory
 from users.roles import Role
 
@@ -62,3 +63,30 @@ def test_the_queue_on_a_phone(sign_in, page, live_server):
     page.goto(f"{live_server.url}/requests/")
     assert page.get_by_text("No requests here.").is_visible()
     assert page.evaluate("document.documentElement.scrollWidth") <= 375
+
+
+def test_a_refused_close_stays_at_the_request_page_and_a_reload_does_not_resend_it(sign_in, page, live_server):
+    from django.utils import timezone
+
+    UserFactory(username="sun-close", password="Pw-123456!", role=Role.SERVICE)
+    sr = ServiceRequestFactory(account=AccountFactory(tier="vip"), status="resolved", resolved_at=timezone.now())
+    detail = f"{live_server.url}{sr.get_absolute_url()}"
+    sign_in("sun-close", "Pw-123456!")
+    page.goto(detail)
+    page.select_option("#id_rating", "4")
+    page.fill("#id_attempts", "10:00 no answer")
+    page.locator("#step-closed").get_by_role("button", name="Close").click()
+    page.wait_for_load_state("networkidle")
+    # refused: the error by its field, what was entered kept, and the address is the request's page
+    assert page.locator("#step-closed").get_by_text("Close only when the customer knows the outcome").is_visible()
+    assert page.locator("#id_rating").input_value() == "4"
+    assert page.locator("#id_attempts").input_value() == "10:00 no answer"
+    assert page.url.split("#")[0] == detail
+    # a reload asks the page again (GET), it does not resend the refused form
+    navigations = []
+    page.on("request", lambda r: navigations.append(r.method) if r.is_navigation_request() else None)
+    page.reload()
+    page.wait_for_load_state("networkidle")
+    assert navigations == ["GET"] and page.url.split("#")[0] == detail
+    sr.refresh_from_db()
+    assert sr.status == "resolved"

@@ -183,3 +183,42 @@ def test_the_change_fields_are_one_box_the_page_script_shows_only_for_a_change_r
         assert f'name="{name}"' in box.group(0) and page.count(f'name="{name}"') == 1
     for name in ("category", "subject", "description", "department"):
         assert f'name="{name}"' in page and f'name="{name}"' not in box.group(0)
+
+
+def test_a_refused_close_keeps_the_address_of_the_request_page(client_for, service_agent):
+    """The step forms post to the request's own page (it dispatches the step), so a refused close
+    shows the page again — the entered values kept, the error by its field — at the page's address,
+    not at an action URL; the page script then replaces the history entry, so a reload is a plain
+    GET of the page, not a resent form. A close that passes goes back to the page."""
+    from django.utils import timezone
+
+    sr = ServiceRequestFactory(account=AccountFactory(tier="vip"), status="resolved", resolved_at=timezone.now())
+    detail = sr.get_absolute_url()
+    client = client_for(service_agent)
+    page = client.get(detail).text
+    assert f'action="{detail}#step-closed"' in page
+    assert reverse("service_requests:transition", args=[sr.pk]) not in page
+
+    response = client.post(detail, {"to": "closed", "version": sr.version, "rating": "4", "contact_attempts": "x"})
+    assert response.status_code == 200 and response.request["PATH_INFO"] == detail
+    assert ServiceRequest.objects.get(pk=sr.pk).status == "resolved"
+    page = response.text
+    assert "Close only when the customer knows the outcome" in page
+    assert '<option value="4" selected>4 ★</option>' in page and ">x</textarea>" in page
+    assert f'data-replace-url="{detail}"' in page
+    assert "data-replace-url" not in client.get(detail).text  # only after a refused step
+
+    response = client.post(detail, {"to": "closed", "version": sr.version, "rating": "4", "customer_informed": "on"})
+    assert response.status_code == 302 and response.url == detail
+    assert ServiceRequest.objects.get(pk=sr.pk).status == "closed"
+
+
+def test_the_request_page_takes_a_step_only_from_who_may_change_requests(
+    client_for, finance_user, manager, other_manager
+):
+    theirs = ServiceRequestFactory(account=AccountFactory(owner=other_manager))
+    mine = ServiceRequestFactory(account=AccountFactory(owner=manager))
+    assert client_for(finance_user).post(mine.get_absolute_url(), {"to": "in_progress"}).status_code == 403
+    client = client_for(manager)
+    assert client.post(theirs.get_absolute_url(), {"to": "in_progress", "version": 1}).status_code == 404
+    assert ServiceRequest.objects.get(pk=theirs.pk).status == theirs.status
