@@ -638,6 +638,8 @@ def payment_create(request):
         initial = {"account": contract.account_id, "contract": contract.pk}
         if owed.outstanding > 0:
             initial["amount"] = owed.outstanding
+        elif owed.balance > 0:  # paid up, but late fees still owed beyond the credit
+            initial["amount"] = owed.balance
     data = request.POST or None
     account_id = (data or {}).get("account") or initial.get("account")
     form = PaymentForm(

@@ -296,3 +296,12 @@ def test_the_migration_backfills_the_kept_fees_of_installments_already_paid(case
         case["first"].pk: Decimal("10.00"),
         case["second"].pk: Decimal("5.00"),
     }
+
+
+def test_the_payment_form_from_a_fee_only_row_offers_the_late_fees_owed(client_for, case, finance_user):
+    """The receivables row's Payment button: nothing is due, so the form offers the balance (the
+    late fees less any credit) and says so."""
+    pay(case["contract"], finance_user, D(2026, 3, 1), "5.00", "EXTRA")
+    response = client_for(finance_user).get(f"/contracts/payments/new/?contract={case['contract'].pk}")
+    assert response.context["form"].initial["amount"] == Decimal("10.00")
+    assert "late fees still owed, less the credit" in response.content.decode()
