@@ -108,13 +108,13 @@ def _quintile_bounds_sql(column: str, name: str) -> str:
     """The four values where `column`'s RFM score steps up, among the accounts that ever bought.
 
     A score is 1 + floor(5 × (rank − 1) / n), the rank ascending with ties sharing it (rfm.quintile);
-    rank − 1 is the number of values below. So the score passes k + 1 exactly when more than
+    rank − 1 is the number of values below. So the score reaches k + 1 exactly when at least
     c = ceil(k × n / 5) values are below, i.e. when the value is above the c-th smallest: comparing
     with these four values gives every account its score without ranking each one and joining back.
     """
     picks = ", ".join(f"MAX(CASE WHEN x.i = ({k} * t.n_rfm + 4) / 5 THEN x.v END) AS {name}{k}" for k in range(1, 5))
     return (
-        f"(SELECT {picks} FROM (SELECT {column} AS v, ROW_NUMBER() OVER (ORDER BY {column}) AS i "
+        f"(SELECT {picks} FROM (SELECT {column} AS v, ROW_NUMBER() OVER (ORDER BY {column}) AS i "  # nosec B608 - column names of this module
         f"FROM base WHERE last_at IS NOT NULL) x CROSS JOIN totals t)"
     )
 
