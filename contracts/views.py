@@ -20,7 +20,7 @@ from accounts import services as account_services
 from accounts.filters import account_search_q
 from accounts.models import Account
 from accounts.selectors import account_get_for_user
-from core.export import export_response, rows_from
+from core.export import columns_export
 from core.forms import add_service_errors
 from core.money import format_money
 from users.permissions import crm_permission_required, has_crm_perm
@@ -153,11 +153,11 @@ def contract_list(request):
 @crm_permission_required("contracts.view_contract")
 def contract_export(request, fmt):
     _filterset, qs, _sort = _filtered(request)
-    return export_response(
-        fmt="xlsx" if fmt == "xlsx" else "csv",
+    return columns_export(
+        fmt=fmt,
         filename="contracts",
-        headers=[label for label, _g in EXPORT_COLUMNS],
-        rows=rows_from(qs, EXPORT_COLUMNS),
+        columns=EXPORT_COLUMNS,
+        objects=qs,
     )
 
 
@@ -532,11 +532,11 @@ def receivables(request):
 @crm_permission_required("contracts.view_payment")
 def receivables_export(request, fmt):
     _f, qs, _s, as_of = _receivables(request)
-    return export_response(
-        fmt="xlsx" if fmt == "xlsx" else "csv",
+    return columns_export(
+        fmt=fmt,
         filename="receivables",
-        headers=[label for label, _g in RECEIVABLE_COLUMNS],
-        rows=rows_from(selectors.with_late_fees_in_chunks(qs, as_of=as_of), RECEIVABLE_COLUMNS),
+        columns=RECEIVABLE_COLUMNS,
+        objects=selectors.with_late_fees_in_chunks(qs, as_of=as_of),
     )
 
 
@@ -569,11 +569,11 @@ def _payment_filters(request) -> tuple[str, str]:
 def payment_export(request, fmt):
     """The payments listed, with the list's filters (voided ones say when and why)."""
     q, voided = _payment_filters(request)
-    return export_response(
-        fmt="xlsx" if fmt == "xlsx" else "csv",
+    return columns_export(
+        fmt=fmt,
         filename="payments",
-        headers=[label for label, _g in PAYMENT_COLUMNS],
-        rows=rows_from(selectors.payment_list(user=request.user, q=q, voided=voided), PAYMENT_COLUMNS),
+        columns=PAYMENT_COLUMNS,
+        objects=selectors.payment_list(user=request.user, q=q, voided=voided),
     )
 
 

@@ -12,7 +12,7 @@ from django.views.decorators.vary import vary_on_headers
 
 from accounts.models import Account
 from accounts.selectors import account_get_for_user
-from core.export import export_response, rows_from
+from core.export import columns_export
 from core.forms import add_service_errors
 from core.pagination import LONG_LIST_CAP, CappedPaginator
 from users.permissions import crm_permission_required, has_crm_perm
@@ -104,12 +104,12 @@ def request_list(request):
 @crm_permission_required(VIEW)
 def request_export(request, fmt):
     _filterset, qs, _sort = _filtered(request, _queue(request))
-    return export_response(
-        fmt="xlsx" if fmt == "xlsx" else "csv",
+    return columns_export(
+        fmt=fmt,
         filename="service-requests",
         sheet=_("Service requests"),
-        headers=[label for label, _g in EXPORT_COLUMNS],
-        rows=rows_from(qs, EXPORT_COLUMNS),
+        columns=EXPORT_COLUMNS,
+        objects=qs,
     )
 
 
