@@ -499,6 +499,44 @@ def settled_late_fee(
     ).late_fee
 
 
+def kept_late_fees_refresh(*, batch: int = 1000) -> int:
+    """Compute again the late fee each installment paid in full keeps, from its allocations and its
+    contract's terms now, and store those that differ; returns how many changed.
+
+    The payment allocation keeps them as it goes; this is for a change of the company's default
+    terms (CONTRACTS_LATE_FEE_* / CONTRACTS_GRACE_DAYS in settings), which statements apply at
+    once to every contract without terms of its own (`manage.py refresh_kept_late_fees`). In
+    batches of installments, a few queries a batch, each batch in its own transaction."""
+    changed = 0
+    paid = Installment.objects.filter(paid_on__isnull=False).select_related("contract").order_by("pk")
+    last_pk = 0
+    while True:
+        with transaction.atomic():
+            rows = list(paid.filter(pk__gt=last_pk).select_for_update(of=("self",))[:batch])
+            if not rows:
+                return changed
+            last_pk = rows[-1].pk
+            received: dict[int, list[tuple[datetime.date, Decimal]]] = {}
+            for installment_id, day, amount in Allocation.objects.filter(
+                installment_id__in=[i.pk for i in rows]
+            ).values_list("installment_id", "received_on", "amount"):
+                received.setdefault(installment_id, []).append((day, amount))
+            stale = []
+            for inst in rows:
+                fee = settled_late_fee(
+                    amount=inst.amount,
+                    due_on=inst.due_on,
+                    paid_on=inst.paid_on,
+                    allocations=received.get(inst.pk, []),
+                    terms=terms_for(inst.contract),
+                )
+                if fee != inst.settled_late_fee:
+                    inst.settled_late_fee = fee
+                    stale.append(inst)
+            Installment.objects.bulk_update(stale, ["settled_late_fee"])
+            changed += len(stale)
+
+
 # --- payments -------------------------------------------------------------------------------
 
 

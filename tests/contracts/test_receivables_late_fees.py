@@ -121,6 +121,48 @@ def test_changing_the_fee_terms_by_amendment_recomputes_the_kept_fees(case, mana
     assert kept[case["first"].pk] == Decimal("20.00")
 
 
+def test_after_the_default_terms_change_the_command_recomputes_the_kept_fees(manager, finance_user, settings):
+    """A contract on the company's default terms: its statement follows a change of the settings at
+    once; `manage.py refresh_kept_late_fees` brings the kept fees (and so receivables) in line,
+    and leaves contracts with terms of their own alone."""
+    from django.core.management import call_command
+
+    settings.CONTRACTS_LATE_FEE_RATE_PERCENT = "0.05"
+    settings.CONTRACTS_LATE_FEE_CAP_PERCENT = None
+    settings.CONTRACTS_GRACE_DAYS = 0
+    on_defaults = ContractFactory(
+        account=AccountFactory(owner=manager),
+        value=Decimal("1000.00"),
+        late_fee_rate=None,
+        late_fee_cap=None,
+        grace_days=None,
+    )
+    own_terms = ContractFactory(
+        account=AccountFactory(owner=manager),
+        value=Decimal("1000.00"),
+        late_fee_rate=Decimal("0.05"),
+        late_fee_cap=None,
+        grace_days=0,
+    )
+    for contract, reference in ((on_defaults, "DEF-1"), (own_terms, "OWN-1")):
+        services.schedule_generate_even(contract=contract, actor=finance_user, count=1, first_due_on=D(2026, 1, 1))
+        pay(contract, finance_user, D(2026, 1, 21), "1000.00", reference)
+    kept = lambda contract: Installment.objects.get(contract=contract).settled_late_fee  # noqa: E731
+    assert kept(on_defaults) == kept(own_terms) == Decimal("10.00")
+
+    settings.CONTRACTS_LATE_FEE_RATE_PERCENT = "0.10"
+    out = io.StringIO()
+    call_command("refresh_kept_late_fees", stdout=out)
+    assert "1 installments" in out.getvalue()
+    assert (
+        kept(on_defaults)
+        == Decimal("20.00")
+        == selectors.contract_statement(contract=on_defaults, as_of=AS_OF).late_fees
+    )
+    assert kept(own_terms) == Decimal("10.00")
+    assert services.kept_late_fees_refresh() == 0  # nothing left to change
+
+
 # --- the receivables selector ------------------------------------------------------------------
 
 
