@@ -218,6 +218,8 @@ CELERY_TASK_ALWAYS_EAGER = env.bool("CELERY_TASK_ALWAYS_EAGER", default=False)
 CELERY_BEAT_SCHEDULE = {
     # on the minute, so two beat processes send within the same period key (one run)
     "heartbeat": {"task": "core.tasks.heartbeat", "schedule": crontab(minute="*")},
+    # the dashboard figures shared by everyone who sees every account, counted before anyone asks
+    "reports-company-figures": {"task": "reports.tasks.keep_company_figures", "schedule": crontab(minute="*")},
     "core-purge-expired": {"task": "core.tasks.purge_expired", "schedule": crontab(hour=3, minute=40)},
     "contracts-status-sweep": {
         "task": "contracts.tasks.sweep_contract_statuses",

@@ -127,13 +127,14 @@ class ResilientRedisCache(RedisCache):
         return self._guard(False, super().clear)
 
 
-def cached_figures(key: str, compute, *, refresh: bool = False):
+def cached_figures(key: str, compute, *, refresh: bool = False, keep_for: float = 1):
     """Figures that add up many accounts (the dashboard's), kept for FIGURES_CACHE_SECONDS per
     key so that reloading a page does not add up tens of thousands of rows again. Returns
     `(figures, as_of)`: the page says how fresh they are and offers a refresh (`refresh=True`
     recomputes). The key must name everything the figures depend on — the user (their
     visibility), the day, any filter. With FIGURES_CACHE_SECONDS = 0 (the tests) every call
-    computes."""
+    computes. `keep_for`: how many times FIGURES_CACHE_SECONDS the new entry lives (a job that
+    refreshes it every period keeps it a little longer, so no reader falls between two runs)."""
     from django.conf import settings
     from django.core.cache import cache
     from django.utils import timezone
@@ -146,7 +147,7 @@ def cached_figures(key: str, compute, *, refresh: bool = False):
             return kept
     kept = (compute(), timezone.now())
     if seconds > 0:
-        cache.set(full_key, kept, seconds)
+        cache.set(full_key, kept, seconds * keep_for)
     return kept
 
 

@@ -290,7 +290,7 @@ def coverage_by(
     return {by: _coverage_rows(by, groups, targets.get(by, {}), owners) for by in dimensions}
 
 
-def coverage_page(*, user, month: datetime.date, refresh: bool = False):
+def coverage_page(*, user, month: datetime.date, refresh: bool = False, keep_for: float = 1):
     """The coverage page's three groupings, the pass over every account kept a minute per month
     and user (one entry for all who see every account) as the dashboard's figures are (`refresh`
     counts again): `(by_dimension, as_of)`. Targets and labels are applied on every view."""
@@ -298,6 +298,7 @@ def coverage_page(*, user, month: datetime.date, refresh: bool = False):
         f"coverage:{figures_audience(user, Account)}:{month:%Y-%m}",
         lambda: coverage_groups(user=user, month=month),
         refresh=refresh,
+        keep_for=keep_for,
     )
     return coverage_by(user=user, month=month, groups=groups), as_of
 

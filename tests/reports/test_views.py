@@ -124,6 +124,24 @@ class TestDashboardFiguresCache:
         assert client_for(finance_user).get("/").context["summary"]["accounts"] == 2
         assert client_for(manager).get("/").context["summary"]["accounts"] == 1  # their own scope
 
+    def test_the_beat_counts_the_shared_figures_before_anyone_asks(self, client_for, director, manager, settings):
+        from reports.tasks import keep_company_figures
+
+        AccountFactory(owner=manager)
+        assert keep_company_figures.apply().get() == "1 accounts"
+        AccountFactory()
+        # the director reads what the beat counted: no pass of their own (it would say 2)
+        assert client_for(director).get("/").context["summary"]["accounts"] == 1
+        assert client_for(director).get("/visits/coverage/").context["tables"][0]["total"].accounts == 1
+        entry = settings.CELERY_BEAT_SCHEDULE["reports-company-figures"]
+        assert entry["task"] == keep_company_figures.name
+
+    def test_without_anyone_who_sees_every_account_the_beat_counts_nothing(self, manager):
+        from reports.selectors.dashboard import company_figures_refresh
+
+        AccountFactory(owner=manager)
+        assert company_figures_refresh() == "nobody sees every account"
+
     def test_the_director_board_is_kept_per_team(self, client_for, director):
         from users.models import Team
 
