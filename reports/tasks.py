@@ -10,9 +10,9 @@ from core.jobs import period_key, run_periodic
 @shared_task(bind=True, acks_late=True)
 def keep_company_figures(self) -> str | None:
     """Every minute: the dashboard summary and coverage counts shared by everyone who sees every
-    account, counted again (`reports.selectors.dashboard.company_figures_refresh`). Keyed by the
+    account, counted again (`reports.services.company_figures_refresh`). Keyed by the
     minute: a duplicate delivery or a second beat process counts nothing more."""
-    from .selectors.dashboard import company_figures_refresh
+    from .services import company_figures_refresh
 
     _ran, result = run_periodic(
         "reports.keep_company_figures",

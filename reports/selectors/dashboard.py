@@ -2,7 +2,6 @@
 
 import datetime
 
-from django.db.models import Q
 from django.utils import timezone
 
 from accounts.models import Account
@@ -10,7 +9,7 @@ from accounts.selectors import account_list, accounts_summary, feedback_list
 from core.cache import cached_figures
 from core.models import Heartbeat
 from users.roles import Role
-from users.visibility import figures_audience, has_role, manager_scope, rule_for, sees_all
+from users.visibility import figures_audience, has_role, manager_scope, sees_all
 from visits.selectors import overdue_q
 
 from .common import local_midnight
@@ -63,28 +62,3 @@ def dashboard_summary(*, user, refresh: bool = False, keep_for: float = 1) -> tu
         refresh=refresh,
         keep_for=keep_for,
     )
-
-
-def company_figures_refresh() -> str:
-    """Count again what everyone who sees every account shares — the dashboard summary and this
-    month's coverage — as one of them would see it, so that none of them waits for a pass over
-    every account when they open the page (the beat runs this every minute; the entries live
-    two minutes, so a reader never falls between two runs)."""
-    from users.models import User
-    from visits.selectors import coverage_page
-
-    rule_roles = [str(role) for role in rule_for(Account).all_roles]
-    readers = User.objects.filter(is_active=True).filter(Q(is_superuser=True) | Q(groups__name__in=rule_roles))
-    reader = next(
-        (
-            u
-            for u in readers.distinct().order_by("pk")[:20]
-            if figures_audience(u, Account) == "all" and not has_role(u, Role.MANAGER)
-        ),
-        None,
-    )
-    if reader is None:
-        return "nobody sees every account"
-    summary, _as_of = dashboard_summary(user=reader, refresh=True, keep_for=2)
-    coverage_page(user=reader, month=timezone.localdate().replace(day=1), refresh=True, keep_for=2)
-    return f"{summary.get('accounts', 0)} accounts"

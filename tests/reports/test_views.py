@@ -137,7 +137,7 @@ class TestDashboardFiguresCache:
         assert entry["task"] == keep_company_figures.name
 
     def test_without_anyone_who_sees_every_account_the_beat_counts_nothing(self, manager):
-        from reports.selectors.dashboard import company_figures_refresh
+        from reports.services import company_figures_refresh
 
         AccountFactory(owner=manager)
         assert company_figures_refresh() == "nobody sees every account"
